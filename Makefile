@@ -1,0 +1,29 @@
+# One entry point for setting up and running dreamjobs. Everything lives in .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# torch is installed first and pinned: pip on machines like ours finds a local CPU build
+# of this exact release; elsewhere it is PyPI's. For a CPU-only build on another Linux box:
+#   make test TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+TORCH  ?= torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup test demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install $(TORCH)
+	$(BIN)/pip install -e ".[test]"
+	touch $@
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)
+	@if [ -d webapp ]; then $(BIN)/python -m webapp; else \
+	  echo "The gallery (webapp/) is not built yet. Meanwhile: python -m charlm.train, python -m charlm.sample (see README)."; exit 1; fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache

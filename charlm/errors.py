@@ -1,0 +1,48 @@
+"""One exception hierarchy for charlm, and the one place CLI errors become messages.
+
+Every error a user can cause (a bad path, a corpus too small, a corrupt checkpoint,
+a prime the model cannot read) is a CharLMError with a message fit to print as is.
+Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+
+class CharLMError(Exception):
+    """An error caused by input, with a message meant for the user."""
+
+
+class DataError(CharLMError):
+    """The corpus is missing, empty, or does not fit the requested layout."""
+
+
+class CheckpointError(CharLMError):
+    """A checkpoint cannot be read, or does not fit what it is used for."""
+
+
+class VocabError(CharLMError, ValueError):
+    """Text holds characters that the model's vocabulary does not."""
+
+
+class SettingsError(CharLMError, ValueError):
+    """A sampling setting is out of range (temperature, length, top-k, prime)."""
+
+
+class TrainingDiverged(CharLMError):
+    """The loss became NaN or exploded; continuing would only waste time."""
+
+
+def run_cli(main: Callable[[], int | None]) -> None:
+    """Run a CLI entry point: user errors print one line and exit 2, Ctrl-C exits 130."""
+    try:
+        code = main()
+    except CharLMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code or 0)

@@ -1,0 +1,82 @@
+"""The network only: Embedding -> LSTM/GRU/RNN stack -> Dropout -> Linear.
+
+Sizes come from ModelConfig, which is saved in every checkpoint so that a model
+can be rebuilt from the checkpoint alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import nn
+
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+# LSTM state is a (h, c) pair; GRU and RNN carry h alone.
+State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int
+    model: str = "lstm"
+    rnn_size: int = 512
+    num_layers: int = 3
+    dropout: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.model not in CELLS:
+            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(CELLS)}")
+        if self.vocab_size < 1 or self.rnn_size < 1 or self.num_layers < 1:
+            raise ValueError("vocab_size, rnn_size and num_layers must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("dropout must be in [0, 1)")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class CharRNN(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        # An embedding as wide as the hidden layer replaces char-rnn's one-hot input:
+        # the same function for a small vocabulary, without building one-hot tensors.
+        self.embed = nn.Embedding(config.vocab_size, config.rnn_size)
+        rnn_kwargs = {"nonlinearity": "tanh"} if config.model == "rnn" else {}
+        self.rnn = CELLS[config.model](
+            config.rnn_size,
+            config.rnn_size,
+            num_layers=config.num_layers,
+            # char-rnn drops out between layers and before the classifier.
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            batch_first=True,
+            **rnn_kwargs,
+        )
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.rnn_size, config.vocab_size)
+
+    def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> State:
+        shape = (self.config.num_layers, batch_size, self.config.rnn_size)
+        h = torch.zeros(shape, device=device)
+        if self.config.model == "lstm":
+            return (h, torch.zeros(shape, device=device))
+        return h
+
+    def forward(self, idx: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """idx: (B, T) character ids -> logits (B, T, V) and the state after the last step."""
+        out, state = self.rnn(self.embed(idx), state)
+        return self.head(self.drop(out)), state
+
+
+def detach_state(state: State) -> State:
+    """Cut the graph between BPTT windows while carrying the values on."""
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()

@@ -1,0 +1,52 @@
+"""Print postings sampled from a checkpoint: `python -m charlm.sample CKPT --help`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .data import DOC_END
+from .errors import run_cli
+from .generate import Generator, SampleSettings, new_seed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m charlm.sample",
+        description="Sample dream-job postings from a charlm checkpoint, streaming them to stdout.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("checkpoint", help="a .pt file written by python -m charlm.train")
+    p.add_argument("-n", type=int, default=1, help="number of postings; posting i uses seed+i")
+    p.add_argument("--temperature", type=float, default=0.8,
+                   help="below 1 is safer and more repetitive, above 1 wilder")
+    p.add_argument("--prime", default="<html>", help="text the posting starts with")
+    p.add_argument("--length", type=int, default=3000, help="most characters to generate per posting")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed to stderr)")
+    p.add_argument("--top-k", type=int, default=None, help="sample only among the k likeliest characters")
+    p.add_argument("--argmax", action="store_true", help="always take the likeliest character")
+    p.add_argument("--stop", default=DOC_END, help="stop a posting after this string; '' never stops early")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="where to run the model")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.n < 1:
+        build_parser().error("-n must be at least 1")
+    gen = Generator.from_checkpoint(args.checkpoint, device=args.device)
+    seed = new_seed() if args.seed is None else args.seed
+    if args.seed is None:
+        print(f"seed: {seed}", file=sys.stderr)
+    for i in range(args.n):
+        settings = SampleSettings(prime=args.prime, temperature=args.temperature, max_length=args.length,
+                                  seed=seed + i, top_k=args.top_k, argmax=args.argmax, stop=args.stop or None)
+        for piece in gen.stream(settings):
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+        sys.stdout.write("\n\n" if i + 1 < args.n else "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,495 @@
+"""Train a character-level RNN on a corpus of postings: `python -m charlm.train --help`.
+
+The loop follows char-rnn: the text is cut into batch-size contiguous streams read
+seq-length characters at a time, the hidden state is carried from batch to batch,
+and after every epoch the whole validation split is scored and a checkpoint named by
+epoch and validation loss is written. `latest.pt` holds everything needed to resume
+exactly where a run stopped: weights, optimizer, RNG states and stream position.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from . import checkpoint as ckpt_io
+from .data import (
+    StreamBatches,
+    Vocab,
+    epoch_order,
+    eval_streams,
+    read_corpus,
+    split_by_document,
+    split_documents,
+    text_fingerprint,
+)
+from .errors import CharLMError, CheckpointError, DataError, TrainingDiverged, VocabError, run_cli
+from .model import CELLS, CharRNN, ModelConfig, detach_state
+
+METRICS = "metrics.jsonl"
+
+
+@dataclass
+class TrainConfig:
+    data: str = "corpus/input.txt"
+    checkpoint_dir: str = "checkpoints"
+    run_name: str | None = None
+    model: str = "lstm"
+    rnn_size: int = 512
+    num_layers: int = 3
+    dropout: float = 0.5
+    seq_length: int = 100
+    batch_size: int = 50
+    max_epochs: int = 50
+    learning_rate: float = 2e-3
+    lr_decay: float = 0.97
+    lr_decay_after: int = 10
+    grad_clip: float = 5.0
+    val_frac: float = 0.1
+    eval_every: int = 0
+    log_every: int = 10
+    seed: int = 123
+    device: str = "auto"
+    bf16: bool = False
+    max_minutes: float | None = None
+    init_from: str | None = None
+
+    def lr_for_epoch(self, epoch: int) -> float:
+        """char-rnn's schedule: constant, then multiplied by lr_decay after each epoch past lr_decay_after."""
+        return self.learning_rate * self.lr_decay ** max(0, epoch - 1 - self.lr_decay_after)
+
+
+# What a resumed run may change; everything else is the run's identity.
+RESUME_OVERRIDES = {"max_epochs", "max_minutes", "device", "eval_every", "log_every", "bf16"}
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise CharLMError("--device cuda: no CUDA GPU is available to this torch build; use --device auto or cpu")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise CharLMError("--device mps: Apple's Metal backend is not available here; use --device auto or cpu")
+    if name not in ("cpu", "cuda", "mps"):
+        raise CharLMError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
+    return torch.device(name)
+
+
+def state_to_list(state) -> list[torch.Tensor] | None:
+    if state is None:
+        return None
+    parts = state if isinstance(state, tuple) else (state,)
+    return [p.detach().to("cpu") for p in parts]
+
+
+def state_from_list(parts, device) -> object:
+    if parts is None:
+        return None
+    parts = [p.to(device) for p in parts]
+    return tuple(parts) if len(parts) == 2 else parts[0]
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, resume: dict | None = None, run_dir: Path | None = None):
+        self.cfg = cfg
+        self.device = resolve_device(cfg.device)
+        text = read_corpus(cfg.data)
+        self.data_sha256 = text_fingerprint(text)
+        if resume and resume.get("data_sha256") != self.data_sha256:
+            raise DataError(
+                f"{cfg.data} changed since this run started, so it cannot resume exactly; "
+                "start a new run from its weights with --init-from"
+            )
+        self.split = split_by_document(split_documents(text), cfg.val_frac, cfg.seed)
+
+        init = None
+        if resume:
+            self.vocab = Vocab(resume["vocab"])
+            model_cfg = ModelConfig.from_dict(resume["config"])
+        elif cfg.init_from:
+            init = ckpt_io.load(cfg.init_from)
+            self.vocab = Vocab(init["vocab"])
+            missing = self.vocab.missing(text)
+            if missing:
+                shown = ", ".join(repr(c) for c in missing[:10])
+                raise VocabError(
+                    f"vocabulary mismatch: {cfg.data} has characters that the --init-from checkpoint "
+                    f"lacks ({shown}); train from scratch or clean the corpus"
+                )
+            model_cfg = ModelConfig.from_dict(init["config"])
+        else:
+            self.vocab = Vocab.from_text(text)
+            model_cfg = ModelConfig(len(self.vocab), cfg.model, cfg.rnn_size, cfg.num_layers, cfg.dropout)
+        # The model's real shape wins over command-line sizes when weights come from a checkpoint.
+        cfg.model, cfg.rnn_size, cfg.num_layers, cfg.dropout = (
+            model_cfg.model, model_cfg.rnn_size, model_cfg.num_layers, model_cfg.dropout)
+
+        self.train_docs = [self.vocab.encode(d) for d in self.split.train]
+        self.val_ids = self.vocab.encode("".join(self.split.val))
+        if len(self.val_ids) < 2:
+            raise DataError("the validation split has fewer than 2 characters; raise --val-frac")
+        # Fail now, not after building the model, when the layout cannot hold one batch.
+        StreamBatches(torch.cat(self.train_docs), cfg.batch_size, cfg.seq_length)
+
+        torch.manual_seed(cfg.seed)
+        self.model = CharRNN(model_cfg).to(self.device)
+        source = resume or init
+        if source:
+            self.model.load_state_dict({k: v.float() for k, v in source["model_state"].items()})
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate)
+
+        self.history: list[dict] = list(resume["history"]) if resume else []
+        self.step = resume["step"] if resume else 0
+        self.train_seconds = resume.get("train_seconds", 0.0) if resume else 0.0
+        self.position = {"epoch": 1, "batch": 0, "loss_sum": 0.0, "loss_n": 0}
+        self.hidden = None
+        if resume:
+            extra = resume["resume"]
+            self.optimizer.load_state_dict(extra["optimizer"])
+            self.position = dict(extra["position"])
+            self.hidden = state_from_list(extra["hidden"], self.device)
+            torch.set_rng_state(extra["rng"])
+            if self.device.type == "cuda" and extra.get("cuda_rng"):
+                torch.cuda.set_rng_state_all(extra["cuda_rng"])
+
+        self.run_dir = run_dir or self._new_run_dir()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            self._truncate_metrics()
+        self.stop_requested = False
+
+    # -- set-up helpers -------------------------------------------------------------------------
+
+    def _new_run_dir(self) -> Path:
+        cfg = self.cfg
+        name = cfg.run_name or "{}-{}{}x{}-{}".format(
+            Path(cfg.data).stem, cfg.model, cfg.num_layers, cfg.rnn_size,
+            datetime.now().strftime("%Y%m%d-%H%M%S"))
+        base = Path(cfg.checkpoint_dir)
+        run_dir, n = base / name, 2
+        while run_dir.exists() and any(run_dir.iterdir()):
+            if cfg.run_name:
+                raise CharLMError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
+            run_dir, n = base / f"{name}-{n}", n + 1
+        cfg.run_name = run_dir.name
+        return run_dir
+
+    def _truncate_metrics(self) -> None:
+        """Drop metrics logged after the state we resume from, so the log never repeats a step."""
+        path = self.run_dir / METRICS
+        if not path.exists():
+            return
+        keep = [line for line in path.read_text().splitlines()
+                if line.strip() and json.loads(line)["step"] <= self.step]
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(line + "\n" for line in keep))
+        tmp.replace(path)
+
+    def log(self, **entry) -> None:
+        entry["time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with open(self.run_dir / METRICS, "a") as fh:
+            fh.write(json.dumps(entry) + "\n")
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cfg.bf16 and self.device.type == "cuda")
+
+    def epoch_batches(self, epoch: int) -> StreamBatches:
+        ids = torch.cat(epoch_order(self.train_docs, self.cfg.seed, epoch))
+        batches = StreamBatches(ids, self.cfg.batch_size, self.cfg.seq_length)
+        if self.device.type == "cuda":
+            # One pinned, asynchronous copy an epoch; batches are then slices on the GPU.
+            batches.x = batches.x.pin_memory().to(self.device, non_blocking=True)
+            batches.y = batches.y.pin_memory().to(self.device, non_blocking=True)
+        return batches
+
+    @torch.no_grad()
+    def evaluate(self) -> float:
+        """Mean nats per character over every target of the validation split."""
+        self.model.eval()
+        x, y = eval_streams(self.val_ids, self.cfg.batch_size)
+        x, y = x.to(self.device), y.to(self.device)
+        state, total, count = None, 0.0, int((y != -100).sum())
+        width = max(self.cfg.seq_length, 256)
+        for start in range(0, x.shape[1], width):
+            with self.autocast():
+                logits, state = self.model(x[:, start:start + width], state)
+            total += F.cross_entropy(logits.float().flatten(0, 1), y[:, start:start + width].flatten(),
+                                     ignore_index=-100, reduction="sum").item()
+        self.model.train()
+        return total / count
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        with self.autocast():
+            logits, self.hidden = self.model(x, self.hidden)
+        loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
+        value = loss.item()
+        # A healthy run starts near ln(V) and falls; far above it, training has blown up.
+        limit = 3.0 * max(math.log(len(self.vocab)), 1.0)
+        if not math.isfinite(value) or value > limit:
+            raise TrainingDiverged(
+                f"training loss became {value:.4g} at epoch {self.position['epoch']} step {self.step + 1} "
+                f"(limit {limit:.2f}); lower --learning-rate or --grad-clip. "
+                f"The last good state is {self.run_dir / ckpt_io.LATEST}"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.optimizer.step()
+        self.hidden = detach_state(self.hidden)
+        self.step += 1
+        return value
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self.stop_requested:  # a second Ctrl-C means now
+            raise KeyboardInterrupt
+        self.stop_requested = True
+        tqdm.write("Ctrl-C: saving a resumable state after this step (press again to abort)")
+
+    def run(self) -> str:
+        """Train until max_epochs, the time budget or Ctrl-C; returns why it stopped."""
+        old_handler = None
+        if hasattr(signal, "SIGINT") and _in_main_thread():
+            old_handler = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            return self._run()
+        finally:
+            if old_handler is not None:
+                signal.signal(signal.SIGINT, old_handler)
+
+    def _run(self) -> str:
+        cfg = self.cfg
+        started = time.monotonic()
+        budget = cfg.max_minutes * 60 if cfg.max_minutes else None
+        self.model.train()
+        while self.position["epoch"] <= cfg.max_epochs:
+            epoch = self.position["epoch"]
+            lr = cfg.lr_for_epoch(epoch)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            batches = self.epoch_batches(epoch)
+            if self.position["batch"] == 0:
+                self.hidden = None
+            window_sum, window_n, window_t = 0.0, 0, time.monotonic()
+            bar = tqdm(total=len(batches), initial=self.position["batch"], unit="batch",
+                       desc=f"epoch {epoch}/{cfg.max_epochs}", dynamic_ncols=True, leave=False)
+            for i in range(self.position["batch"], len(batches)):
+                t0 = time.monotonic()
+                loss = self.train_step(*batches.batch(i))
+                self.train_seconds += time.monotonic() - t0
+                self.position["batch"] = i + 1
+                self.position["loss_sum"] += loss
+                self.position["loss_n"] += 1
+                window_sum, window_n = window_sum + loss, window_n + 1
+                progress = epoch - 1 + (i + 1) / len(batches)
+                if window_n == cfg.log_every or i + 1 == len(batches):
+                    elapsed = time.monotonic() - window_t
+                    cps = window_n * cfg.batch_size * cfg.seq_length / max(elapsed, 1e-9)
+                    self.log(type="train", epoch=epoch, step=self.step, progress=round(progress, 4),
+                             loss=window_sum / window_n, lr=lr, chars_per_s=round(cps))
+                    bar.set_postfix(loss=f"{window_sum / window_n:.3f}", chars_s=f"{cps:,.0f}")
+                    window_sum, window_n, window_t = 0.0, 0, time.monotonic()
+                bar.update(1)
+                if cfg.eval_every and self.step % cfg.eval_every == 0 and i + 1 < len(batches):
+                    val = self.evaluate()
+                    self.log(type="val", epoch=epoch, step=self.step, progress=round(progress, 4), loss=val)
+                    tqdm.write(f"step {self.step}: val loss {val:.4f}")
+                if self.stop_requested:
+                    bar.close()
+                    return self._stop("interrupted")
+                if budget and time.monotonic() - started > budget:
+                    bar.close()
+                    return self._stop("time budget")
+            bar.close()
+            self._end_epoch(epoch, lr)
+        return "done"
+
+    def _end_epoch(self, epoch: int, lr: float) -> None:
+        val = self.evaluate()
+        train = self.position["loss_sum"] / max(1, self.position["loss_n"])
+        self.history.append({"epoch": epoch, "step": self.step, "train_loss": train, "val_loss": val,
+                             "lr": lr, "train_seconds": round(self.train_seconds, 1)})
+        self.log(type="val", epoch=epoch, step=self.step, progress=float(epoch), loss=val, train_loss=train)
+        path = self.run_dir / ckpt_io.epoch_filename(epoch, val)
+        ckpt_io.atomic_save(self.checkpoint(epoch, train, val), path)
+        self.position = {"epoch": epoch + 1, "batch": 0, "loss_sum": 0.0, "loss_n": 0}
+        self.hidden = None
+        self.save_latest()
+        best = ckpt_io.mark_best(self.run_dir)
+        tag = " (best)" if best == path else ""
+        tqdm.write(f"epoch {epoch}/{self.cfg.max_epochs}: train {train:.4f}  val {val:.4f} nats/char "
+                   f"({val / math.log(2):.3f} bits)  -> {path}{tag}")
+
+    def _stop(self, why: str) -> str:
+        path = self.save_latest()
+        done = self.position["batch"]
+        tqdm.write(f"{why}: saved resumable state at epoch {self.position['epoch']} batch {done} "
+                   f"to {path}; continue with: python -m charlm.train --resume {self.run_dir}")
+        return why
+
+    def checkpoint(self, epoch: int, train_loss: float | None, val_loss: float | None) -> dict:
+        return {
+            "format": ckpt_io.FORMAT,
+            "model_state": ckpt_io.cpu_state_dict(self.model),
+            "config": self.model.config.to_dict(),
+            "vocab": self.vocab.chars,
+            "epoch": epoch,
+            "step": self.step,
+            "train_loss": train_loss,
+            "val_loss": val_loss,
+            "history": list(self.history),
+            "train_config": asdict(self.cfg),
+            "data_sha256": self.data_sha256,
+            "train_seconds": self.train_seconds,
+            "torch_version": str(torch.__version__),
+        }
+
+    def save_latest(self) -> Path:
+        last = self.history[-1] if self.history else {}
+        state = self.checkpoint(last.get("epoch", 0), last.get("train_loss"), last.get("val_loss"))
+        state["resume"] = {
+            "optimizer": self.optimizer.state_dict(),
+            "position": dict(self.position),
+            "hidden": state_to_list(self.hidden),
+            "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
+        }
+        path = self.run_dir / ckpt_io.LATEST
+        ckpt_io.atomic_save(state, path)
+        return path
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(
+        prog="python -m charlm.train",
+        description="Train a character-level LSTM/GRU/RNN on a corpus of postings (char-rnn style). "
+                    "Writes checkpoints/<run>/epochNNN_valX.XXXX.pt after every epoch, latest.pt to resume, "
+                    "best.pt pointing at the lowest val loss, and metrics.jsonl.",
+        # Only options the user typed land in the namespace, so --resume can tell them apart.
+        argument_default=argparse.SUPPRESS,
+    )
+    io = p.add_argument_group("data and output")
+    io.add_argument("--data", help=f"corpus file; postings end with </html> (default {d.data})")
+    io.add_argument("--checkpoint-dir", help=f"folder that holds one sub-folder per run (default {d.checkpoint_dir})")
+    io.add_argument("--run-name", help="name of the run folder (default: corpus-model-size-timestamp)")
+    io.add_argument("--val-frac", type=float, help=f"share of postings held out for validation (default {d.val_frac})")
+    io.add_argument("--resume", metavar="RUN", help="continue a run exactly where it stopped: its folder or its latest.pt")
+    io.add_argument("--init-from", metavar="CKPT", help="start a new run from a checkpoint's weights (same vocabulary)")
+
+    m = p.add_argument_group("model")
+    m.add_argument("--model", choices=list(CELLS), help=f"recurrent cell (default {d.model})")
+    m.add_argument("--rnn-size", type=int, help=f"hidden units per layer (default {d.rnn_size})")
+    m.add_argument("--num-layers", type=int, help=f"stacked recurrent layers (default {d.num_layers})")
+    m.add_argument("--dropout", type=float, help=f"dropout between layers and before the output (default {d.dropout})")
+
+    o = p.add_argument_group("optimization")
+    o.add_argument("--seq-length", type=int, help=f"characters per BPTT window (default {d.seq_length})")
+    o.add_argument("--batch-size", type=int, help=f"parallel character streams (default {d.batch_size})")
+    o.add_argument("--max-epochs", type=int, help=f"passes over the training split (default {d.max_epochs})")
+    o.add_argument("--learning-rate", type=float, help=f"Adam learning rate (default {d.learning_rate})")
+    o.add_argument("--lr-decay", type=float, help=f"learning-rate factor per epoch once decay starts (default {d.lr_decay})")
+    o.add_argument("--lr-decay-after", type=int, help=f"epochs at the full learning rate (default {d.lr_decay_after})")
+    o.add_argument("--grad-clip", type=float, help=f"clip the gradient norm to this (default {d.grad_clip})")
+    o.add_argument("--seed", type=int, help=f"seed for the split, initialization and dropout (default {d.seed})")
+
+    r = p.add_argument_group("running")
+    r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"],
+                   help=f"auto picks cuda, then mps, then cpu (default {d.device})")
+    r.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA (ignored elsewhere)")
+    r.add_argument("--eval-every", type=int, help="also score the val split every N steps; 0: only after each epoch")
+    r.add_argument("--log-every", type=int, help=f"steps per train-loss line in metrics.jsonl (default {d.log_every})")
+    r.add_argument("--max-minutes", type=float, help="stop after this much time, saving a resumable state")
+    return p
+
+
+def check_config(cfg: TrainConfig) -> None:
+    positive = {"rnn_size": cfg.rnn_size, "num_layers": cfg.num_layers, "seq_length": cfg.seq_length,
+                "batch_size": cfg.batch_size, "max_epochs": cfg.max_epochs, "log_every": cfg.log_every}
+    for name, value in positive.items():
+        if value < 1:
+            raise CharLMError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise CharLMError(f"--dropout must be in [0, 1), got {cfg.dropout}")
+    if cfg.learning_rate <= 0 or cfg.grad_clip <= 0 or not 0 < cfg.lr_decay <= 1:
+        raise CharLMError("--learning-rate and --grad-clip must be positive and --lr-decay in (0, 1]")
+    if cfg.eval_every < 0 or (cfg.max_minutes is not None and cfg.max_minutes <= 0):
+        raise CharLMError("--eval-every must be >= 0 and --max-minutes positive")
+
+
+def load_resume(path: str) -> tuple[dict, Path]:
+    p = Path(path)
+    file = p / ckpt_io.LATEST if p.is_dir() else p
+    if p.is_dir() and not file.exists():
+        raise CheckpointError(f"{p} holds no {ckpt_io.LATEST} to resume from")
+    state = ckpt_io.load(file)
+    if "resume" not in state:
+        raise CheckpointError(f"{file} is a per-epoch checkpoint without optimizer state; "
+                              f"resume from the run's {ckpt_io.LATEST}, or use --init-from to start anew")
+    return state, file.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    given = vars(build_parser().parse_args(argv))
+    resume_path = given.pop("resume", None)
+    if resume_path:
+        state, run_dir = load_resume(resume_path)
+        fixed = sorted(set(given) - RESUME_OVERRIDES)
+        if fixed:
+            opts = ", ".join("--" + k.replace("_", "-") for k in fixed)
+            raise CharLMError(f"{opts} cannot change when resuming; only "
+                              + ", ".join("--" + k.replace("_", "-") for k in sorted(RESUME_OVERRIDES)) + " can")
+        known = {f.name for f in fields(TrainConfig)}
+        cfg = TrainConfig(**{k: v for k, v in state["train_config"].items() if k in known})
+        for k, v in given.items():
+            setattr(cfg, k, v)
+        check_config(cfg)
+        if state["resume"]["position"]["epoch"] > cfg.max_epochs:
+            print(f"{run_dir} already finished {cfg.max_epochs} epochs; pass a larger --max-epochs to train on")
+            return 0
+        trainer = Trainer(cfg, resume=state, run_dir=run_dir)
+    else:
+        cfg = TrainConfig(**given)
+        check_config(cfg)
+        trainer = Trainer(cfg)
+
+    n_params = sum(p.numel() for p in trainer.model.parameters())
+    print(f"run {trainer.cfg.run_name}: {trainer.run_dir}")
+    print(trainer.split.describe())
+    print(f"vocab {len(trainer.vocab)} chars; {cfg.model} {cfg.num_layers}x{cfg.rnn_size}, "
+          f"{n_params:,} parameters; device {trainer.device}"
+          + (" (bf16 autocast)" if cfg.bf16 and trainer.device.type == "cuda" else ""))
+    if resume_path:
+        pos = trainer.position
+        print(f"resuming at epoch {pos['epoch']} batch {pos['batch']} (step {trainer.step})")
+    why = trainer.run()
+    best = ckpt_io.mark_best(trainer.run_dir)
+    if best:
+        print(f"best checkpoint: {best}")
+    return 130 if why == "interrupted" else 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

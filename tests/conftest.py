@@ -1,0 +1,80 @@
+"""Shared fixtures: small corpora that look like the scraper's output, and tiny trained runs."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+TITLES = ["Data Scientist", "Software Engineer", "Product Manager", "UX Designer", "Data Analyst"]
+COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli"]
+CITIES = ["Seattle, WA", "New York, NY", "Chicago, IL", "San Francisco, CA"]
+DUTIES = ["Build models", "Ship features", "Write SQL", "Talk to users", "Design experiments", "Review code"]
+
+
+def posting(title: str, company: str, city: str, paragraph: str, items: list[str]) -> str:
+    """One posting in the corpus frame of ../shared/DESIGN.md."""
+    lis = "".join(f"<li>{i}</li>" for i in items)
+    return (
+        f"<html>\n<head><title>{title} - {company} - {city}</title></head>\n<body>\n"
+        f"<h1>{title}</h1>\n<h2>{company}</h2>\n<h3>{city}</h3>\n"
+        f"<p>{paragraph}</p>\n<ul>{lis}</ul>\n</body>\n</html>\n"
+    )
+
+
+def make_corpus(n: int, seed: int = 0) -> str:
+    rng = random.Random(seed)
+    docs = []
+    for _ in range(n):
+        t, c, l = rng.choice(TITLES), rng.choice(COMPANIES), rng.choice(CITIES)
+        para = f"{c} is hiring a {t.lower()} in {l.split(',')[0]} to work on problems that matter."
+        docs.append(posting(t, c, l, para, rng.sample(DUTIES, 3)))
+    return "".join(docs)
+
+
+REPEATED_POSTING = posting("Data Scientist", "Acme", "Seattle, WA",
+                           "Join our team to build models that matter.", ["Python", "SQL"])
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    path = tmp_path / "small.txt"
+    path.write_text(make_corpus(60))
+    return path
+
+
+# Options that make a run take about a second on a laptop CPU.
+TINY = ["--rnn-size", "32", "--num-layers", "2", "--batch-size", "8", "--seq-length", "32",
+        "--log-every", "5"]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A finished 3-epoch run of a tiny LSTM on the small corpus; treat it as read-only.
+
+    Its val loss ends near 0.75 nats/char: good enough that greedy decoding writes tags,
+    so sampling tests see a model with real preferences rather than near-ties.
+    """
+    from charlm.train import main
+
+    base = tmp_path_factory.mktemp("tiny")
+    data = base / "small.txt"
+    data.write_text(make_corpus(60))
+    assert main(["--data", str(data), "--checkpoint-dir", str(base / "ckpt"), "--run-name", "tiny",
+                 "--max-epochs", "3", *TINY, "--rnn-size", "48", "--learning-rate", "0.01"]) == 0
+    return base / "ckpt" / "tiny"
+
+
+def run_module(module: str, *args: str, cwd: Path | None = None, timeout: float = 120,
+               **kw) -> subprocess.CompletedProcess:
+    """Run `python -m module args` the way a user would, capturing its output."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd or ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout, **kw)

@@ -1,0 +1,30 @@
+from conftest import run_module
+
+
+def test_cli_prints_n_postings_reproducibly(tiny_run):
+    args = [str(tiny_run / "best.pt"), "--temperature", "0.8", "--prime", "<html>", "--length", "300",
+            "--seed", "1", "-n", "3"]
+    first = run_module("charlm.sample", *args)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("<html>") >= 3
+    assert first.stdout == run_module("charlm.sample", *args).stdout
+
+
+def test_cli_without_seed_prints_the_seed_it_drew(tiny_run):
+    proc = run_module("charlm.sample", str(tiny_run / "best.pt"), "--length", "20")
+    assert proc.returncode == 0
+    seed = proc.stderr.split("seed: ")[1].split()[0]
+    again = run_module("charlm.sample", str(tiny_run / "best.pt"), "--length", "20", "--seed", seed)
+    assert again.stdout == proc.stdout
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path):
+    cases = [
+        ([str(tiny_run / "best.pt"), "--prime", "naïve"], "prime has characters the model's vocabulary lacks: 'ï'"),
+        ([str(tmp_path / "nope.pt")], "checkpoint " + str(tmp_path / "nope.pt") + " not found"),
+        ([str(tiny_run / "best.pt"), "--temperature", "-1"], "temperature must be positive"),
+    ]
+    for args, message in cases:
+        proc = run_module("charlm.sample", *args)
+        assert proc.returncode == 2
+        assert message in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,223 @@
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from charlm import checkpoint as ckpt_io
+from charlm.errors import TrainingDiverged, run_cli
+from charlm.generate import Generator
+from charlm.train import Trainer, main
+from conftest import REPEATED_POSTING, ROOT, TINY, make_corpus, run_module
+
+
+def cli(*args):
+    """main() behind run_cli, as `python -m charlm.train` runs it: (exit code, stderr)."""
+    with pytest.raises(SystemExit) as exc:
+        run_cli(lambda: main(list(args)))
+    return exc.value.code
+
+
+def val_losses(run_dir):
+    return [h["val_loss"] for h in ckpt_io.load(run_dir / "latest.pt")["history"]]
+
+
+def test_cli_writes_a_checkpoint_per_epoch_named_by_val_loss(small_corpus, tmp_path):
+    out = tmp_path / "run"
+    proc = run_module("charlm.train", "--data", str(small_corpus), "--rnn-size", "64", "--num-layers", "2",
+                      "--max-epochs", "3", "--checkpoint-dir", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"split by posting: train 54 postings .* val 6 postings", proc.stdout)
+    (run_dir,) = out.iterdir()
+    assert f"run {run_dir.name}" in proc.stdout
+    found = ckpt_io.epoch_checkpoints(run_dir)
+    assert [epoch for epoch, _, _ in found] == [1, 2, 3]
+    for epoch, val_in_name, path in found:
+        ckpt = ckpt_io.load(path)
+        assert ckpt["epoch"] == epoch
+        assert round(ckpt["val_loss"], 4) == val_in_name
+    best = min(found, key=lambda f: f[1])[2]
+    assert (run_dir / "best.pt").resolve() == best.resolve()
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert {r["type"] for r in rows} == {"train", "val"}
+    assert [r["epoch"] for r in rows if r["type"] == "val"] == [1, 2, 3]
+
+    sample = run_module("charlm.sample", str(found[0][2]), "--length", "200", "--seed", "1")
+    assert sample.returncode == 0, sample.stderr
+    assert sample.stdout.startswith("<html>") and len(sample.stdout) > 100
+
+
+def test_checkpoint_holds_everything_to_sample_alone(tiny_run):
+    ckpt = torch.load(tiny_run / "best.pt", map_location="cpu", weights_only=True)
+    assert ckpt["config"] == {"vocab_size": len(ckpt["vocab"]), "model": "lstm", "rnn_size": 48,
+                              "num_layers": 2, "dropout": 0.5}
+    assert ckpt["epoch"] in (1, 2, 3) and ckpt["step"] > 0
+    assert math.isfinite(ckpt["train_loss"]) and math.isfinite(ckpt["val_loss"])
+    assert [h["epoch"] for h in ckpt["history"]] == list(range(1, ckpt["epoch"] + 1))
+    assert all(t.device.type == "cpu" and t.dtype == torch.float32 for t in ckpt["model_state"].values())
+    assert "resume" not in ckpt  # per-epoch files stay small: no optimizer state
+    latest = torch.load(tiny_run / "latest.pt", map_location="cpu", weights_only=True)
+    assert latest["resume"]["position"] == {"epoch": 4, "batch": 0, "loss_sum": 0.0, "loss_n": 0}
+    assert Generator.from_checkpoint(tiny_run / "best.pt").sample(seed=1, max_length=50).startswith("<html>")
+
+
+def test_tiny_model_memorizes_a_repeated_posting(tmp_path):
+    # 40 copies of one posting: after the first copy every character is determined by
+    # what came before, so the entropy is ~0. A uniform guess costs ln(V) = 3.6 nats;
+    # a model below 0.1 nats/char predicts over 90% of characters with near certainty.
+    data = tmp_path / "rep.txt"
+    data.write_text(REPEATED_POSTING * 40)
+    assert main(["--data", str(data), "--checkpoint-dir", str(tmp_path), "--run-name", "rep",
+                 "--rnn-size", "64", "--num-layers", "2", "--dropout", "0", "--batch-size", "8",
+                 "--seq-length", "32", "--learning-rate", "0.01", "--max-epochs", "8"]) == 0
+    history = ckpt_io.load(tmp_path / "rep" / "latest.pt")["history"]
+    assert history[-1]["val_loss"] < 0.1 < history[0]["train_loss"]
+    gen = Generator.from_checkpoint(tmp_path / "rep" / "best.pt")
+    assert gen.sample(argmax=True, max_length=1000) == REPEATED_POSTING.rstrip("\n")
+
+
+def test_resume_with_more_epochs_ends_where_the_uninterrupted_run_ends(small_corpus, tmp_path):
+    common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *TINY]
+    assert main([*common, "--run-name", "whole", "--max-epochs", "4"]) == 0
+    assert main([*common, "--run-name", "split", "--max-epochs", "2"]) == 0
+    assert len(ckpt_io.epoch_checkpoints(tmp_path / "split")) == 2
+    assert main(["--resume", str(tmp_path / "split"), "--max-epochs", "4"]) == 0
+    assert val_losses(tmp_path / "split") == val_losses(tmp_path / "whole")
+    assert len(ckpt_io.epoch_checkpoints(tmp_path / "split")) == 4
+
+
+def test_ctrl_c_mid_epoch_saves_a_state_that_resumes_exactly(small_corpus, tmp_path, monkeypatch, capsys):
+    common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), "--max-epochs", "2",
+              "--eval-every", "10", *TINY]
+    assert main([*common, "--run-name", "whole"]) == 0
+
+    real_step = Trainer.train_step
+
+    def step_then_ctrl_c(self, x, y):
+        loss = real_step(self, x, y)
+        if self.step == 13:  # mid-epoch 1: hidden state, optimizer and RNG all in flight
+            os.kill(os.getpid(), signal.SIGINT)
+        return loss
+
+    monkeypatch.setattr(Trainer, "train_step", step_then_ctrl_c)
+    assert main([*common, "--run-name", "cut"]) == 130
+    assert "continue with: python -m charlm.train --resume" in capsys.readouterr().out
+    latest = ckpt_io.load(tmp_path / "cut" / "latest.pt")
+    assert latest["resume"]["position"]["epoch"] == 1 and latest["resume"]["position"]["batch"] == 13
+    assert ckpt_io.epoch_checkpoints(tmp_path / "cut") == []
+
+    monkeypatch.setattr(Trainer, "train_step", real_step)
+    assert main(["--resume", str(tmp_path / "cut")]) == 0
+    assert val_losses(tmp_path / "cut") == val_losses(tmp_path / "whole")
+    steps = [json.loads(l)["step"] for l in (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps)  # the log never repeats a stretch after a resume
+
+
+def test_ctrl_c_on_the_command_line_exits_cleanly_with_a_resumable_state(small_corpus, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "charlm.train", "--data", str(small_corpus), "--checkpoint-dir", str(tmp_path),
+         "--run-name", "live", "--max-epochs", "1000", *TINY],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics = tmp_path / "live" / "metrics.jsonl"
+    deadline = time.monotonic() + 60
+    while not (metrics.exists() and metrics.read_text().count("\n") >= 3) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "saved resumable state" in out
+    assert ckpt_io.load(tmp_path / "live" / "latest.pt")["resume"]["position"]["epoch"] >= 1
+
+
+def test_time_budget_stops_with_a_resumable_state(small_corpus, tmp_path, capsys):
+    assert main(["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), "--run-name", "short",
+                 "--max-minutes", "0.0001", *TINY]) == 0
+    assert "time budget: saved resumable state" in capsys.readouterr().out
+    assert ckpt_io.load(tmp_path / "short" / "latest.pt")["step"] == 1
+
+
+def test_nan_loss_stops_with_a_clear_message(small_corpus, tmp_path, monkeypatch):
+    real_forward = torch.nn.Linear.forward
+    monkeypatch.setattr(torch.nn.Linear, "forward", lambda self, x: real_forward(self, x) * float("nan"))
+    with pytest.raises(TrainingDiverged, match=r"loss became nan at epoch 1 step 1.*lower --learning-rate"):
+        main(["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *TINY])
+
+
+def test_init_from_starts_a_new_run_from_the_weights(tiny_run, small_corpus, tmp_path):
+    assert main(["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), "--run-name", "fine",
+                 "--init-from", str(tiny_run / "best.pt"), "--max-epochs", "1", "--rnn-size", "999", *TINY[2:]]) == 0
+    ckpt = ckpt_io.load(tmp_path / "fine" / "latest.pt")
+    assert ckpt["config"]["rnn_size"] == 48  # the checkpoint's shape wins
+    fresh_first_epoch = ckpt_io.load(tiny_run / "latest.pt")["history"][0]["val_loss"]
+    assert ckpt["history"][0]["val_loss"] < fresh_first_epoch
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "not found. Build one with the scraper"),
+    ("empty", "is empty"),
+    ("one posting", "needs at least 2"),
+    ("too small", "too few for one batch"),
+    ("bad number", "--rnn-size must be at least 1"),
+    ("corrupt resume", "is not a readable checkpoint"),
+    ("resume epoch file", "without optimizer state"),
+    ("resume changes size", "--rnn-size cannot change when resuming"),
+    ("corpus changed", "changed since this run started"),
+    ("vocab mismatch", "vocabulary mismatch"),
+    ("run exists", "already holds a run"),
+])
+def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small_corpus, tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    args = ["--data", str(bad), "--checkpoint-dir", str(tmp_path / "out"), *TINY]
+    if case == "empty":
+        bad.write_text("")
+    elif case == "one posting":
+        bad.write_text(make_corpus(1))
+    elif case == "too small":
+        bad.write_text(make_corpus(3))
+        args += ["--batch-size", "50", "--seq-length", "100"]
+    elif case == "bad number":
+        args = ["--data", str(small_corpus), "--rnn-size", "0"]
+    elif case == "corrupt resume":
+        (tmp_path / "latest.pt").write_bytes(b"PK\x03\x04 not really a zip")
+        args = ["--resume", str(tmp_path)]
+    elif case == "resume epoch file":
+        args = ["--resume", str(ckpt_io.epoch_checkpoints(tiny_run)[0][2])]
+    elif case == "resume changes size":
+        args = ["--resume", str(tiny_run), "--rnn-size", "64"]
+    elif case == "corpus changed":
+        run = tmp_path / "copy"
+        run.mkdir()
+        state = ckpt_io.load(tiny_run / "latest.pt")
+        bad.write_text(make_corpus(60, seed=1))  # same layout and vocabulary, different text
+        state["train_config"]["data"] = str(bad)
+        ckpt_io.atomic_save(state, run / "latest.pt")
+        args = ["--resume", str(run), "--max-epochs", "5"]
+    elif case == "vocab mismatch":
+        bad.write_text(make_corpus(20).replace("a", "ä"))
+        args += ["--init-from", str(tiny_run / "best.pt")]
+    elif case == "run exists":
+        args = ["--data", str(small_corpus), "--checkpoint-dir", str(tiny_run.parent), "--run-name", tiny_run.name]
+    assert cli(*args) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_unknown_device_is_refused_by_the_cli(small_corpus):
+    proc = run_module("charlm.train", "--data", str(small_corpus), "--device", "tpu")
+    assert proc.returncode == 2
+    assert "invalid choice: 'tpu'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_asking_for_cuda_without_a_gpu_says_so(small_corpus, capsys):
+    assert cli("--data", str(small_corpus), "--device", "cuda") == 2
+    assert "no CUDA GPU is available" in capsys.readouterr().err

@@ -8,7 +8,9 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test demo clean
+SHARED ?= ../shared/data
+
+.PHONY: setup test demo corpus clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +26,13 @@ test: $(STAMP)
 demo: $(STAMP)
 	@if [ -d webapp ]; then $(BIN)/python -m webapp; else \
 	  echo "The gallery (webapp/) is not built yet. Meanwhile: python -m charlm.train, python -m charlm.sample (see README)."; exit 1; fi
+
+# The training corpus from every saved source in ../shared/data, all cities and titles.
+corpus: $(STAMP)
+	$(BIN)/python -m scraper --source themuse --from-file $(SHARED)/themuse/*.json
+	$(BIN)/python -m scraper --source csv --file $(SHARED)/glassdoor/glassdoor_jobs.csv
+	$(BIN)/python -m scraper --source greenhouse --from-file $(SHARED)/ats/greenhouse_luno_jobs.json
+	$(BIN)/python -m scraper --source lever --from-file $(SHARED)/ats/lever_moo_jobs.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -284,6 +284,7 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
             batches = self.epoch_batches(epoch)
+            self._n_batches = len(batches)
             if self.position["batch"] == 0:
                 self.hidden = None
             window_sum, window_n, window_t = 0.0, 0, time.monotonic()
@@ -337,6 +338,12 @@ class Trainer:
                    f"({val / math.log(2):.3f} bits)  -> {path}{tag}")
 
     def _stop(self, why: str) -> str:
+        if why == "time budget":
+            # A budget run is often a comparison: leave a val loss at the point it stopped.
+            val = self.evaluate()
+            self.log(type="val", epoch=self.position["epoch"], step=self.step, loss=val, budget_stop=True,
+                     progress=round(self.position["epoch"] - 1 + self.position["batch"] / max(1, self._n_batches), 4))
+            tqdm.write(f"val loss at the end of the budget: {val:.4f} nats/char")
         path = self.save_latest()
         done = self.position["batch"]
         tqdm.write(f"{why}: saved resumable state at epoch {self.position['epoch']} batch {done} "

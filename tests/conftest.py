@@ -78,3 +78,40 @@ def run_module(module: str, *args: str, cwd: Path | None = None, timeout: float 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd or ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout, **kw)
+
+
+# -- scraper fixtures ---------------------------------------------------------------------------
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real job-posting data not found at {SHARED_DATA} (the ../shared checkout)")
+    return SHARED_DATA
+
+
+def muse_result(i: int, title: str = "Data Scientist", city: str = "Seattle, WA",
+                company: str = "Acme") -> dict:
+    """A results object in the shape The Muse API returns (see ../shared/data/themuse/)."""
+    return {
+        "contents": f"<p>{company} is hiring posting number {i}.</p><ul><li>Python {i}</li><li>SQL</li></ul>",
+        "name": title, "type": "external", "publication_date": "2025-08-08T04:03:07Z",
+        "short_name": f"job-{i}", "model_type": "jobs", "id": 1000 + i,
+        "locations": [{"name": city}], "categories": [{"name": "Data Science"}],
+        "levels": [{"name": "Mid Level", "short_name": "mid"}], "tags": [],
+        "refs": {"landing_page": f"https://www.themuse.com/jobs/{company.lower()}/job-{i}"},
+        "company": {"id": 7, "short_name": company.lower(), "name": company},
+    }
+
+
+def muse_pages(results: list[dict], per_page: int = 20) -> list[dict]:
+    pages = [results[i:i + per_page] for i in range(0, len(results), per_page)] or [[]]
+    return [{"page": n, "page_count": len(pages), "items_per_page": per_page, "took": 5, "timed_out": False,
+             "total": len(results), "results": page} for n, page in enumerate(pages)]
+
+
+@pytest.fixture
+def site(httpserver):
+    """The local HTTP server with a robots.txt that allows all but /private/."""
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    return httpserver

@@ -1,0 +1,185 @@
+"""Polite HTTP for every source: one place for identity, robots.txt, pacing, retries and caching.
+
+- A User-Agent naming the project and a contact URL.
+- robots.txt obeyed per host (RFC 9309: a 4xx robots.txt allows everything, a 5xx one
+  disallows everything for this run; an unreachable host is reported as such).
+- A minimum delay between two requests to the same host.
+- Retries on 429/500/502/503/504, timeouts and connection errors, with exponential
+  backoff that honours Retry-After, bounded in count and in wait.
+- Every successful response cached on disk under its URL, so a re-run fetches nothing twice.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import os
+import secrets
+import time
+import urllib.robotparser
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from .errors import FetchError, RobotsDisallowed
+
+PROJECT_URL = "https://github.com/dreamjobs/dreamjobs"
+USER_AGENT = f"dreamjobs-scraper/0.1 (+{PROJECT_URL}; job-posting research)"
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass
+class Response:
+    url: str
+    status: int
+    text: str
+    fetched_at: str
+    from_cache: bool = False
+
+    def json(self):
+        return json.loads(self.text)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class Fetcher:
+    def __init__(self, cache_dir: str | Path | None, user_agent: str = USER_AGENT, delay: float = 1.0,
+                 timeout: float = 30.0, retries: int = 4, backoff: float = 1.0, max_wait: float = 120.0,
+                 sleep=time.sleep):
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.user_agent = user_agent
+        self.delay = delay
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.session = requests.Session()
+        self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json, text/html;q=0.9"})
+        self._last_request: dict[str, float] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
+        self.requests_made = 0
+
+    # -- cache ----------------------------------------------------------------------------------
+
+    def _cache_path(self, url: str) -> Path | None:
+        if not self.cache_dir:
+            return None
+        host = urlsplit(url).netloc.replace(":", "_") or "local"
+        return self.cache_dir / host / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".json")
+
+    def _cache_read(self, url: str) -> Response | None:
+        path = self._cache_path(url)
+        if not path or not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return Response(data["url"], data["status"], data["text"], data["fetched_at"], from_cache=True)
+        except (OSError, ValueError, KeyError):
+            return None  # a damaged cache entry is simply fetched again
+
+    def _cache_write(self, resp: Response) -> None:
+        path = self._cache_path(resp.url)
+        if not path:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        tmp.write_text(json.dumps({"url": resp.url, "status": resp.status, "fetched_at": resp.fetched_at,
+                                   "text": resp.text}), encoding="utf-8")
+        os.replace(tmp, path)
+
+    # -- politeness -----------------------------------------------------------------------------
+
+    def _pace(self, host: str) -> None:
+        last = self._last_request.get(host)
+        if last is not None:
+            wait = self.delay - (time.monotonic() - last)
+            if wait > 0:
+                self.sleep(wait)
+        self._last_request[host] = time.monotonic()
+
+    def _robots_for(self, url: str) -> tuple[urllib.robotparser.RobotFileParser, str]:
+        """The host's robots rules, and why they are what they are when not from a robots.txt."""
+        parts = urlsplit(url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        if base not in self._robots:
+            parser, why = urllib.robotparser.RobotFileParser(base + "/robots.txt"), ""
+            try:
+                parser.parse(self._send(base + "/robots.txt").text.splitlines())
+            except FetchError as exc:
+                if exc.status is None:
+                    raise  # the host itself is unreachable: say that, not "disallowed"
+                if exc.status < 500:
+                    parser.allow_all = True
+                else:
+                    parser.disallow_all = True
+                    why = f" (its robots.txt answered HTTP {exc.status}, which disallows everything)"
+            self._robots[base] = (parser, why)
+        return self._robots[base]
+
+    def check_allowed(self, url: str) -> None:
+        parser, why = self._robots_for(url)
+        if not parser.can_fetch(self.user_agent, url):
+            raise RobotsDisallowed(f"robots.txt disallows {url}{why}")
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def get(self, url: str, params: dict | list | None = None) -> Response:
+        """GET a URL, from the cache when it was fetched before; raises FetchError for good failures."""
+        full = requests.Request("GET", url, params=params).prepare().url
+        cached = self._cache_read(full)
+        if cached:
+            return cached
+        self.check_allowed(full)
+        resp = self._send(full)
+        self._cache_write(resp)
+        return resp
+
+    def _send(self, url: str) -> Response:
+        host = urlsplit(url).netloc
+        attempt = 0
+        while True:
+            self._pace(host)
+            self.requests_made += 1
+            try:
+                r = self.session.get(url, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                reason = "timed out" if isinstance(exc, requests.Timeout) else "unreachable"
+                if attempt >= self.retries:
+                    raise FetchError(f"{host} {reason} after {attempt + 1} tries ({url})") from None
+                wait = self.backoff * 2 ** attempt
+            else:
+                if r.status_code == 200:
+                    return Response(url, 200, r.text, now_iso())
+                if r.status_code not in RETRY_STATUS or attempt >= self.retries:
+                    raise FetchError(f"HTTP {r.status_code} from {url}"
+                                     + (f" after {attempt + 1} tries" if attempt else ""), r.status_code)
+                hinted = retry_after_seconds(r.headers.get("Retry-After"))
+                wait = hinted if hinted is not None else self.backoff * 2 ** attempt
+                if wait > self.max_wait:
+                    raise FetchError(f"HTTP {r.status_code} from {url}: server asks to wait {wait:.0f}s, "
+                                     f"more than the {self.max_wait:.0f}s limit; try again later", r.status_code)
+            attempt += 1
+            self.sleep(min(wait, self.max_wait))

@@ -1,0 +1,30 @@
+"""The one record every source produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Posting:
+    source: str
+    source_id: str
+    title: str
+    company: str
+    locations: list[str]
+    url: str
+    description_html: str  # the source's own HTML fragment, untrusted; simplify.py cleans it
+    fetched_at: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def location(self) -> str:
+        return "; ".join(self.locations)
+
+
+@dataclass
+class Skip:
+    """Something a source found but could not turn into a posting, with the reason why."""
+
+    reason: str
+    detail: str = ""

@@ -1,0 +1,14 @@
+"""One module per source, each behind the Source interface of base.py."""
+
+from .base import Query, Source
+from .csvfile import CsvSource
+from .greenhouse import GreenhouseSource
+from .jsonld import JsonLdSource
+from .lever import LeverSource
+from .themuse import MuseSource
+
+SOURCES: dict[str, type[Source]] = {
+    cls.name: cls for cls in (MuseSource, GreenhouseSource, LeverSource, JsonLdSource, CsvSource)
+}
+
+__all__ = ["SOURCES", "Query", "Source"]

@@ -15,6 +15,7 @@ import math
 import signal
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -102,6 +103,41 @@ def state_from_list(parts, device) -> object:
         return None
     parts = [p.to(device) for p in parts]
     return tuple(parts) if len(parts) == 2 else parts[0]
+
+
+@torch.no_grad()
+def evaluate_loss(model: CharRNN, ids: torch.Tensor, n_streams: int, width: int, device: torch.device,
+                  autocast=None, progress=None) -> float:
+    """Mean nats per character over every target of ids, read as n_streams stateful streams."""
+    was_training = model.training
+    model.eval()
+    x, y = eval_streams(ids, n_streams)
+    x, y = x.to(device), y.to(device)
+    state, total, count = None, 0.0, int((y != -100).sum())
+    for start in range(0, x.shape[1], width):
+        with autocast if autocast is not None else nullcontext():
+            logits, state = model(x[:, start:start + width], state)
+        total += F.cross_entropy(logits.float().flatten(0, 1), y[:, start:start + width].flatten(),
+                                 ignore_index=-100, reduction="sum").item()
+        if progress:
+            progress(min(width, x.shape[1] - start) * x.shape[0])
+    model.train(was_training)
+    return total / count
+
+
+def forward_loss(model: CharRNN, x: torch.Tensor, y: torch.Tensor, hidden, autocast) -> tuple[torch.Tensor, object]:
+    """Mean cross-entropy (nats per character) of one batch, and the state after it."""
+    with autocast:
+        logits, hidden = model(x, hidden)
+    return F.cross_entropy(logits.float().flatten(0, 1), y.flatten()), hidden
+
+
+def optimize(model: CharRNN, optimizer: torch.optim.Optimizer, loss: torch.Tensor, grad_clip: float) -> None:
+    """Backward, clip the gradient norm, one optimizer step: the update charlm.bench times too."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
 
 
 class Trainer:
@@ -219,26 +255,13 @@ class Trainer:
             batches.y = batches.y.pin_memory().to(self.device, non_blocking=True)
         return batches
 
-    @torch.no_grad()
     def evaluate(self) -> float:
         """Mean nats per character over every target of the validation split."""
-        self.model.eval()
-        x, y = eval_streams(self.val_ids, self.cfg.batch_size)
-        x, y = x.to(self.device), y.to(self.device)
-        state, total, count = None, 0.0, int((y != -100).sum())
-        width = max(self.cfg.seq_length, 256)
-        for start in range(0, x.shape[1], width):
-            with self.autocast():
-                logits, state = self.model(x[:, start:start + width], state)
-            total += F.cross_entropy(logits.float().flatten(0, 1), y[:, start:start + width].flatten(),
-                                     ignore_index=-100, reduction="sum").item()
-        self.model.train()
-        return total / count
+        return evaluate_loss(self.model, self.val_ids, self.cfg.batch_size, max(self.cfg.seq_length, 256),
+                             self.device, self.autocast())
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> float:
-        with self.autocast():
-            logits, self.hidden = self.model(x, self.hidden)
-        loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
+        loss, self.hidden = forward_loss(self.model, x, y, self.hidden, self.autocast())
         value = loss.item()
         # A healthy run starts near ln(V) and falls; far above it, training has blown up.
         limit = 3.0 * max(math.log(len(self.vocab)), 1.0)
@@ -248,10 +271,7 @@ class Trainer:
                 f"(limit {limit:.2f}); lower --learning-rate or --grad-clip. "
                 f"The last good state is {self.run_dir / ckpt_io.LATEST}"
             )
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-        self.optimizer.step()
+        optimize(self.model, self.optimizer, loss, self.cfg.grad_clip)
         self.hidden = detach_state(self.hidden)
         self.step += 1
         return value

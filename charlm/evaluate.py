@@ -1,0 +1,134 @@
+"""How good is a checkpoint? `python -m charlm.evaluate CKPT --help`.
+
+Prints, for one checkpoint:
+- its validation loss in nats and bits per character, on the same by-posting split it
+  was trained with (recomputed from the corpus, the seed and --val-frac it saved), next
+  to what gzip, bz2 and lzma spend on the same val split once they have seen the train
+  split;
+- over n sampled postings: the share that is well-formed HTML, the share with the
+  title/company/location frame, the share of generated words found in the training
+  split's vocabulary, and novelty: the share of samples sharing a verbatim stretch of
+  more than 200 characters with the corpus, and the median longest shared stretch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+
+import torch
+from tqdm import tqdm
+
+from . import checkpoint as ckpt_io
+from .data import Split, read_corpus, split_by_document, split_documents, text_fingerprint
+from .errors import CharLMError, run_cli
+from .generate import Generator, SampleSettings
+from .metrics import CopyIndex, compression_bpc, has_frame, vocab_share, well_formed, words
+from .train import evaluate_loss
+
+COPY_LIMIT = 200
+
+
+def training_split(ckpt: dict, text: str) -> Split:
+    cfg = ckpt.get("train_config") or {}
+    if "seed" not in cfg or "val_frac" not in cfg:
+        raise CharLMError("the checkpoint does not record how its data was split (no train_config)")
+    return split_by_document(split_documents(text), cfg["val_frac"], cfg["seed"])
+
+
+def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, length: int, seed: int,
+             skip_compression: bool = False) -> dict:
+    ckpt = ckpt_io.load(ckpt_path)
+    data = data or (ckpt.get("train_config") or {}).get("data") or "corpus/input.txt"
+    text = read_corpus(data)
+    note = None
+    if ckpt.get("data_sha256") and ckpt["data_sha256"] != text_fingerprint(text):
+        note = f"{data} is not the corpus this checkpoint was trained on; its split differs from training's"
+        print(f"warning: {note}", file=sys.stderr)
+    split = training_split(ckpt, text)
+    gen = Generator.from_checkpoint(ckpt_path)
+    val_text = "".join(split.val)
+    gen.vocab.check(val_text, f"the val split of {data}")
+    val_ids = gen.vocab.encode(val_text)
+    batch = (ckpt.get("train_config") or {}).get("batch_size", 50)
+
+    with tqdm(total=len(val_ids), unit="char", unit_scale=True, desc="val loss", file=sys.stderr) as bar:
+        val = evaluate_loss(gen.model, val_ids, batch, 512, torch.device("cpu"), progress=bar.update)
+    result = {"checkpoint": str(ckpt_path), "data": str(data), "epoch": ckpt.get("epoch"),
+              "val_postings": len(split.val), "val_chars": len(val_text),
+              "val_loss": val, "val_bpc": val / math.log(2)}
+    if note:
+        result["note"] = note
+    if not skip_compression:
+        with tqdm(total=3, desc="compressors", file=sys.stderr) as bar:
+            result["compression_bpc"] = compression_bpc("".join(split.train), val_text)
+            bar.update(3)
+
+    samples = []
+    settings = SampleSettings(temperature=temperature, max_length=length, seed=seed)
+    with tqdm(total=n, unit="posting", desc="sampling", file=sys.stderr) as bar:
+        for start in range(0, n, 10):
+            k = min(10, n - start)
+            samples += gen.generate(k, SampleSettings(**{**settings.__dict__, "seed": seed + start}))
+            bar.update(k)
+
+    train_words = {w for doc in split.train for w in words(doc)}
+    shares = [s for s in (vocab_share(t, train_words) for t in samples) if s is not None]
+    with tqdm(total=1, desc="indexing corpus", file=sys.stderr) as bar:
+        index = CopyIndex(text)
+        bar.update(1)
+    copies = [index.longest_copy(t) for t in tqdm(samples, desc="novelty", file=sys.stderr)]
+    result.update({
+        "samples": n, "temperature": temperature, "max_length": length, "seed": seed,
+        "well_formed": sum(map(well_formed, samples)) / n,
+        "frame": sum(map(has_frame, samples)) / n,
+        "vocab_words": statistics.fmean(shares) if shares else 0.0,
+        "copy_rate": sum(c > COPY_LIMIT for c in copies) / n,
+        "median_longest_copy": statistics.median(copies),
+        "mean_length": statistics.fmean(len(t) for t in samples),
+    })
+    return result
+
+
+def report(r: dict) -> str:
+    lines = [f"checkpoint {r['checkpoint']} (epoch {r['epoch']}) on {r['data']}",
+             f"val split: {r['val_postings']:,} postings, {r['val_chars']:,} characters",
+             f"val loss: {r['val_loss']:.4f} nats/char = {r['val_bpc']:.3f} bits/char"]
+    if "compression_bpc" in r:
+        lines.append("  compressors on the same val split given the train split (bits/char): "
+                     + ", ".join(f"{k} {v:.3f}" for k, v in r["compression_bpc"].items()))
+    lines += [f"{r['samples']} samples at temperature {r['temperature']} (seed {r['seed']}, "
+              f"at most {r['max_length']:,} characters, mean {r['mean_length']:,.0f}):",
+              f"  well-formed HTML:               {r['well_formed']:.0%}",
+              f"  title/company/location frame:   {r['frame']:.0%}",
+              f"  words found in train vocabulary: {r['vocab_words']:.1%}",
+              f"  copies > {COPY_LIMIT} chars from the corpus: {r['copy_rate']:.0%}",
+              f"  median longest verbatim copy:   {r['median_longest_copy']:.0f} characters"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m charlm.evaluate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint", help="a .pt file written by python -m charlm.train")
+    p.add_argument("--data", help="the corpus (default: the one the checkpoint was trained on)")
+    p.add_argument("-n", type=int, default=50, help="postings to sample (default 50)")
+    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (default 0.8)")
+    p.add_argument("--length", type=int, default=10000, help="most characters per sample (default 10000)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the first sample; sample i uses seed+i (default 1)")
+    p.add_argument("--no-compression", action="store_true", help="skip the gzip/bz2/lzma reference")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    args = p.parse_args(argv)
+    if args.n < 1 or args.length < 1:
+        p.error("-n and --length must be at least 1")
+    result = evaluate(args.checkpoint, args.data, args.n, args.temperature, args.length, args.seed,
+                      args.no_compression)
+    print(json.dumps(result) if args.json else report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,64 @@
+"""Copy chosen checkpoints of a run into a small folder to ship: `python -m charlm.export --help`.
+
+Weights are stored as float16 (half the size; loading restores float32) and the
+optimizer-bearing latest.pt is left behind, so a shipped run can be sampled and
+charted but not resumed. The run's metrics.jsonl comes along for the loss curve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import torch
+
+from . import checkpoint as ckpt_io
+from .errors import CharLMError, run_cli
+
+
+def export(run_dir: Path, out: Path, epochs: list[str], half: bool = True) -> list[Path]:
+    found = {str(e): p for e, _, p in ckpt_io.epoch_checkpoints(run_dir)}
+    if not found:
+        raise CharLMError(f"{run_dir} has no epoch checkpoints")
+    best = ckpt_io.mark_best(run_dir)
+    chosen = []
+    for e in epochs:
+        if e == "best":
+            chosen.append(best)
+        elif e in found:
+            chosen.append(found[e])
+        else:
+            raise CharLMError(f"{run_dir} has no epoch {e}; it has {', '.join(found)}")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in dict.fromkeys(chosen):
+        ckpt = ckpt_io.load(path)
+        if half:
+            ckpt["model_state"] = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["model_state"].items()}
+        ckpt_io.atomic_save(ckpt, out / path.name)
+        written.append(out / path.name)
+    if (run_dir / "metrics.jsonl").exists():
+        shutil.copyfile(run_dir / "metrics.jsonl", out / "metrics.jsonl")
+    ckpt_io.mark_best(out)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m charlm.export", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run_dir", help="a run folder written by python -m charlm.train")
+    p.add_argument("out", help="folder to write, e.g. checkpoints/demo")
+    p.add_argument("--epochs", default="1,best", help="comma-separated epoch numbers and/or 'best' (default 1,best)")
+    p.add_argument("--fp32", action="store_true", help="keep float32 weights")
+    args = p.parse_args(argv)
+    run_dir, out = Path(args.run_dir), Path(args.out)
+    if run_dir.resolve() == out.resolve():
+        raise CharLMError("the output folder must differ from the run folder")
+    for path in export(run_dir, out, [e.strip() for e in args.epochs.split(",") if e.strip()], not args.fp32):
+        print(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

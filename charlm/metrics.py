@@ -1,0 +1,141 @@
+"""Quality measures of generated postings, each a plain function with a handmade test.
+
+- well_formed: every tag closed in order and the text ends with </html>
+- has_frame: the title, company and location elements (<h1>, <h2>, <h3>) hold text, in order
+- vocab_share: the share of a text's words found in a vocabulary of words
+- CopyIndex.longest_copy: the longest verbatim substring a text shares with a corpus
+- compression_bpc: bits per character of a standard compressor on val given train
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import html
+import lzma
+import re
+
+import numpy as np
+
+TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
+VOID = {"br", "hr", "meta", "img", "link", "input"}
+FRAME = re.compile(r"<h1>([^<]*\S[^<]*)</h1>\s*<h2>([^<]*\S[^<]*)</h2>\s*<h3>([^<]*\S[^<]*)</h3>")
+WORD = re.compile(r"[a-z]+")
+
+
+def well_formed(text: str) -> bool:
+    """Tags (the corpus has no attributes) nest and close in order, nothing else looks like a tag,
+    and the posting ends with </html>."""
+    if not text.rstrip().endswith("</html>"):
+        return False
+    stack: list[str] = []
+    pos = 0
+    for m in TAG.finditer(text):
+        if "<" in text[pos:m.start()] or ">" in text[pos:m.start()]:
+            return False  # a broken tag such as "<h1" or "p>" between two real ones
+        pos = m.end()
+        closing, name, self_closing = m.group(1), m.group(2).lower(), m.group(3)
+        if name in VOID or self_closing:
+            continue
+        if not closing:
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            return False
+    return not stack and "<" not in text[pos:] and ">" not in text[pos:]
+
+
+def frame(text: str) -> tuple[str, str, str] | None:
+    """(title, company, location) from the posting's h1, h2 and h3, or None when the frame is missing."""
+    m = FRAME.search(text)
+    return tuple(html.unescape(g).strip() for g in m.groups()) if m else None
+
+
+def has_frame(text: str) -> bool:
+    return frame(text) is not None
+
+
+def words(text: str) -> list[str]:
+    """The lower-case words of a posting's visible text."""
+    return WORD.findall(html.unescape(TAG.sub(" ", text)).lower())
+
+
+def vocab_share(text: str, vocabulary: set[str]) -> float | None:
+    ws = words(text)
+    return sum(w in vocabulary for w in ws) / len(ws) if ws else None
+
+
+class CopyIndex:
+    """Finds the longest substring of a text that occurs verbatim in a large corpus.
+
+    A sorted array of hashes of every q-character window of the corpus says, for each
+    window of the text, whether it might occur; runs of such windows are candidates,
+    checked exactly with substring search, longest first. Exact for every length: hash
+    collisions only add candidates, and copies shorter than q are found directly.
+    """
+
+    BASE = np.uint64(1_000_003)
+
+    def __init__(self, corpus: str, q: int = 16):
+        self.corpus = corpus
+        self.q = q
+        self.hashes = np.unique(self._window_hashes(corpus))
+
+    def _window_hashes(self, text: str) -> np.ndarray:
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        n = len(codes) - self.q + 1
+        if n <= 0:
+            return np.zeros(0, dtype=np.uint64)
+        h = np.zeros(n, dtype=np.uint64)
+        with np.errstate(over="ignore"):  # wrapping arithmetic is the hash
+            for j in range(self.q):
+                h = h * self.BASE + codes[j:j + n]
+        return h
+
+    def _occurs(self, s: str) -> bool:
+        return s in self.corpus
+
+    def _longest_within(self, s: str, at_least: int) -> int:
+        """Longest substring of s in the corpus, given one of length at_least is known to exist."""
+        best = at_least
+        for i in range(len(s)):
+            while i + best < len(s) and self._occurs(s[i:i + best + 1]):
+                best += 1
+            if i + best >= len(s):
+                break
+        return best
+
+    def longest_copy(self, text: str) -> int:
+        h = self._window_hashes(text)
+        if len(h):
+            pos = np.searchsorted(self.hashes, h)
+            hit = (pos < len(self.hashes)) & (self.hashes[np.minimum(pos, len(self.hashes) - 1)] == h)
+        else:
+            hit = np.zeros(0, dtype=bool)
+        runs, start = [], None
+        for i, flag in enumerate(list(hit) + [False]):
+            if flag and start is None:
+                start = i
+            elif not flag and start is not None:
+                runs.append(text[start:i - 1 + self.q])
+                start = None
+        best = 0
+        for cand in sorted(runs, key=len, reverse=True):
+            if len(cand) <= best:
+                break
+            for i in range(len(cand) - self.q + 1):  # the first real window anchors the search
+                if self._occurs(cand[i:i + self.q]):
+                    best = max(best, self._longest_within(cand, self.q))
+                    break
+        if best == 0:  # no window of q characters occurs: the longest copy is shorter
+            best = self._longest_within(text, 0)
+        return best
+
+
+def compression_bpc(train: str, val: str) -> dict[str, float]:
+    """Bits per character each compressor spends on val once it has seen train."""
+    t, tv = train.encode("utf-8"), (train + val).encode("utf-8")
+    out = {}
+    for name, compress in (("gzip", lambda b: gzip.compress(b, 9)), ("bz2", lambda b: bz2.compress(b, 9)),
+                           ("lzma", lambda b: lzma.compress(b, preset=6))):
+        out[name] = 8 * (len(compress(tv)) - len(compress(t))) / len(val)
+    return out

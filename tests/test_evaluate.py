@@ -1,0 +1,37 @@
+import json
+
+from conftest import run_module
+
+
+def test_evaluate_prints_every_figure(tiny_run):
+    proc = run_module("charlm.evaluate", str(tiny_run / "best.pt"), "-n", "4", "--length", "1500")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for piece in ["val split: 6 postings", "val loss:", "nats/char", "bits/char", "gzip", "bz2", "lzma",
+                  "4 samples at temperature 0.8", "well-formed HTML:", "title/company/location frame:",
+                  "words found in train vocabulary:", "copies > 200 chars from the corpus:",
+                  "median longest verbatim copy:"]:
+        assert piece in out, piece
+    assert "sampling" in proc.stderr  # the progress bars
+
+
+def test_evaluate_json_has_the_documented_keys_and_the_training_val_loss(tiny_run):
+    proc = run_module("charlm.evaluate", str(tiny_run / "best.pt"), "-n", "3", "--length", "800", "--json",
+                      "--no-compression")
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    for key in ["val_loss", "val_bpc", "well_formed", "frame", "vocab_words", "copy_rate", "median_longest_copy"]:
+        assert key in r
+    for key in ["well_formed", "frame", "vocab_words", "copy_rate"]:
+        assert 0.0 <= r[key] <= 1.0
+    # The same split as training: the val loss matches the one the checkpoint was named by.
+    best = (tiny_run / "best.pt").resolve().name
+    assert f"{r['val_loss']:.4f}" == best.split("_val")[1][:-3]
+
+
+def test_evaluate_bad_input(tiny_run, tmp_path):
+    missing = run_module("charlm.evaluate", str(tmp_path / "none.pt"))
+    assert missing.returncode == 2 and "not found" in missing.stderr
+    (tmp_path / "other.txt").write_text("<html>\n<p>zebra ✓</p>\n</html>\n" * 5)
+    other = run_module("charlm.evaluate", str(tiny_run / "best.pt"), "--data", str(tmp_path / "other.txt"), "-n", "1")
+    assert other.returncode == 2 and "lacks" in other.stderr and "Traceback" not in other.stderr

@@ -1,0 +1,25 @@
+import torch
+
+from charlm import checkpoint as ckpt_io
+from charlm.generate import Generator
+from conftest import run_module
+
+
+def test_export_ships_chosen_epochs_in_half_precision(tiny_run, tmp_path):
+    out = tmp_path / "demo"
+    proc = run_module("charlm.export", str(tiny_run), str(out), "--epochs", "1,best")
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in out.iterdir())
+    best = (tiny_run / "best.pt").resolve().name
+    assert "metrics.jsonl" in names and "best.pt" in names and "latest.pt" not in names
+    assert best in names and any(n.startswith("epoch001_") for n in names)
+    raw = torch.load(out / best, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in raw["model_state"].values() if v.is_floating_point())
+    assert (out / best).stat().st_size < (tiny_run / best).stat().st_size
+    assert Generator.from_checkpoint(out / "best.pt").sample(seed=1, max_length=50).startswith("<html>")
+    assert [e for e, _, _ in ckpt_io.epoch_checkpoints(out)][0] == 1
+
+
+def test_export_refuses_an_unknown_epoch(tiny_run, tmp_path):
+    proc = run_module("charlm.export", str(tiny_run), str(tmp_path / "x"), "--epochs", "99")
+    assert proc.returncode == 2 and "no epoch 99" in proc.stderr

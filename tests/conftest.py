@@ -115,3 +115,53 @@ def site(httpserver):
     httpserver.expect_request("/robots.txt").respond_with_data(
         "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
     return httpserver
+
+
+# -- webapp fixtures ----------------------------------------------------------------------------
+
+@pytest.fixture
+def checkpoints_dir(tiny_run, tmp_path) -> Path:
+    """A checkpoints folder holding the tiny run (as "tiny") and nothing else."""
+    import shutil
+
+    root = tmp_path / "checkpoints"
+    shutil.copytree(tiny_run, root / "tiny", symlinks=True)
+    return root
+
+
+@pytest.fixture
+def app(checkpoints_dir, tmp_path):
+    from webapp import create_app
+
+    return create_app({"TESTING": True, "CHECKPOINTS": str(checkpoints_dir),
+                       "DATABASE": str(tmp_path / "instance" / "gallery.sqlite"), "GENERATION_SLOTS": 2})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real HTTP server at 127.0.0.1 (a free port), stopped after the test."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def sse_events(body: str) -> list[tuple[str, dict]]:
+    import json
+
+    events = []
+    for block in body.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events

@@ -1,0 +1,129 @@
+"""The JSON API through Flask's test client, errors included."""
+
+import pytest
+
+from conftest import sse_events
+
+
+def checkpoint_id(client) -> str:
+    return next(c["id"] for c in client.get("/api/checkpoints").get_json() if c["best"])
+
+
+def generate(client, **body):
+    body.setdefault("checkpoint", checkpoint_id(client))
+    body.setdefault("length", 300)
+    return client.post("/api/generate", json=body)
+
+
+def test_checkpoints_are_listed_by_id_without_file_paths(client):
+    found = client.get("/api/checkpoints").get_json()
+    assert [c["epoch"] for c in found] == [1, 2, 3]
+    assert all(set(c) == {"id", "run", "epoch", "val_loss", "best"} and c["run"] == "tiny" for c in found)
+    assert sum(c["best"] for c in found) == 1
+    assert not any("/" in c["id"] or ".pt" in c["id"] for c in found)
+
+
+def test_generate_saves_a_posting_that_reads_back(client):
+    resp = generate(client, temperature=0.8, prime="<html>", seed=7)
+    assert resp.status_code == 201
+    posting = resp.get_json()
+    assert posting["text"].startswith("<html>") and posting["seed"] == 7
+    assert "<script" not in posting["html"]
+    again = client.get(f"/api/postings/{posting['id']}").get_json()
+    assert again["text"] == posting["text"] and again["temperature"] == 0.8
+    # The same checkpoint, seed and settings give the same posting.
+    assert generate(client, temperature=0.8, prime="<html>", seed=7).get_json()["text"] == posting["text"]
+
+
+def test_a_random_seed_is_drawn_and_reported(client):
+    posting = generate(client).get_json()
+    assert isinstance(posting["seed"], int) and posting["seed"] >= 0
+
+
+def test_streaming_sends_chunks_then_the_saved_posting(client):
+    resp = generate(client, seed=3, length=500, stream=True)
+    assert resp.status_code == 200 and resp.mimetype == "text/event-stream"
+    events = sse_events(resp.get_data(as_text=True))
+    kinds = [e for e, _ in events]
+    assert kinds[0] == "meta" and kinds[-1] == "done" and "chunk" in kinds
+    text = "".join(d["text"] for e, d in events if e == "chunk")
+    done = events[-1][1]
+    saved = client.get(f"/api/postings/{done['id']}").get_json()
+    assert saved["text"] == text and done["url"] == f"/postings/{done['id']}"
+
+
+def test_postings_are_listed_newest_first_paginated_and_filtered(client):
+    ids = [generate(client, length=20, seed=i).get_json()["id"] for i in range(14)]
+    page1 = client.get("/api/postings").get_json()
+    assert page1["total"] == 14 and page1["pages"] == 2
+    assert [p["id"] for p in page1["postings"]] == ids[::-1][:12]
+    assert [p["id"] for p in client.get("/api/postings?page=2").get_json()["postings"]] == ids[1::-1]
+    other = client.get("/api/postings?checkpoint=tiny:epoch001_nope").get_json()
+    assert other["total"] == 0
+    mine = client.get(f"/api/postings?checkpoint={checkpoint_id(client)}").get_json()
+    assert mine["total"] == 14
+
+
+def test_delete_removes_a_posting(client):
+    pid = generate(client, length=10).get_json()["id"]
+    assert client.delete(f"/api/postings/{pid}").status_code == 204
+    assert client.get(f"/api/postings/{pid}").status_code == 404
+    assert client.delete(f"/api/postings/{pid}").status_code == 404
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"checkpoint": "nope:epoch001"}, 404, "unknown checkpoint 'nope:epoch001'"),
+    ({"checkpoint": "../../etc/passwd"}, 404, "unknown checkpoint"),
+    ({}, 400, "choose a checkpoint"),
+    ({"temperature": 5}, 400, "temperature must be between 0.1 and 2.0"),
+    ({"temperature": 0}, 400, "temperature must be between"),
+    ({"temperature": "hot"}, 400, "temperature must be a number"),
+    ({"temperature": "nan"}, 400, "finite"),
+    ({"temperature": True}, 400, "temperature must be a number"),
+    ({"prime": "<h1>Café ☕"}, 400, "'é' (U+00E9)"),
+    ({"prime": "x" * 501}, 400, "prime must be at most 500 characters"),
+    ({"prime": ["<html>"]}, 400, "prime must be text"),
+    ({"length": 10**6}, 400, "length must be between 1 and"),
+    ({"length": 0}, 400, "length must be between 1 and"),
+    ({"length": "long"}, 400, "length must be a whole number"),
+    ({"seed": -1}, 400, "seed must be between 0 and"),
+])
+def test_bad_generation_requests_get_a_4xx_with_a_message(client, body, status, message):
+    if "checkpoint" not in body and body:
+        body["checkpoint"] = checkpoint_id(client)
+    resp = client.post("/api/generate", json=body)
+    assert resp.status_code == status
+    assert message in resp.get_json()["error"]
+
+
+def test_malformed_bodies_unknown_routes_and_methods_answer_json(client):
+    resp = client.post("/api/generate", data="{not json", content_type="application/json")
+    assert resp.status_code == 400 and "JSON" in resp.get_json()["error"]
+    resp = client.post("/api/generate", json=["a", "list"])
+    assert resp.status_code == 400 and "JSON object" in resp.get_json()["error"]
+    assert client.get("/api/postings/12345").status_code == 404
+    assert "no posting 12345" in client.get("/api/postings/12345").get_json()["error"]
+    assert client.get("/api/nothing").status_code == 404 and client.get("/api/nothing").is_json
+    assert client.put("/api/checkpoints").status_code == 405 and client.put("/api/checkpoints").is_json
+    assert client.get("/api/postings?page=0").status_code == 400
+
+
+def test_a_full_house_answers_503_with_retry_after(app, client):
+    slots = app.extensions["slots"]
+    slots.take()
+    slots.take()
+    try:
+        resp = generate(client, length=10)
+        assert resp.status_code == 503 and resp.headers["Retry-After"] == "2"
+        assert "busy" in resp.get_json()["error"]
+    finally:
+        slots.give_back()
+        slots.give_back()
+    assert generate(client, length=10).status_code == 201
+
+
+def test_a_damaged_checkpoint_is_a_422_not_a_crash(app, client, checkpoints_dir):
+    (checkpoints_dir / "broken").mkdir()
+    (checkpoints_dir / "broken" / "epoch001_val1.0000.pt").write_bytes(b"not a checkpoint")
+    resp = client.post("/api/generate", json={"checkpoint": "broken:epoch001_val1.0000", "length": 10})
+    assert resp.status_code == 422 and "cannot be loaded" in resp.get_json()["error"]

@@ -1,0 +1,112 @@
+"""End to end in real headless Chromium (Debian's chromium + chromium-driver, driven by Selenium)."""
+
+import os
+import shutil
+import tempfile
+import time
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must run the browser test: .ci/run installs chromium and chromium-driver")
+    pytest.skip("needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)",
+                allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+PAYLOAD = ("<html>\n<body>\n<h1>Totally Safe Job</h1>\n<h2>Evil Corp</h2>\n<h3>Nowhere</h3>\n"
+           "<script>window.pwned = 1; parent.pwned = 1; parent.postMessage('pwned', '*')</script>\n"
+           "<img src=x onerror=\"window.pwned = 1; parent.postMessage('pwned', '*')\">\n"
+           "<p onmouseover=\"window.pwned = 1\">hover</p>\n</body>\n</html>")
+
+
+@pytest.fixture
+def browser():
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium try to download a driver
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-quic", f"--user-data-dir={profile}", "--window-size=1280,900"]:
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def slow_stream(app):
+    app.config["STREAM_FLUSH_SECONDS"] = 0.002  # many small chunks, so the test sees text arrive
+    return app
+
+
+def test_generate_watch_it_stream_then_find_it_in_the_gallery(slow_stream, live_server, browser):
+    browser.get(live_server + "/")
+    # Record the length of the raw source every time it changes.
+    browser.execute_script("""
+        window.lengths = [];
+        new MutationObserver(() => window.lengths.push(document.getElementById('raw').textContent.length))
+            .observe(document.getElementById('raw'), {childList: true, characterData: true, subtree: true});""")
+    seed = browser.find_element(By.ID, "seed")
+    seed.clear()
+    seed.send_keys("5")
+    length = browser.find_element(By.ID, "length")
+    length.clear()
+    length.send_keys("3000")
+    browser.find_element(By.ID, "generate").click()
+    WebDriverWait(browser, 60).until(lambda d: "saved to the gallery" in d.find_element(By.ID, "status").text)
+    lengths = browser.execute_script("return window.lengths")
+    growing = [n for n in lengths if n > 0]
+    assert len(set(growing)) >= 3 and growing == sorted(growing), lengths  # text arrived piece by piece
+    raw = browser.find_element(By.ID, "raw").text
+    assert raw.startswith("<html>")
+    link = browser.find_element(By.CSS_SELECTOR, "#status a")
+    posting_url = link.get_attribute("href")
+
+    browser.get(live_server + "/gallery")
+    cards = browser.find_elements(By.CSS_SELECTOR, "#cards .card a")
+    assert len(cards) == 1 and cards[0].get_attribute("href") == posting_url
+    assert "seed 5" in browser.find_element(By.CSS_SELECTOR, "#cards .card .meta").text
+
+
+def test_a_saved_posting_with_script_payloads_runs_nothing(app, live_server, browser):
+    from webapp import db
+
+    with app.app_context():
+        pid = db.insert_posting(checkpoint_id="x", run="x", epoch=1, val_loss=1.0, temperature=1.0, prime="<html>",
+                                length=10, seed=1, text=PAYLOAD, title="Totally Safe Job", company="Evil Corp",
+                                location="Nowhere")
+    browser.get(live_server + f"/postings/{pid}")
+    time.sleep(1.0)  # let the frame load and any payload fire
+    assert browser.execute_script("return window.pwned") is None
+    frame = browser.find_element(By.ID, "rendered")
+    browser.switch_to.frame(frame)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Totally Safe Job"
+    assert not browser.find_elements(By.TAG_NAME, "script") and not browser.find_elements(By.TAG_NAME, "img")
+    browser.switch_to.default_content()
+    # The raw source is shown as text: the payload is visible, not live.
+    assert "<script>window.pwned = 1" in browser.find_element(By.ID, "raw").text
+
+    # The same document in a probe frame on a page that listens: no message ever arrives.
+    browser.get(live_server + "/gallery")
+    browser.execute_script("""
+        window.messages = [];
+        window.addEventListener('message', (e) => window.messages.push(String(e.data)));
+        const frame = document.createElement('iframe');
+        frame.setAttribute('sandbox', 'allow-scripts');  // even a frame allowed to run scripts...
+        frame.src = arguments[0];
+        document.body.append(frame);""", f"/postings/{pid}/render")
+    time.sleep(1.5)
+    # ...runs none here: the sanitizer removed every script, and the page's own CSP forbids them.
+    assert browser.execute_script("return window.messages") == []
+    assert browser.execute_script("return window.pwned") is None

@@ -1,0 +1,113 @@
+"""The HTML pages through Flask's test client, errors included."""
+
+import re
+
+from webapp import create_app
+
+
+def make_posting(client, **body):
+    ckpt = next(c["id"] for c in client.get("/api/checkpoints").get_json() if c["best"])
+    body = {"checkpoint": ckpt, "length": 200, "seed": 1, **body}
+    return client.post("/api/generate", json=body).get_json()
+
+
+def test_generate_page_offers_checkpoints_temperature_prime_length_and_seed(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '<optgroup label="tiny">' in html and html.count("<option") == 3 and "★ best" in html
+    assert re.search(r'type="range" name="temperature" id="temperature" min="0.1" max="2.0" step="0.05" value="0.8"', html)
+    assert 'name="prime"' in html and 'name="length"' in html
+    assert re.search(r'name="seed" id="seed" min="0" value="\d+"', html)
+    assert 'sandbox=""' in html
+
+
+def test_generate_page_takes_settings_from_the_query(client):
+    html = client.get("/?temperature=1.3&seed=42&prime=%3Ch1%3EData&length=99").get_data(as_text=True)
+    assert 'value="1.3"' in html and 'value="42"' in html and 'value="&lt;h1&gt;Data"' in html
+
+
+def test_gallery_cards_show_title_company_city_checkpoint_and_temperature(client, app):
+    from webapp import db
+
+    with app.app_context():
+        db.insert_posting(checkpoint_id="tiny:epoch003_val0.7", run="tiny", epoch=3, val_loss=0.7, temperature=0.5,
+                          prime="<html>", length=100, seed=9,
+                          text="<html><h1>Chief Dreamer</h1><h2>Acme</h2><h3>Seattle, WA</h3></html>",
+                          title="Chief Dreamer", company="Acme", location="Seattle, WA")
+    html = client.get("/gallery").get_data(as_text=True)
+    for piece in ["Chief Dreamer", "Acme", "Seattle, WA", "tiny · epoch 3 · T 0.5 · seed 9"]:
+        assert piece in html
+    assert "Chief Dreamer" not in client.get("/gallery?checkpoint=other").get_data(as_text=True)
+
+
+def test_gallery_paginates(client):
+    for i in range(13):
+        make_posting(client, seed=i, length=5)
+    first, second = client.get("/gallery").get_data(as_text=True), client.get("/gallery?page=2").get_data(as_text=True)
+    assert first.count('class="card"') == 12 and second.count('class="card"') == 1
+    assert "page 1 of 2" in first and "older →" in first and "← newer" in second
+
+
+def test_permalink_shows_settings_frame_source_and_generate_again(client):
+    p = make_posting(client, temperature=1.1, seed=77, prime="<html>")
+    html = client.get(f"/postings/{p['id']}").get_data(as_text=True)
+    assert f'<iframe id="rendered" sandbox="" src="/postings/{p["id"]}/render"' in html
+    assert "seed=77" in html and "temperature=1.1" in html  # generate again, same settings
+    raw = re.search(r'<pre id="raw">(.*?)</pre>', html, re.S).group(1)
+    assert raw.startswith("&lt;html&gt;")  # the source is shown as text, never as markup
+
+
+def test_render_serves_the_sanitized_page_under_a_strict_policy(client, app):
+    from webapp import db
+
+    with app.app_context():
+        pid = db.insert_posting(checkpoint_id="x", run="x", epoch=1, val_loss=1.0, temperature=1.0, prime="<",
+                                length=1, seed=1, text="<h1>Hi</h1><script>alert(1)</script><img src=x onerror=alert(1)>")
+    resp = client.get(f"/postings/{pid}/render")
+    body = resp.get_data(as_text=True)
+    assert "<h1>Hi</h1>" in body and "<script>alert" not in body and "onerror" not in body
+    csp = resp.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "sandbox" in csp and "script-src" not in csp
+
+
+def test_delete_from_the_permalink(client):
+    p = make_posting(client)
+    resp = client.post(f"/postings/{p['id']}/delete")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/gallery")
+    assert client.get(f"/postings/{p['id']}").status_code == 404
+
+
+def test_compare_preselects_an_early_epoch_and_the_best(client):
+    html = client.get("/compare").get_data(as_text=True)
+    checked = re.findall(r'value="([^"]+)" checked', html)
+    assert len(checked) == 2 and checked[0].startswith("tiny:epoch001")
+
+
+def test_training_page_draws_the_loss_curves_and_lists_checkpoints(client):
+    html = client.get("/training").get_data(as_text=True)
+    assert "<svg" in html and 'class="train"' in html and html.count('<circle') == 3
+    assert html.count("<tr") == 4 and "★ best" in html
+
+
+def test_pages_answer_errors_with_a_page_not_a_traceback(client):
+    resp = client.get("/postings/999")
+    assert resp.status_code == 404 and "There is no posting 999" in resp.get_data(as_text=True)
+    assert "<html" in resp.get_data(as_text=True)
+    assert client.get("/gallery?page=abc").status_code == 400
+    assert client.get("/no/such/page").status_code == 404
+    assert client.post("/gallery").status_code == 405
+
+
+def test_security_headers_on_every_page(client):
+    resp = client.get("/")
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_without_checkpoints_the_app_starts_and_says_how_to_train(tmp_path):
+    empty = create_app({"TESTING": True, "CHECKPOINTS": str(tmp_path / "none"),
+                        "DATABASE": str(tmp_path / "db.sqlite")}).test_client()
+    for page in ["/", "/compare", "/training"]:
+        html = empty.get(page).get_data(as_text=True)
+        assert "No checkpoints yet" in html and "python -m charlm.train" in html
+    assert empty.get("/api/checkpoints").get_json() == []
+    assert empty.get("/gallery").status_code == 200

@@ -1,0 +1,56 @@
+"""webapp: the dream-job gallery. `python -m webapp`, then http://127.0.0.1:5000
+
+A Flask application factory; one blueprint for the pages and one for the JSON API;
+the gallery lives in SQLite in the instance folder. Generation goes through charlm's
+public sampling API only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import api, db, errors, pages
+from .catalog import Catalog
+from .chart import loss_chart
+from .generation import Slots
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The pages load only our own script and style; generated postings live in sandboxed frames.
+APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+           "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app.config.from_mapping(
+        CHECKPOINTS=str(ROOT / "checkpoints"),
+        DATABASE=os.path.join(app.instance_path, "gallery.sqlite"),
+        GENERATION_SLOTS=2,
+        DEFAULT_LENGTH=6000,
+        MAX_LENGTH=12000,
+        MAX_PRIME=500,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        STREAM_FLUSH_SECONDS=0.05,  # how often streamed text is sent to the browser
+    )
+    if config:
+        app.config.update(config)
+    db.init_db(app)
+    app.extensions["catalog"] = Catalog(app.config["CHECKPOINTS"])
+    app.extensions["slots"] = Slots(app.config["GENERATION_SLOTS"])
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    app.jinja_env.globals["loss_chart"] = loss_chart
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers.setdefault("Content-Security-Policy", APP_CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        return resp
+
+    return app

@@ -1,0 +1,39 @@
+"""`python -m webapp [--host 127.0.0.1] [--port 5000] [--checkpoints checkpoints/]`"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import create_app
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m webapp", description="Serve the dream-job gallery.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    p.add_argument("--checkpoints", default=None, help="folder of training runs (default: the project's checkpoints/)")
+    p.add_argument("--slots", type=int, default=2, help="generations allowed at once (default 2)")
+    args = p.parse_args(argv)
+    if not 0 < args.port < 65536 or args.slots < 1:
+        p.error("--port must be 1-65535 and --slots at least 1")
+    config = {"GENERATION_SLOTS": args.slots}
+    if args.checkpoints:
+        if not Path(args.checkpoints).is_dir():
+            p.error(f"--checkpoints {args.checkpoints}: no such folder")
+        config["CHECKPOINTS"] = str(Path(args.checkpoints).resolve())
+    app = create_app(config)
+    found = app.extensions["catalog"].scan()
+    print(f"dream-job gallery: http://{args.host}:{args.port}/  ({len(found)} checkpoints in "
+          f"{app.config['CHECKPOINTS']}; gallery database {app.config['DATABASE']})", file=sys.stderr)
+    if not found:
+        print("no checkpoints yet: train one with `python -m charlm.train` (see README)", file=sys.stderr)
+    try:
+        app.run(host=args.host, port=args.port, threaded=True, debug=False, use_reloader=False)
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        sys.exit(2)
+
+
+main()

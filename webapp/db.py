@@ -1,0 +1,62 @@
+"""The SQLite gallery (the flaskr pattern): one connection per request, schema in schema.sql."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, current_app, g
+
+PER_PAGE = 12
+
+
+def get_db() -> sqlite3.Connection:
+    if "db" not in g:
+        g.db = sqlite3.connect(current_app.config["DATABASE"], timeout=10)
+        g.db.row_factory = sqlite3.Row
+    return g.db
+
+
+def close_db(_exc=None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_db(app: Flask) -> None:
+    """Create the database and its tables on first run; a no-op afterwards."""
+    Path(app.config["DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
+    schema = (Path(__file__).parent / "schema.sql").read_text()
+    with sqlite3.connect(app.config["DATABASE"]) as db:
+        db.executescript(schema)
+    app.teardown_appcontext(close_db)
+
+
+def insert_posting(**fields) -> int:
+    db = get_db()
+    names = ", ".join(fields)
+    marks = ", ".join("?" for _ in fields)
+    cur = db.execute(f"INSERT INTO posting ({names}) VALUES ({marks})", tuple(fields.values()))
+    db.commit()
+    return cur.lastrowid
+
+
+def get_posting(posting_id: int) -> sqlite3.Row | None:
+    return get_db().execute("SELECT * FROM posting WHERE id = ?", (posting_id,)).fetchone()
+
+
+def delete_posting(posting_id: int) -> bool:
+    db = get_db()
+    cur = db.execute("DELETE FROM posting WHERE id = ?", (posting_id,))
+    db.commit()
+    return cur.rowcount > 0
+
+
+def list_postings(page: int, checkpoint_id: str | None = None) -> tuple[list[sqlite3.Row], int]:
+    """One page of postings, newest first, and the total count."""
+    where, args = ("WHERE checkpoint_id = ?", (checkpoint_id,)) if checkpoint_id else ("", ())
+    db = get_db()
+    total = db.execute(f"SELECT COUNT(*) FROM posting {where}", args).fetchone()[0]
+    rows = db.execute(f"SELECT * FROM posting {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                      (*args, PER_PAGE, (page - 1) * PER_PAGE)).fetchall()
+    return rows, total

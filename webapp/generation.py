@@ -1,0 +1,156 @@
+"""Turning a request into a posting: validation, the concurrency limit, and streaming.
+
+At most GENERATION_SLOTS generations run at once; a request beyond that is answered
+503 with Retry-After at once, never left waiting. A streamed generation stops as soon
+as its client goes away: the server's next write fails, Werkzeug closes the response
+generator, and the slot is given back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, Mapping
+
+from charlm import CharLMError, SampleSettings, VocabError, frame
+
+from .catalog import Catalog, CheckpointInfo
+from .errors import BadInput, Busy
+from .sanitize import clean
+
+TEMPERATURE_RANGE = (0.1, 2.0)
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Job:
+    checkpoint: CheckpointInfo
+    temperature: float
+    prime: str
+    length: int
+    seed: int
+
+    def settings(self) -> SampleSettings:
+        return SampleSettings(prime=self.prime, temperature=self.temperature, max_length=self.length, seed=self.seed)
+
+    def query(self) -> dict:
+        """The settings as query parameters, for "generate again"."""
+        return {"checkpoint": self.checkpoint.id, "temperature": self.temperature, "prime": self.prime,
+                "length": self.length, "seed": self.seed}
+
+
+def _number(data: Mapping, key: str, kind, default):
+    raw = data.get(key, default)
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool):
+        raise BadInput(f"{key} must be a number")
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        raise BadInput(f"{key} must be {'a whole number' if kind is int else 'a number'}, got {raw!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadInput(f"{key} must be a finite number")
+    return value
+
+
+def parse_job(data: Mapping, catalog: Catalog, config: Mapping) -> Job:
+    """Check every field of a generation request; raises BadInput with the reason."""
+    if not isinstance(data, Mapping):
+        raise BadInput("the request body must be a JSON object")
+    checkpoint_id = data.get("checkpoint")
+    if not checkpoint_id or not isinstance(checkpoint_id, str):
+        raise BadInput("choose a checkpoint (field 'checkpoint': an id from /api/checkpoints)")
+    info = catalog.get(checkpoint_id)
+    if info is None:
+        raise BadInput(f"unknown checkpoint {checkpoint_id!r}; see /api/checkpoints", status=404)
+
+    temperature = _number(data, "temperature", float, 0.8)
+    lo, hi = TEMPERATURE_RANGE
+    if not lo <= temperature <= hi:
+        raise BadInput(f"temperature must be between {lo} and {hi}, got {temperature}")
+    length = _number(data, "length", int, config["DEFAULT_LENGTH"])
+    if not 1 <= length <= config["MAX_LENGTH"]:
+        raise BadInput(f"length must be between 1 and {config['MAX_LENGTH']} characters, got {length}")
+    seed = _number(data, "seed", int, None)
+    if seed is None:
+        seed = secrets.randbelow(MAX_SEED)
+    if not 0 <= seed <= MAX_SEED:
+        raise BadInput(f"seed must be between 0 and {MAX_SEED}, got {seed}")
+    prime = data.get("prime")
+    if prime is None or prime == "":
+        prime = "<html>"
+    if not isinstance(prime, str):
+        raise BadInput("prime must be text")
+    if len(prime) > config["MAX_PRIME"]:
+        raise BadInput(f"prime must be at most {config['MAX_PRIME']} characters, got {len(prime)}")
+    return Job(info, temperature, prime, length, seed)
+
+
+class Slots:
+    def __init__(self, n: int):
+        self._sem = threading.BoundedSemaphore(n)
+
+    def take(self) -> None:
+        if not self._sem.acquire(blocking=False):
+            raise Busy("all generation slots are busy; try again in a few seconds")
+
+    def give_back(self) -> None:
+        self._sem.release()
+
+
+def load(catalog: Catalog, job: Job):
+    """The job's model, with its prime checked against the model's vocabulary."""
+    try:
+        gen = catalog.generator(job.checkpoint)
+    except CharLMError as exc:
+        raise BadInput(f"checkpoint {job.checkpoint.id} cannot be loaded: {exc}", status=422) from None
+    try:
+        gen.vocab.check(job.prime, "prime")
+    except VocabError as exc:
+        raise BadInput(str(exc)) from None
+    return gen
+
+
+def record(job: Job, text: str) -> dict:
+    """The database fields of a finished posting."""
+    title, company, location = frame(text) or (None, None, None)
+    c = job.checkpoint
+    return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=job.temperature,
+                prime=job.prime, length=job.length, seed=job.seed, text=text,
+                title=title, company=company, location=location)
+
+
+def sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+def stream(gen, job: Job, slots: Slots, save: Callable[[str], int], url_for_posting: Callable[[int], str],
+           flush_every: float = 0.05, preview_every: float = 0.5) -> Iterator[str]:
+    """Server-sent events: meta, chunk {text[, html]}..., then done {id, url, html}. Holds a slot until it ends."""
+    try:
+        yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": job.temperature})
+        parts, pending = [], []
+        last_flush = last_preview = time.monotonic()
+        for piece in gen.stream(job.settings()):
+            parts.append(piece)
+            pending.append(piece)
+            now = time.monotonic()
+            if now - last_flush >= flush_every:
+                event = {"text": "".join(pending)}
+                if now - last_preview >= preview_every:
+                    event["html"] = clean("".join(parts))
+                    last_preview = now
+                yield sse("chunk", event)
+                pending, last_flush = [], now
+        if pending:
+            yield sse("chunk", {"text": "".join(pending)})
+        text = "".join(parts)
+        posting_id = save(text)
+        yield sse("done", {"id": posting_id, "url": url_for_posting(posting_id), "html": clean(text)})
+    finally:
+        slots.give_back()

@@ -1,0 +1,19 @@
+-- The gallery: every saved posting with the settings that reproduce it.
+CREATE TABLE IF NOT EXISTS posting (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    created       TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    checkpoint_id TEXT    NOT NULL,
+    run           TEXT    NOT NULL,
+    epoch         INTEGER,
+    val_loss      REAL,
+    temperature   REAL    NOT NULL,
+    prime         TEXT    NOT NULL,
+    length        INTEGER NOT NULL,
+    seed          INTEGER NOT NULL,
+    text          TEXT    NOT NULL,
+    title         TEXT,
+    company       TEXT,
+    location      TEXT
+);
+
+CREATE INDEX IF NOT EXISTS posting_by_checkpoint ON posting (checkpoint_id, id);

@@ -1,0 +1,148 @@
+// dreamjobs gallery: streams postings from POST /api/generate (server-sent events over fetch).
+"use strict";
+
+// Read an SSE response body, calling handlers[event](data) for each event.
+async function readEvents(response, handlers) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = "message", data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) event = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (handlers[event]) handlers[event](JSON.parse(data));
+    }
+  }
+}
+
+// Start one generation; view = {raw, frame, status}. Resolves with the saved posting's id.
+async function generate(url, params, view) {
+  view.raw.textContent = "";
+  view.status.textContent = "generating…";
+  view.status.className = "status running";
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(Object.assign({}, params, { stream: true })),
+  });
+  if (!response.ok) {
+    let message = response.statusText;
+    try { message = (await response.json()).error; } catch (e) { /* not JSON */ }
+    view.status.textContent = message;
+    view.status.className = "status error";
+    throw new Error(message);
+  }
+  let id = null;
+  await readEvents(response, {
+    meta: (d) => { view.status.textContent = `generating with seed ${d.seed}…`; },
+    chunk: (d) => {
+      view.raw.textContent += d.text;
+      view.raw.scrollTop = view.raw.scrollHeight;
+      if (d.html !== undefined) view.frame.srcdoc = frameDocument(d.html);
+    },
+    done: (d) => {
+      id = d.id;
+      view.frame.srcdoc = frameDocument(d.html);
+      view.status.innerHTML = "";
+      const link = document.createElement("a");
+      link.href = d.url;
+      link.textContent = `saved to the gallery as #${d.id}`;
+      view.status.append("done: ", link);
+      view.status.className = "status done";
+    },
+  });
+  return id;
+}
+
+// The sanitized HTML (cleaned by the server with nh3) inside a plain page for the sandboxed frame.
+function frameDocument(html) {
+  return "<!doctype html><meta charset=utf-8><style>body{font:16px/1.5 Georgia,serif;margin:1em;color:#222}" +
+    "h1{font:700 1.6em system-ui,sans-serif}h2,h3{font:1.1em system-ui,sans-serif;color:#555}</style>" + html;
+}
+
+function formParams(form) {
+  const data = new FormData(form);
+  const params = {};
+  for (const [key, value] of data.entries()) {
+    if (key !== "checkpoint") params[key] = value;
+  }
+  params.temperature = Number(params.temperature);
+  params.length = Number(params.length);
+  params.seed = params.seed === "" ? null : Number(params.seed);
+  return params;
+}
+
+function wireCommon() {
+  const slider = document.getElementById("temperature");
+  const shown = document.getElementById("temperature-value");
+  if (slider && shown) slider.addEventListener("input", () => { shown.textContent = slider.value; });
+  const dice = document.getElementById("new-seed");
+  const seed = document.getElementById("seed");
+  if (dice && seed) dice.addEventListener("click", () => { seed.value = Math.floor(Math.random() * 2147483647); });
+}
+
+function wireGenerate() {
+  const form = document.getElementById("generate-form");
+  if (!form) return;
+  const view = { raw: document.getElementById("raw"), frame: document.getElementById("preview"),
+                 status: document.getElementById("status") };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = document.getElementById("generate");
+    button.disabled = true;
+    const params = formParams(form);
+    params.checkpoint = form.elements.checkpoint.value;
+    try { await generate(form.dataset.streamUrl, params, view); } catch (e) { /* shown in status */ }
+    button.disabled = false;
+  });
+}
+
+function wireCompare() {
+  const form = document.getElementById("compare-form");
+  if (!form) return;
+  const columns = document.getElementById("columns");
+  const status = document.getElementById("status");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const chosen = [...form.querySelectorAll("input[name=checkpoint]:checked")].map((box) => box.value);
+    if (chosen.length < 2) {
+      status.textContent = "choose at least two checkpoints";
+      status.className = "status error";
+      return;
+    }
+    status.textContent = "";
+    const params = formParams(form);
+    if (params.seed === null) params.seed = Math.floor(Math.random() * 2147483647);
+    columns.innerHTML = "";
+    const views = chosen.map((id) => {
+      const col = document.createElement("article");
+      col.className = "column";
+      const title = document.createElement("h2");
+      title.textContent = id;
+      const st = document.createElement("p");
+      st.className = "status";
+      const frame = document.createElement("iframe");
+      frame.setAttribute("sandbox", "");
+      const raw = document.createElement("pre");
+      col.append(title, st, frame, raw);
+      columns.append(col);
+      return { id, raw, frame, status: st };
+    });
+    // One after another: the server runs only a few generations at once.
+    for (const view of views) {
+      try { await generate(form.dataset.streamUrl, Object.assign({ checkpoint: view.id }, params), view); }
+      catch (e) { /* shown in the column */ }
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => { wireCommon(); wireGenerate(); wireCompare(); });

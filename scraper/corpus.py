@@ -17,31 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import secrets
 from pathlib import Path
 
+from .files import atomic_write
 from .posting import Posting
 from .simplify import build_document, latin_share
 
 # Below this share of Latin letters a posting is in another script (Japanese, Arabic...):
 # a handful of such postings would only add hundreds of characters seen a few times each.
 MIN_LATIN = 0.9
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def sha256(text: str) -> str:

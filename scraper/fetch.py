@@ -14,8 +14,6 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
-import os
-import secrets
 import time
 import urllib.robotparser
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .errors import FetchError, RobotsDisallowed
+from .files import atomic_write
 
 PROJECT_URL = "https://github.com/dreamjobs/dreamjobs"
 USER_AGENT = f"dreamjobs-scraper/0.1 (+{PROJECT_URL}; job-posting research)"
@@ -104,11 +103,8 @@ class Fetcher:
         path = self._cache_path(resp.url)
         if not path:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        tmp.write_text(json.dumps({"url": resp.url, "status": resp.status, "fetched_at": resp.fetched_at,
-                                   "text": resp.text}), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps({"url": resp.url, "status": resp.status, "fetched_at": resp.fetched_at,
+                                       "text": resp.text}))
 
     # -- politeness -----------------------------------------------------------------------------
 

@@ -23,9 +23,9 @@ setup: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The gallery on the shipped demo model (and every run under checkpoints/).
 demo: $(STAMP)
-	@if [ -d webapp ]; then $(BIN)/python -m webapp; else \
-	  echo "The gallery (webapp/) is not built yet. Meanwhile: python -m charlm.train, python -m charlm.sample (see README)."; exit 1; fi
+	$(BIN)/python -m webapp --host 127.0.0.1 --port 5000
 
 # The training corpus from every saved source in ../shared/data, all cities and titles.
 corpus: $(STAMP)

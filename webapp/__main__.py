@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     p.add_argument("--checkpoints", default=None, help="folder of training runs (default: the project's checkpoints/)")
     p.add_argument("--slots", type=int, default=2, help="generations allowed at once (default 2)")
+    p.add_argument("--database", default=None, help="gallery SQLite file (default: instance/gallery.sqlite)")
     args = p.parse_args(argv)
     if not 0 < args.port < 65536 or args.slots < 1:
         p.error("--port must be 1-65535 and --slots at least 1")
@@ -23,6 +24,8 @@ def main(argv: list[str] | None = None) -> None:
         if not Path(args.checkpoints).is_dir():
             p.error(f"--checkpoints {args.checkpoints}: no such folder")
         config["CHECKPOINTS"] = str(Path(args.checkpoints).resolve())
+    if args.database:
+        config["DATABASE"] = str(Path(args.database).resolve())
     app = create_app(config)
     found = app.extensions["catalog"].scan()
     print(f"dream-job gallery: http://{args.host}:{args.port}/  ({len(found)} checkpoints in "

@@ -18,6 +18,7 @@ import json
 import math
 import statistics
 import sys
+from dataclasses import replace
 
 import torch
 from tqdm import tqdm
@@ -72,7 +73,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
     with tqdm(total=n, unit="posting", desc="sampling", file=sys.stderr) as bar:
         for start in range(0, n, 10):
             k = min(10, n - start)
-            samples += gen.generate(k, SampleSettings(**{**settings.__dict__, "seed": seed + start}))
+            samples += gen.generate(k, replace(settings, seed=seed + start))
             bar.update(k)
 
     train_words = {w for doc in split.train for w in words(doc)}

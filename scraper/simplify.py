@@ -107,12 +107,16 @@ class _Blocks:
                 inner = _Blocks()
                 inner.walk(child)
                 content = "".join(inner.inline)
-                if content.strip(" \x00"):
-                    lead = " " if content[:1] in " \x00" else ""
-                    trail = " " if content[-1:] in " \x00" else ""
-                    self.inline.append(f"{lead}<{INLINE[name]}>{content.strip(' ')}</{INLINE[name]}>{trail}")
-                else:
+                core = content.strip(" \x00")
+                if not core or re.search(r"\x00\s*\x00", core):
+                    # Empty, or spanning a paragraph break: keep the text, drop the emphasis,
+                    # since a tag cannot be split across two paragraphs.
                     self.inline.append(content)
+                else:
+                    # Breaks and spaces at the edges go outside the tag.
+                    lead = content[: len(content) - len(content.lstrip(" \x00"))]
+                    trail = content[len(content.rstrip(" \x00")):]
+                    self.inline.append(f"{lead}<{INLINE[name]}>{core}</{INLINE[name]}>{trail}")
             else:  # a, span, font, u, and anything unknown: keep the text, drop the tag
                 self.walk(child)
 

@@ -7,6 +7,8 @@ from collections import Counter
 import pytest
 from bs4 import BeautifulSoup
 
+from charlm.metrics import well_formed
+
 from scraper.simplify import build_document, html_to_blocks, normalize_text, text_to_html, visible_text
 
 ALLOWED = {"html", "head", "title", "body", "h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "br"}
@@ -98,3 +100,18 @@ def test_real_descriptions_keep_99_percent_of_their_words_and_only_bare_tags(sha
     assert set(shares) >= {"greenhouse", "lever", "glassdoor", "muse_jobs_jcnaef.json"}
     for name, values in shares.items():
         assert min(values) >= 0.99, (name, min(values))
+
+
+def test_emphasis_across_a_paragraph_break_never_leaves_a_tag_open():
+    for source in ["<p><strong>About the job:<br><br></strong>We build.</p>",
+                   "<p><b><br><br>Senior Developer<br> Tours<br> Cambridge</b></p>",
+                   "<p><em>First part.<br><br>Second part.</em></p>",
+                   "<ul><li>one</li><em>Car year may vary<br><br></em>Loose text</ul>"]:
+        _, body = build_document("t", "c", "l", source)
+        assert well_formed(f"<html><body>{body}</body></html>"), body
+
+
+def test_every_saved_posting_compiles_to_well_formed_html(shared_data):
+    bad = [name for name, source in _real_descriptions(shared_data)
+           if not well_formed(build_document("t", "c", "l", source)[0])]
+    assert bad == []

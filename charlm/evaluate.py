@@ -5,7 +5,8 @@ Prints, for one checkpoint:
   was trained with (recomputed from the corpus, the seed and --val-frac it saved), next
   to what gzip, bz2 and lzma spend on the same val split once they have seen the train
   split;
-- over n sampled postings: the share that is well-formed HTML, the share with the
+- over n sampled postings (with the tag guard of charlm/guard.py, as the gallery
+  samples, unless --no-guard): the share that is well-formed HTML, the share with the
   title/company/location frame, the share of generated words found in the training
   split's vocabulary, and novelty: the share of samples sharing a verbatim stretch of
   more than 200 characters with the corpus, and the median longest shared stretch.
@@ -41,7 +42,7 @@ def training_split(ckpt: dict, text: str) -> Split:
 
 
 def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, length: int, seed: int,
-             skip_compression: bool = False) -> dict:
+             skip_compression: bool = False, guard: bool = True) -> dict:
     ckpt = ckpt_io.load(ckpt_path)
     data = data or (ckpt.get("train_config") or {}).get("data") or "corpus/input.txt"
     text = read_corpus(data)
@@ -69,7 +70,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
             bar.update(3)
 
     samples = []
-    settings = SampleSettings(temperature=temperature, max_length=length, seed=seed)
+    settings = SampleSettings(temperature=temperature, max_length=length, seed=seed, guard=guard)
     with tqdm(total=n, unit="posting", desc="sampling", file=sys.stderr) as bar:
         for start in range(0, n, 10):
             k = min(10, n - start)
@@ -83,7 +84,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
         bar.update(1)
     copies = [index.longest_copy(t) for t in tqdm(samples, desc="novelty", file=sys.stderr)]
     result.update({
-        "samples": n, "temperature": temperature, "max_length": length, "seed": seed,
+        "samples": n, "temperature": temperature, "max_length": length, "seed": seed, "guard": guard,
         "well_formed": sum(map(well_formed, samples)) / n,
         "frame": sum(map(has_frame, samples)) / n,
         "vocab_words": statistics.fmean(shares) if shares else 0.0,
@@ -102,7 +103,8 @@ def report(r: dict) -> str:
         lines.append("  compressors on the same val split given the train split (bits/char): "
                      + ", ".join(f"{k} {v:.3f}" for k, v in r["compression_bpc"].items()))
     lines += [f"{r['samples']} samples at temperature {r['temperature']} (seed {r['seed']}, "
-              f"at most {r['max_length']:,} characters, mean {r['mean_length']:,.0f}):",
+              f"at most {r['max_length']:,} characters, mean {r['mean_length']:,.0f}; "
+              f"tag guard {'on' if r['guard'] else 'off'}):",
               f"  well-formed HTML:               {r['well_formed']:.0%}",
               f"  title/company/location frame:   {r['frame']:.0%}",
               f"  words found in train vocabulary: {r['vocab_words']:.1%}",
@@ -118,15 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", help="the corpus (default: the one the checkpoint was trained on)")
     p.add_argument("-n", type=int, default=50, help="postings to sample (default 50)")
     p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (default 0.8)")
-    p.add_argument("--length", type=int, default=10000, help="most characters per sample (default 10000)")
+    p.add_argument("--length", type=int, default=20000,
+                   help="most characters per sample (default 20000; the longest corpus posting has 15k)")
     p.add_argument("--seed", type=int, default=1, help="seed of the first sample; sample i uses seed+i (default 1)")
     p.add_argument("--no-compression", action="store_true", help="skip the gzip/bz2/lzma reference")
+    p.add_argument("--no-guard", action="store_true",
+                   help="sample the model unconstrained (default: closing tags forced to match, as the gallery does)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     args = p.parse_args(argv)
     if args.n < 1 or args.length < 1:
         p.error("-n and --length must be at least 1")
     result = evaluate(args.checkpoint, args.data, args.n, args.temperature, args.length, args.seed,
-                      args.no_compression)
+                      args.no_compression, not args.no_guard)
     print(json.dumps(result) if args.json else report(result))
     return 0
 

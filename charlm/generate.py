@@ -8,7 +8,8 @@
 A posting is the prime followed by generated characters, up to and including the
 stop string (default "</html>", which ends every posting of the corpus) or until
 max_length characters were generated. The same checkpoint, seed and settings give
-the same text.
+the same text. With guard=True (the default) closing tags always match the innermost
+open tag; guard=False samples the model unconstrained.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from . import checkpoint as ckpt_io
 from .data import DOC_END, Vocab
 from .errors import SettingsError
 from .fused import FusedRNN
+from .guard import TagGuard
 from .model import CharRNN
 
 
@@ -36,6 +38,7 @@ class SampleSettings:
     top_k: int | None = None
     argmax: bool = False
     stop: str | None = DOC_END
+    guard: bool = True  # closing tags always match the innermost open tag (charlm/guard.py)
 
     def check(self, vocab: Vocab) -> None:
         if not self.prime:
@@ -89,6 +92,20 @@ class Generator:
         probs = torch.softmax(logits, dim=-1)
         return torch.multinomial(probs.cpu(), 1, generator=rng).squeeze(1)
 
+    def _guarded(self, idx: torch.Tensor, guards: list[TagGuard | None]) -> list[str]:
+        """Apply each row's guard to the sampled ids (in place); returns the chosen characters."""
+        chars = []
+        for i, guard in enumerate(guards):
+            if guard is not None:
+                forced = guard.forced()
+                if forced is not None and forced in self.vocab.index:
+                    idx[i] = self.vocab.index[forced]
+            ch = self.vocab.chars[int(idx[i])]
+            if guard is not None:
+                guard.feed(ch)
+            chars.append(ch)
+        return chars
+
     def _prime(self, prime: str, batch: int):
         """Run the prime through the model in one call; returns the next logits and a stepper."""
         ids = self.vocab.encode(prime, "prime").to(self.device).unsqueeze(0).expand(batch, -1)
@@ -114,9 +131,10 @@ class Generator:
         yield s.prime
         tail = s.prime
         keep = len(s.stop) if s.stop else 0
+        guards = [TagGuard(s.prime) if s.guard else None]
         for _ in range(s.max_length):
             idx = self._next_ids(logits, s, rng)
-            ch = self.vocab.chars[int(idx[0])]
+            (ch,) = self._guarded(idx, guards)
             yield ch
             if keep:
                 tail = (tail + ch)[-keep:]
@@ -144,11 +162,12 @@ class Generator:
         texts = [s.prime] * n
         done = [False] * n
         keep = len(s.stop) if s.stop else 0
+        guards = [TagGuard(s.prime) if s.guard else None for _ in range(n)]
         for _ in range(s.max_length):
             idx = torch.cat([self._next_ids(logits[i:i + 1], s, rngs[i]) for i in range(n)])
-            for i in range(n):
+            for i, ch in enumerate(self._guarded(idx, guards)):
                 if not done[i]:
-                    texts[i] += self.vocab.chars[int(idx[i])]
+                    texts[i] += ch
                     done[i] = bool(keep) and texts[i].endswith(s.stop)
             if all(done):
                 break

@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed to stderr)")
     p.add_argument("--top-k", type=int, default=None, help="sample only among the k likeliest characters")
     p.add_argument("--argmax", action="store_true", help="always take the likeliest character")
+    p.add_argument("--no-guard", action="store_true",
+                   help="sample unconstrained; by default a closing tag always matches the innermost open tag")
     p.add_argument("--stop", default=DOC_END, help="stop a posting after this string; '' never stops early")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="where to run the model")
     return p
@@ -40,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seed: {seed}", file=sys.stderr)
     for i in range(args.n):
         settings = SampleSettings(prime=args.prime, temperature=args.temperature, max_length=args.length,
-                                  seed=seed + i, top_k=args.top_k, argmax=args.argmax, stop=args.stop or None)
+                                  seed=seed + i, top_k=args.top_k, argmax=args.argmax, stop=args.stop or None,
+                                  guard=not args.no_guard)
         for piece in gen.stream(settings):
             sys.stdout.write(piece)
             sys.stdout.flush()

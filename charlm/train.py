@@ -67,8 +67,8 @@ class TrainConfig:
     init_from: str | None = None
 
     def lr_for_epoch(self, epoch: int) -> float:
-        """char-rnn's schedule: constant, then multiplied by lr_decay after each epoch past lr_decay_after."""
-        return self.learning_rate * self.lr_decay ** max(0, epoch - 1 - self.lr_decay_after)
+        """char-rnn's schedule: the full rate for lr_decay_after epochs, then lr_decay times less each epoch."""
+        return self.learning_rate * self.lr_decay ** max(0, epoch - self.lr_decay_after)
 
 
 # What a resumed run may change; everything else is the run's identity.

@@ -13,7 +13,7 @@ import torch
 from charlm import checkpoint as ckpt_io
 from charlm.errors import TrainingDiverged, run_cli
 from charlm.generate import Generator
-from charlm.train import Trainer, main
+from charlm.train import TrainConfig, Trainer, main
 from conftest import REPEATED_POSTING, ROOT, TINY, make_corpus, run_module
 
 
@@ -26,6 +26,11 @@ def cli(*args):
 
 def val_losses(run_dir):
     return [h["val_loss"] for h in ckpt_io.load(run_dir / "latest.pt")["history"]]
+
+
+def test_learning_rate_is_constant_then_decays_each_epoch():
+    cfg = TrainConfig(learning_rate=0.01, lr_decay=0.5, lr_decay_after=2)
+    assert [cfg.lr_for_epoch(e) for e in range(1, 6)] == [0.01, 0.01, 0.005, 0.0025, 0.00125]
 
 
 def test_cli_writes_a_checkpoint_per_epoch_named_by_val_loss(small_corpus, tmp_path):

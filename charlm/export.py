@@ -11,8 +11,6 @@ import argparse
 import shutil
 from pathlib import Path
 
-import torch
-
 from . import checkpoint as ckpt_io
 from .errors import CharLMError, run_cli
 

@@ -13,7 +13,6 @@ import argparse
 import json
 import math
 import signal
-import sys
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, fields

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from .corpus import Corpus
 from .errors import ScraperError
 from .fetch import PROJECT_URL, Fetcher
-from .posting import Posting, Skip
+from .posting import Skip
 from .sources import SOURCES, Query
 
 EXAMPLES = """examples:

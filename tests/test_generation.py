@@ -13,7 +13,7 @@ def best_id(base):
 
 
 def test_a_generation_stops_when_its_client_disconnects(app, live_server):
-    app.extensions["slots"] = slots = __import__("webapp.generation", fromlist=["Slots"]).Slots(1)
+    app.extensions["slots"] = __import__("webapp.generation", fromlist=["Slots"]).Slots(1)
     ckpt = best_id(live_server)
     with requests.post(f"{live_server}/api/generate", stream=True, timeout=30,
                        json={"checkpoint": ckpt, "length": 12000, "stream": True, "seed": 1}) as resp:

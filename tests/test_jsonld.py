@@ -1,7 +1,6 @@
 import json
 
 from scraper.fetch import Fetcher
-from scraper.posting import Posting, Skip
 from scraper.sources import Query
 from scraper.sources.jsonld import JsonLdSource
 

@@ -1,6 +1,3 @@
-import pytest
-
-from charlm.errors import CharLMError
 from charlm.plot import plot_run, read_metrics
 from conftest import run_module
 

@@ -4,7 +4,6 @@ import json
 import re
 from collections import Counter
 
-import pytest
 from bs4 import BeautifulSoup
 
 from charlm.metrics import well_formed

@@ -28,10 +28,6 @@ class CheckpointInfo:
     def public(self) -> dict:
         return {"id": self.id, "run": self.run, "epoch": self.epoch, "val_loss": self.val_loss, "best": self.best}
 
-    @property
-    def label(self) -> str:
-        return f"{self.run} · epoch {self.epoch} · val {self.val_loss:.4f}" + (" ★ best" if self.best else "")
-
 
 @dataclass
 class RunInfo:

@@ -37,11 +37,6 @@ class Job:
     def settings(self) -> SampleSettings:
         return SampleSettings(prime=self.prime, temperature=self.temperature, max_length=self.length, seed=self.seed)
 
-    def query(self) -> dict:
-        """The settings as query parameters, for "generate again"."""
-        return {"checkpoint": self.checkpoint.id, "temperature": self.temperature, "prime": self.prime,
-                "length": self.length, "seed": self.seed}
-
 
 def _number(data: Mapping, key: str, kind, default):
     raw = data.get(key, default)

@@ -5,11 +5,13 @@ Prints, for one checkpoint:
   was trained with (recomputed from the corpus, the seed and --val-frac it saved), next
   to what gzip, bz2 and lzma spend on the same val split once they have seen the train
   split;
-- over n sampled postings (with the tag guard of charlm/guard.py, as the gallery
-  samples, unless --no-guard): the share that is well-formed HTML, the share with the
+- over n sampled postings (with the guard of charlm/guard.py, as the gallery samples,
+  unless --no-guard): the share that is well-formed HTML, the share with the
   title/company/location frame, the share of generated words found in the training
-  split's vocabulary, and novelty: the share of samples sharing a verbatim stretch of
-  more than 200 characters with the corpus, and the median longest shared stretch.
+  split's vocabulary, novelty (the share of samples sharing a verbatim stretch of more
+  than 200 characters with the corpus, and the median longest shared stretch), and
+  length against the corpus's postings, with the share of samples the model ended
+  before the guard's wrap-up began.
 """
 
 from __future__ import annotations
@@ -83,6 +85,9 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
         index = CopyIndex(text)
         bar.update(1)
     copies = [index.longest_copy(t) for t in tqdm(samples, desc="novelty", file=sys.stderr)]
+    wrap_up = settings.wrap_up() if guard else None
+    ended = [t.endswith(settings.stop) and (wrap_up is None or len(t) - len(settings.prime) <= wrap_up)
+             for t in samples]
     result.update({
         "samples": n, "temperature": temperature, "max_length": length, "seed": seed, "guard": guard,
         "well_formed": sum(map(well_formed, samples)) / n,
@@ -90,7 +95,9 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
         "vocab_words": statistics.fmean(shares) if shares else 0.0,
         "copy_rate": sum(c > COPY_LIMIT for c in copies) / n,
         "median_longest_copy": statistics.median(copies),
-        "mean_length": statistics.fmean(len(t) for t in samples),
+        "median_length": statistics.median(len(t) for t in samples),
+        "corpus_median_length": statistics.median(len(d) for d in split.train + split.val),
+        "wrap_up": wrap_up, "ended_by_model": sum(ended) / n,
     })
     return result
 
@@ -103,13 +110,16 @@ def report(r: dict) -> str:
         lines.append("  compressors on the same val split given the train split (bits/char): "
                      + ", ".join(f"{k} {v:.3f}" for k, v in r["compression_bpc"].items()))
     lines += [f"{r['samples']} samples at temperature {r['temperature']} (seed {r['seed']}, "
-              f"at most {r['max_length']:,} characters, mean {r['mean_length']:,.0f}; "
-              f"tag guard {'on' if r['guard'] else 'off'}):",
+              f"at most {r['max_length']:,} characters; guard {'on' if r['guard'] else 'off'}):",
               f"  well-formed HTML:               {r['well_formed']:.0%}",
               f"  title/company/location frame:   {r['frame']:.0%}",
               f"  words found in train vocabulary: {r['vocab_words']:.1%}",
               f"  copies > {COPY_LIMIT} chars from the corpus: {r['copy_rate']:.0%}",
-              f"  median longest verbatim copy:   {r['median_longest_copy']:.0f} characters"]
+              f"  median longest verbatim copy:   {r['median_longest_copy']:.0f} characters",
+              f"  median length:                  {r['median_length']:,.0f} characters "
+              f"(corpus postings {r['corpus_median_length']:,.0f})"]
+    where = f" (before the wrap-up at {r['wrap_up']:,} characters)" if r["wrap_up"] is not None else ""
+    lines.append(f"  ended by the model alone:       {r['ended_by_model']:.0%}{where}")
     return "\n".join(lines)
 
 
@@ -125,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1, help="seed of the first sample; sample i uses seed+i (default 1)")
     p.add_argument("--no-compression", action="store_true", help="skip the gzip/bz2/lzma reference")
     p.add_argument("--no-guard", action="store_true",
-                   help="sample the model unconstrained (default: closing tags forced to match, as the gallery does)")
+                   help="sample the model unconstrained (default: the guard of charlm/guard.py, as the gallery)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     args = p.parse_args(argv)
     if args.n < 1 or args.length < 1:

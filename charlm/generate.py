@@ -8,8 +8,13 @@
 A posting is the prime followed by generated characters, up to and including the
 stop string (default "</html>", which ends every posting of the corpus) or until
 max_length characters were generated. The same checkpoint, seed and settings give
-the same text. With guard=True (the default) closing tags always match the innermost
-open tag; guard=False samples the model unconstrained.
+the same text. With guard=True (the default) the sampler keeps the HTML well-formed
+and wraps up postings that run past wrap_up_after characters (charlm/guard.py);
+guard=False samples the model unconstrained.
+
+Sampling starts from the state the model is in after the end of a posting, as every
+posting but the first one is read in training, not from a blank state, which the
+model saw only at the starts of its training streams, mid-posting.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from . import checkpoint as ckpt_io
 from .data import DOC_END, Vocab
 from .errors import SettingsError
 from .fused import FusedRNN
-from .guard import TagGuard
+from .guard import HtmlConstraint, TagGuard
 from .model import CharRNN
 
 
@@ -38,7 +43,12 @@ class SampleSettings:
     top_k: int | None = None
     argmax: bool = False
     stop: str | None = DOC_END
-    guard: bool = True  # closing tags always match the innermost open tag (charlm/guard.py)
+    guard: bool = True  # tags always parse and close in order (charlm/guard.py)
+    wrap_up_after: int = 4000  # about the median corpus posting; at most half of max_length
+
+    def wrap_up(self) -> int:
+        """Characters after which a guarded posting is steered towards its end."""
+        return min(self.wrap_up_after, self.max_length // 2)
 
     def check(self, vocab: Vocab) -> None:
         if not self.prime:
@@ -48,6 +58,8 @@ class SampleSettings:
             raise SettingsError(f"temperature must be positive, got {self.temperature}")
         if self.max_length < 0:
             raise SettingsError(f"max_length must be >= 0, got {self.max_length}")
+        if self.wrap_up_after < 0:
+            raise SettingsError(f"wrap_up_after must be >= 0, got {self.wrap_up_after}")
         if self.top_k is not None and self.top_k < 1:
             raise SettingsError(f"top_k must be at least 1, got {self.top_k}")
 
@@ -74,6 +86,7 @@ class Generator:
         if use_fused and self.device.type != "cpu":
             raise SettingsError("the fused sampler runs on the CPU only")
         self.fused = FusedRNN(self.model) if use_fused else None
+        self._constraints: dict[int, HtmlConstraint] = {}  # by wrap-up length; read-only once built
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", fused: bool | None = None) -> "Generator":
@@ -92,22 +105,31 @@ class Generator:
         probs = torch.softmax(logits, dim=-1)
         return torch.multinomial(probs.cpu(), 1, generator=rng).squeeze(1)
 
-    def _guarded(self, idx: torch.Tensor, guards: list[TagGuard | None]) -> list[str]:
-        """Apply each row's guard to the sampled ids (in place); returns the chosen characters."""
-        chars = []
+    def _pick(self, logits: torch.Tensor, s: SampleSettings, rngs: list[torch.Generator],
+              guards: list[TagGuard | None], lengths: list[int]) -> tuple[torch.Tensor, list[str]]:
+        """logits (B, V) -> the next id and character of each row, within its guard's constraints."""
+        idx, chars = [], []
         for i, guard in enumerate(guards):
+            row = logits[i].float()
             if guard is not None:
-                forced = guard.forced()
-                if forced is not None and forced in self.vocab.index:
-                    idx[i] = self.vocab.index[forced]
-            ch = self.vocab.chars[int(idx[i])]
+                row = self._constraint(s).apply(row, guard, lengths[i])
+            idx.append(self._next_ids(row.unsqueeze(0), s, rngs[i]))
+            chars.append(self.vocab.chars[int(idx[-1])])
             if guard is not None:
-                guard.feed(ch)
-            chars.append(ch)
-        return chars
+                guard.feed(chars[-1])
+        return torch.cat(idx), chars
+
+    def _constraint(self, s: SampleSettings) -> HtmlConstraint:
+        key = s.wrap_up()
+        if key not in self._constraints:
+            self._constraints[key] = HtmlConstraint(self.vocab.chars, key)
+        return self._constraints[key]
 
     def _prime(self, prime: str, batch: int):
         """Run the prime through the model in one call; returns the next logits and a stepper."""
+        lead = DOC_END + "\n"
+        if all(c in self.vocab.index for c in lead):
+            prime = lead + prime
         ids = self.vocab.encode(prime, "prime").to(self.device).unsqueeze(0).expand(batch, -1)
         logits, state = self.model(ids, None)
         if self.fused:
@@ -132,9 +154,8 @@ class Generator:
         tail = s.prime
         keep = len(s.stop) if s.stop else 0
         guards = [TagGuard(s.prime) if s.guard else None]
-        for _ in range(s.max_length):
-            idx = self._next_ids(logits, s, rng)
-            (ch,) = self._guarded(idx, guards)
+        for written in range(s.max_length):
+            idx, (ch,) = self._pick(logits, s, [rng], guards, [written])
             yield ch
             if keep:
                 tail = (tail + ch)[-keep:]
@@ -163,9 +184,9 @@ class Generator:
         done = [False] * n
         keep = len(s.stop) if s.stop else 0
         guards = [TagGuard(s.prime) if s.guard else None for _ in range(n)]
-        for _ in range(s.max_length):
-            idx = torch.cat([self._next_ids(logits[i:i + 1], s, rngs[i]) for i in range(n)])
-            for i, ch in enumerate(self._guarded(idx, guards)):
+        for written in range(s.max_length):
+            idx, chars = self._pick(logits, s, rngs, guards, [written] * n)
+            for i, ch in enumerate(chars):
                 if not done[i]:
                     texts[i] += ch
                     done[i] = bool(keep) and texts[i].endswith(s.stop)

@@ -21,12 +21,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.8,
                    help="below 1 is safer and more repetitive, above 1 wilder")
     p.add_argument("--prime", default="<html>", help="text the posting starts with")
-    p.add_argument("--length", type=int, default=3000, help="most characters to generate per posting")
+    p.add_argument("--length", type=int, default=12000,
+                   help="most characters to generate per posting; guarded postings are wrapped up past "
+                        "min(4000, half of this)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed to stderr)")
     p.add_argument("--top-k", type=int, default=None, help="sample only among the k likeliest characters")
     p.add_argument("--argmax", action="store_true", help="always take the likeliest character")
     p.add_argument("--no-guard", action="store_true",
-                   help="sample unconstrained; by default a closing tag always matches the innermost open tag")
+                   help="sample the model unconstrained; by default tags always parse and close in order, "
+                        "and long postings are wrapped up (charlm/guard.py)")
     p.add_argument("--stop", default=DOC_END, help="stop a posting after this string; '' never stops early")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="where to run the model")
     return p

@@ -1,4 +1,5 @@
 import json
+import statistics
 
 from conftest import run_module
 
@@ -10,7 +11,7 @@ def test_evaluate_prints_every_figure(tiny_run):
     for piece in ["val split: 6 postings", "val loss:", "nats/char", "bits/char", "gzip", "bz2", "lzma",
                   "4 samples at temperature 0.8", "well-formed HTML:", "title/company/location frame:",
                   "words found in train vocabulary:", "copies > 200 chars from the corpus:",
-                  "median longest verbatim copy:"]:
+                  "median longest verbatim copy:", "median length:", "ended by the model alone:", "(before the wrap-up at 750 characters)"]:
         assert piece in out, piece
     assert "sampling" in proc.stderr  # the progress bars
 
@@ -22,8 +23,11 @@ def test_evaluate_json_has_the_documented_keys_and_the_training_val_loss(tiny_ru
     r = json.loads(proc.stdout)
     for key in ["val_loss", "val_bpc", "well_formed", "frame", "vocab_words", "copy_rate", "median_longest_copy"]:
         assert key in r
-    for key in ["well_formed", "frame", "vocab_words", "copy_rate"]:
+    for key in ["well_formed", "frame", "vocab_words", "copy_rate", "ended_by_model"]:
         assert 0.0 <= r[key] <= 1.0
+    assert r["wrap_up"] == 400  # half of --length 800
+    docs = (tiny_run.parent.parent / "small.txt").read_text().split("</html>")[:-1]
+    assert r["corpus_median_length"] == statistics.median(len(d.lstrip("\n") + "</html>\n") for d in docs)
     # The same split as training: the val loss matches the one the checkpoint was named by.
     best = (tiny_run / "best.pt").resolve().name
     assert f"{r['val_loss']:.4f}" == best.split("_val")[1][:-3]

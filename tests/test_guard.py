@@ -1,7 +1,16 @@
 import re
+import string
+from pathlib import Path
+
+import pytest
+import torch
 
 from charlm.generate import Generator
-from charlm.guard import TagGuard
+from charlm.guard import WRAP_UP_SCALE, HtmlConstraint, TagGuard
+from charlm.metrics import has_frame, well_formed
+
+DEMO = Path(__file__).resolve().parent.parent / "checkpoints" / "demo" / "best.pt"
+CHARS = "\n <>/&;" + string.ascii_letters + string.digits + ".,"
 
 
 def closing_mismatches(text: str) -> int:
@@ -49,3 +58,52 @@ def test_guarded_sampling_never_closes_the_wrong_tag(tiny_run):
     assert sum(map(closing_mismatches, free)) > 0
     assert sum(map(closing_mismatches, guarded)) == 0
     assert gen.sample(seed=3, max_length=300) == gen.sample(seed=3, max_length=300)
+
+
+def allowed(text: str, written: int = 0, wrap_up: int | None = None) -> set[str]:
+    """The characters HtmlConstraint lets the model write after text (all logits equal)."""
+    out = HtmlConstraint(CHARS, wrap_up).apply(torch.zeros(len(CHARS)), TagGuard(text), written)
+    return {c for c, v in zip(CHARS, out.tolist()) if v != float("-inf")}
+
+
+def test_the_constraint_allows_only_what_continues_well_formed_html():
+    assert allowed("<html>\n<p>Salary ") == set(CHARS) - {">"}  # text: a literal ">" is escaped
+    assert allowed("<html>\n<p>Salary <") == set(string.ascii_letters) | {"/"}  # a tag begins
+    assert allowed("<") == set(string.ascii_letters)  # nothing is open: no closing tag
+    assert allowed("<html>\n<h") == set(string.ascii_letters + string.digits) | {">"}
+    assert allowed("<html>\n<h4>Perks</") == {"h"}
+    assert allowed("<html>\n<h4>Perks</h") == {"4"}
+
+
+def test_past_the_wrap_up_closing_gets_likelier_with_every_character():
+    c = HtmlConstraint(CHARS, wrap_up=1000)
+    guard = TagGuard("<html>\n<ul>\n<li>SQL</li>\n<")
+    slash, li = CHARS.index("/"), CHARS.index("l")
+
+    def odds(written: int) -> float:
+        out = c.apply(torch.zeros(len(CHARS)), guard, written)
+        return float(out[slash] - out[li])
+
+    assert odds(500) == odds(1000) == 0.0  # before the wrap-up the model alone decides
+    assert odds(1000 + WRAP_UP_SCALE) == pytest.approx(1.0)
+    assert odds(1000 + 4 * WRAP_UP_SCALE) == pytest.approx(4.0)
+    in_text = c.apply(torch.zeros(len(CHARS)), TagGuard("<html>\n<p>SQL"), 5000)
+    assert float(in_text[CHARS.index("<")]) == 0.0  # only the choice after "<" is steered
+
+
+@pytest.mark.skipif(not DEMO.exists(), reason="the shipped demo checkpoint is missing")
+def test_the_demo_models_postings_are_complete_and_well_formed():
+    # What a gallery visitor sees: temperature 0.8, the gallery's length budget.
+    gen = Generator.from_checkpoint(DEMO)
+    posts = gen.generate(4, temperature=0.8, seed=11, max_length=12000)
+    assert all(map(well_formed, posts)), [p[-200:] for p in posts if not well_formed(p)]
+    assert all(map(has_frame, posts))
+
+
+@pytest.mark.skipif(not DEMO.exists(), reason="the shipped demo checkpoint is missing")
+def test_the_demo_models_postings_open_with_title_company_and_location():
+    # Sampling starts from the state after "</html>\n", where training read every posting
+    # but the first; from a blank state the model garbles the opening of about one in six.
+    gen = Generator.from_checkpoint(DEMO)
+    openings = gen.generate(24, temperature=0.8, seed=100, max_length=2000, stop="</h3>")
+    assert all(map(has_frame, openings)), [o for o in openings if not has_frame(o)]

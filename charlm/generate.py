@@ -86,7 +86,6 @@ class Generator:
         if use_fused and self.device.type != "cpu":
             raise SettingsError("the fused sampler runs on the CPU only")
         self.fused = FusedRNN(self.model) if use_fused else None
-        self._constraints: dict[int, HtmlConstraint] = {}  # by wrap-up length; read-only once built
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", fused: bool | None = None) -> "Generator":
@@ -105,25 +104,26 @@ class Generator:
         probs = torch.softmax(logits, dim=-1)
         return torch.multinomial(probs.cpu(), 1, generator=rng).squeeze(1)
 
+    def _guards(self, s: SampleSettings, n: int) -> tuple[HtmlConstraint | None, list[TagGuard | None]]:
+        """The constraint for these settings and one tag tracker per row (None without the guard)."""
+        if not s.guard:
+            return None, [None] * n
+        return HtmlConstraint(self.vocab.chars, s.wrap_up()), [TagGuard(s.prime) for _ in range(n)]
+
     def _pick(self, logits: torch.Tensor, s: SampleSettings, rngs: list[torch.Generator],
-              guards: list[TagGuard | None], lengths: list[int]) -> tuple[torch.Tensor, list[str]]:
+              constraint: HtmlConstraint | None, guards: list[TagGuard | None],
+              written: int) -> tuple[torch.Tensor, list[str]]:
         """logits (B, V) -> the next id and character of each row, within its guard's constraints."""
         idx, chars = [], []
         for i, guard in enumerate(guards):
             row = logits[i].float()
             if guard is not None:
-                row = self._constraint(s).apply(row, guard, lengths[i])
+                row = constraint.apply(row, guard, written)
             idx.append(self._next_ids(row.unsqueeze(0), s, rngs[i]))
             chars.append(self.vocab.chars[int(idx[-1])])
             if guard is not None:
                 guard.feed(chars[-1])
         return torch.cat(idx), chars
-
-    def _constraint(self, s: SampleSettings) -> HtmlConstraint:
-        key = s.wrap_up()
-        if key not in self._constraints:
-            self._constraints[key] = HtmlConstraint(self.vocab.chars, key)
-        return self._constraints[key]
 
     def _prime(self, prime: str, batch: int):
         """Run the prime through the model in one call; returns the next logits and a stepper."""
@@ -153,9 +153,9 @@ class Generator:
         yield s.prime
         tail = s.prime
         keep = len(s.stop) if s.stop else 0
-        guards = [TagGuard(s.prime) if s.guard else None]
+        constraint, guards = self._guards(s, 1)
         for written in range(s.max_length):
-            idx, (ch,) = self._pick(logits, s, [rng], guards, [written])
+            idx, (ch,) = self._pick(logits, s, [rng], constraint, guards, written)
             yield ch
             if keep:
                 tail = (tail + ch)[-keep:]
@@ -183,9 +183,9 @@ class Generator:
         texts = [s.prime] * n
         done = [False] * n
         keep = len(s.stop) if s.stop else 0
-        guards = [TagGuard(s.prime) if s.guard else None for _ in range(n)]
+        constraint, guards = self._guards(s, n)
         for written in range(s.max_length):
-            idx, chars = self._pick(logits, s, rngs, guards, [written] * n)
+            idx, chars = self._pick(logits, s, rngs, constraint, guards, written)
             for i, ch in enumerate(chars):
                 if not done[i]:
                     texts[i] += ch

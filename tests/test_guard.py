@@ -91,19 +91,22 @@ def test_past_the_wrap_up_closing_gets_likelier_with_every_character():
     assert float(in_text[CHARS.index("<")]) == 0.0  # only the choice after "<" is steered
 
 
-@pytest.mark.skipif(not DEMO.exists(), reason="the shipped demo checkpoint is missing")
-def test_the_demo_models_postings_are_complete_and_well_formed():
+@pytest.fixture(scope="module")
+def demo() -> Generator:
+    if not DEMO.exists():
+        pytest.skip("the shipped demo checkpoint is missing")
+    return Generator.from_checkpoint(DEMO)
+
+
+def test_the_demo_models_postings_are_complete_and_well_formed(demo):
     # What a gallery visitor sees: temperature 0.8, the gallery's length budget.
-    gen = Generator.from_checkpoint(DEMO)
-    posts = gen.generate(4, temperature=0.8, seed=11, max_length=12000)
+    posts = demo.generate(4, temperature=0.8, seed=11, max_length=12000)
     assert all(map(well_formed, posts)), [p[-200:] for p in posts if not well_formed(p)]
     assert all(map(has_frame, posts))
 
 
-@pytest.mark.skipif(not DEMO.exists(), reason="the shipped demo checkpoint is missing")
-def test_the_demo_models_postings_open_with_title_company_and_location():
+def test_the_demo_models_postings_open_with_title_company_and_location(demo):
     # Sampling starts from the state after "</html>\n", where training read every posting
     # but the first; from a blank state the model garbles the opening of about one in six.
-    gen = Generator.from_checkpoint(DEMO)
-    openings = gen.generate(24, temperature=0.8, seed=100, max_length=2000, stop="</h3>")
+    openings = demo.generate(24, temperature=0.8, seed=100, max_length=2000, stop="</h3>")
     assert all(map(has_frame, openings)), [o for o in openings if not has_frame(o)]

@@ -1,23 +1,30 @@
 """Throughput of sampling and training, measured in one run: `python -m charlm.bench --help`.
 
-Sampling (characters per second through the public Generator API):
-  naive      nn.LSTM called once per character (what sampling costs without fusion)
-  fused      FusedRNN, one posting at a time
-  fused x16  Generator.generate(16): sixteen postings in one batch, total rate
+Sampling, step only (characters per second of the bare model step, no sampling):
+  naive       the model's nn.LSTM called once per character
+  native      the C kernel (charlm/native/sampler.c) at fp32 and fp16, batch 1 and 16
+Sampling, end to end (characters of finished postings per second through the public
+API, guard on, temperature 0.8, the gallery's length, seeds 0, 1, 2, ...):
+  naive loop  nn.LSTM per character, then the reference guard (charlm/guard.py),
+              softmax and torch.multinomial in Python: the 1.0x of this part
+  stream      Generator.stream, one posting at a time
+  x16         Generator.generate(16): sixteen postings in one batch, total rate
 Training (characters per second of batch x seq-length windows):
   project    charlm.train's step: embedding, LSTM, head, cross-entropy, backward, clip, Adam
   nn.LSTM    a bare cuDNN-style fused nn.LSTM forward+backward of the same shape
   LSTMCell   the same stack stepped one timestep at a time in Python
 
-Every figure for one size is measured in the same process, one after the other, so the
-ratios hold even on a noisy shared machine. Models have random weights: speed does not
-depend on what a model has learned.
+Every figure for one model is measured in the same process, one after the other, so
+the ratios hold even on a noisy shared machine. Random-weight models run every posting
+to the full length (they never write </html>); speed does not depend on the weights.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import statistics
 import sys
 import time
 from contextlib import nullcontext
@@ -26,13 +33,19 @@ from datetime import date
 import torch
 from torch import nn
 
+from . import checkpoint as ckpt_io
+from .batch import START
 from .data import Vocab
 from .errors import CharLMError, run_cli
-from .generate import Generator
+from .generate import Generator, SampleSettings
+from .guard import HtmlConstraint, TagGuard
 from .model import CharRNN, ModelConfig
+from .steppers import PRECISIONS, NativeLSTM
 from .train import forward_loss, optimize
 
 PRINTABLE = "".join(chr(c) for c in range(32, 127)) + "\n"
+GALLERY_LENGTH = 12000  # webapp's DEFAULT_LENGTH
+TEMPERATURE = 0.8
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -56,22 +69,86 @@ def timed(run_once, seconds: float) -> tuple[float, int]:
             return elapsed, chars
 
 
-def sampling_rates(model: CharRNN, vocab: Vocab, seconds: float) -> dict[str, float]:
+def step_rates(model: CharRNN, seconds: float) -> dict[str, float]:
+    """The bare step: nn.LSTM per character against the C kernel, batch 1 and 16."""
     rates = {}
-    for label, fused in (("naive", False), ("fused", True)):
-        gen = Generator(model, vocab, fused=fused)
-        # Calibrate a length that takes about a tenth of the budget, then repeat it.
-        t0 = time.perf_counter()
-        gen.sample(prime="<", max_length=20, stop=None, seed=0)
-        n = max(20, int(20 * seconds / 10 / max(time.perf_counter() - t0, 1e-6)))
-        el, chars = timed(lambda: len(gen.sample(prime="<", max_length=n, stop=None, seed=1)) - 1, seconds)
-        rates[label] = chars / el
-    gen = Generator(model, vocab, fused=True)
-    n = max(20, int(rates["fused"] * seconds / 10 / 16 * 4))
-    el, chars = timed(lambda: sum(len(t) - 1 for t in gen.generate(16, prime="<", max_length=n, stop=None, seed=2)),
-                      seconds)
-    rates["fused x16"] = chars / el
+    idx, state = torch.zeros(1, 1, dtype=torch.long), None
+
+    def naive():
+        nonlocal state
+        with torch.inference_mode():
+            for _ in range(20):
+                _, state = model(idx, state)
+        return 20
+
+    el, chars = timed(naive, seconds)
+    rates["naive"] = chars / el
+    if NativeLSTM.supports(model):
+        for precision in PRECISIONS:
+            net = NativeLSTM(model, precision)
+            for batch in (1, 16):
+                stepper, ids = net.stepper(batch), torch.zeros(batch, dtype=torch.int32)
+
+                def native(stepper=stepper, ids=ids, batch=batch):
+                    for _ in range(20):
+                        stepper.step(ids)
+                    return 20 * batch
+
+                el, chars = timed(native, seconds)
+                rates[f"native {precision} x{batch}"] = chars / el
     return rates
+
+
+def naive_posting(model: CharRNN, vocab: Vocab, s: SampleSettings, seed: int, deadline: float) -> int:
+    """The reference loop, as sampling worked before the native path; characters written by the deadline."""
+    rng = torch.Generator().manual_seed(seed)
+    with torch.inference_mode():
+        logits, state = model(vocab.encode(START + s.prime).unsqueeze(0), None)
+        logits = logits[:, -1]
+        constraint, guard = HtmlConstraint(vocab.chars, s.wrap_up()), TagGuard(s.prime)
+        tail = s.prime
+        for written in range(s.max_length):
+            row = constraint.apply(logits[0].float(), guard, written)
+            idx = torch.multinomial(torch.softmax(row / s.temperature, dim=-1), 1, generator=rng)
+            ch = vocab.chars[int(idx)]
+            guard.feed(ch)
+            tail = (tail + ch)[-len(s.stop):]
+            if tail == s.stop or time.perf_counter() > deadline:
+                return written + 1
+            logits, state = model(idx.view(1, 1), state)
+            logits = logits[:, -1]
+    return s.max_length
+
+
+def end_to_end(gen: Generator, seconds: float, length: int) -> dict[str, float]:
+    """Characters of finished postings per second through the public API, guard on."""
+    s = SampleSettings(temperature=TEMPERATURE, max_length=length)
+    out = {}
+    deadline = time.perf_counter() + seconds
+    start, chars, seed = time.perf_counter(), 0, 0
+    while time.perf_counter() < deadline:
+        chars += naive_posting(gen.model, gen.vocab, s, seed, deadline)
+        seed += 1
+    out["naive"] = chars / (time.perf_counter() - start)
+
+    gen.sample(SampleSettings(temperature=TEMPERATURE, max_length=200, seed=0))  # warm-up
+    times, chars, seed = [], 0, 0
+    start = time.perf_counter()
+    while not times or time.perf_counter() - start < seconds:
+        t0 = time.perf_counter()
+        text = gen.sample(SampleSettings(temperature=TEMPERATURE, max_length=length, seed=seed))
+        times.append(time.perf_counter() - t0)
+        chars += len(text) - len(s.prime)
+        seed += 1
+    out["stream"] = chars / sum(times)
+    out["postings"] = len(times)
+    out["median_seconds"] = statistics.median(times)
+    out["median_chars"] = chars / len(times)
+
+    t0 = time.perf_counter()
+    texts = gen.generate(16, SampleSettings(temperature=TEMPERATURE, max_length=length, seed=1000))
+    out["x16"] = sum(len(t) - len(s.prime) for t in texts) / (time.perf_counter() - t0)
+    return out
 
 
 class CellStack(nn.Module):
@@ -127,37 +204,62 @@ def training_rates(layers: int, units: int, vocab_size: int, batch: int, seq: in
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m charlm.bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", help="measure this checkpoint's model instead of random weights of --sizes")
     p.add_argument("--sizes", default="3x512,2x128", help="comma-separated LAYERSxUNITS LSTM sizes (default 3x512,2x128)")
+    p.add_argument("--precision", default="fp16", choices=["fp32", "fp16"],
+                   help="weights of the native sampler for the end-to-end figures (default fp16)")
     p.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default 3)")
+    p.add_argument("--length", type=int, default=GALLERY_LENGTH,
+                   help=f"most characters per posting end to end (default {GALLERY_LENGTH}, the gallery's)")
     p.add_argument("--batch-size", type=int, default=50, help="training batch (default 50)")
     p.add_argument("--seq-length", type=int, default=100, help="training window (default 100)")
     p.add_argument("--vocab", type=int, default=len(PRINTABLE), help="vocabulary size (default %(default)s)")
     p.add_argument("--skip-training", action="store_true", help="measure sampling only")
     args = p.parse_args(argv)
-    if args.seconds <= 0 or args.batch_size < 1 or args.seq_length < 1 or not 2 <= args.vocab <= len(PRINTABLE):
-        raise CharLMError(f"--seconds must be positive, batch and seq-length at least 1, --vocab 2..{len(PRINTABLE)}")
-    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    if not args.seconds > 0 or args.batch_size < 1 or args.seq_length < 1 or not 2 <= args.vocab <= len(PRINTABLE) \
+            or args.length < 1:
+        raise CharLMError(f"--seconds must be positive, batch, seq-length and length at least 1, "
+                          f"--vocab 2..{len(PRINTABLE)}")
     torch.manual_seed(0)
     vocab = Vocab(PRINTABLE[: args.vocab - 1] + "\n" if args.vocab < len(PRINTABLE) else PRINTABLE)
+    if args.checkpoint:
+        model, ck_vocab, _ = ckpt_io.load_model(args.checkpoint)
+        c = model.config
+        models = [(f"{args.checkpoint} ({c.model} {c.num_layers}x{c.rnn_size})", model.eval(), ck_vocab)]
+    else:
+        models = [(f"lstm {layers}x{units}", CharRNN(ModelConfig(len(vocab), "lstm", units, layers, 0.5)).eval(), vocab)
+                  for layers, units in (parse_size(s) for s in args.sizes.split(",") if s.strip())]
+    if not models:
+        raise CharLMError("--sizes names no model")
 
     print(f"# charlm.bench, {date.today().isoformat()}")
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads "
-          f"({__import__('os').cpu_count()} cores), torch {torch.__version__}, Python {platform.python_version()}")
+          f"({os.cpu_count()} cores), torch {torch.__version__}, Python {platform.python_version()}")
     print("command: python -m charlm.bench " + " ".join(argv if argv is not None else sys.argv[1:]))
     print()
     print("| model | measure | chars/s | ratio |")
     print("|---|---|---:|---:|")
-    for layers, units in sizes:
-        name = f"lstm {layers}x{units}"
-        model = CharRNN(ModelConfig(len(vocab), "lstm", units, layers, 0.5)).eval()
-        s = sampling_rates(model, vocab, args.seconds)
-        print(f"| {name} | sample: naive nn.LSTM per step | {s['naive']:,.0f} | 1.0x |")
-        print(f"| {name} | sample: fused, batch 1 | {s['fused']:,.0f} | {s['fused'] / s['naive']:.1f}x naive |")
-        print(f"| {name} | sample: fused, batch 16 (total) | {s['fused x16']:,.0f} | "
-              f"{s['fused x16'] / s['naive']:.1f}x naive |", flush=True)
+    for name, model, model_vocab in models:
+        s = step_rates(model, args.seconds)
+        print(f"| {name} | step: naive nn.LSTM per character | {s['naive']:,.0f} | 1.0x |")
+        for key in [k for k in s if k.startswith("native")]:
+            precision, batch = key.split()[1:]
+            total = " (total)" if batch != "x1" else ""
+            print(f"| {name} | step: native {precision}, batch {batch[1:]}{total} | {s[key]:,.0f} | "
+                  f"{s[key] / s['naive']:.1f}x naive |", flush=True)
+        gen = Generator(model, model_vocab, precision=args.precision if NativeLSTM.supports(model) else None)
+        e = end_to_end(gen, args.seconds, args.length)
+        how = f"guard on, T {TEMPERATURE}, length {args.length:,}, {gen.backend} {gen.precision}"
+        print(f"| {name} | end to end ({how}): naive loop | {e['naive']:,.0f} | 1.0x |")
+        print(f"| {name} | end to end ({how}): Generator.stream, 1 posting at a time | {e['stream']:,.0f} | "
+              f"{e['stream'] / e['naive']:.1f}x naive; {e['postings']} postings, median "
+              f"{e['median_seconds']:.2f} s for {e['median_chars']:,.0f} chars on average |")
+        print(f"| {name} | end to end ({how}): Generator.generate(16), total | {e['x16']:,.0f} | "
+              f"{e['x16'] / e['naive']:.1f}x naive |", flush=True)
         if args.skip_training:
             continue
-        t = training_rates(layers, units, len(vocab), args.batch_size, args.seq_length, args.seconds)
+        c = model.config
+        t = training_rates(c.num_layers, c.rnn_size, c.vocab_size, args.batch_size, args.seq_length, args.seconds)
         shape = f"b{args.batch_size} x t{args.seq_length}"
         print(f"| {name} | train ({shape}): project step | {t['project']:,.0f} | "
               f"{t['project'] / t['nn.LSTM']:.2f}x bare |")

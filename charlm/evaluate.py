@@ -4,7 +4,8 @@ Prints, for one checkpoint:
 - its validation loss in nats and bits per character, on the same by-posting split it
   was trained with (recomputed from the corpus, the seed and --val-frac it saved), next
   to what gzip, bz2 and lzma spend on the same val split once they have seen the train
-  split;
+  split; with --precision, the same loss through the sampler's own step at that
+  precision (charlm/steppers.py), to show what reduced-precision sampling costs;
 - over n sampled postings (with the guard of charlm/guard.py, as the gallery samples,
   unless --no-guard): the share that is well-formed HTML, the share with the
   title/company/location frame, the share of generated words found in the training
@@ -24,13 +25,15 @@ import sys
 from dataclasses import replace
 
 import torch
+import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import checkpoint as ckpt_io
-from .data import Split, read_corpus, split_by_document, split_documents, text_fingerprint
+from .data import Split, eval_streams, read_corpus, split_by_document, split_documents, text_fingerprint
 from .errors import CharLMError, run_cli
 from .generate import Generator, SampleSettings
 from .metrics import CopyIndex, compression_bpc, has_frame, vocab_share, well_formed, words
+from .steppers import PRECISIONS
 from .train import evaluate_loss
 
 COPY_LIMIT = 200
@@ -43,8 +46,21 @@ def training_split(ckpt: dict, text: str) -> Split:
     return split_by_document(split_documents(text), cfg["val_frac"], cfg["seed"])
 
 
+def sampler_loss(gen: Generator, ids: torch.Tensor, n_streams: int, progress=None) -> float:
+    """evaluate_loss's streams and targets, stepped one character at a time through the sampler's own step."""
+    x, y = eval_streams(ids, n_streams)
+    stepper = gen.engine.stepper(x.shape[0])
+    total = 0.0
+    for t in range(x.shape[1]):
+        logits = stepper.step(x[:, t].to(torch.int32))
+        total += F.cross_entropy(logits, y[:, t], ignore_index=-100, reduction="sum").item()
+        if progress:
+            progress(x.shape[0])
+    return total / int((y != -100).sum())
+
+
 def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, length: int, seed: int,
-             skip_compression: bool = False, guard: bool = True) -> dict:
+             skip_compression: bool = False, guard: bool = True, precisions: tuple[str, ...] = ()) -> dict:
     ckpt = ckpt_io.load(ckpt_path)
     data = data or (ckpt.get("train_config") or {}).get("data") or "corpus/input.txt"
     text = read_corpus(data)
@@ -64,6 +80,11 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
     result = {"checkpoint": str(ckpt_path), "data": str(data), "epoch": ckpt.get("epoch"),
               "val_postings": len(split.val), "val_chars": len(val_text),
               "val_loss": val, "val_bpc": val / math.log(2)}
+    for precision in precisions:
+        stepped = Generator.from_checkpoint(ckpt_path, precision=precision)
+        with tqdm(total=len(val_ids), unit="char", unit_scale=True, desc=f"val loss, sampler {precision}",
+                  file=sys.stderr) as bar:
+            result.setdefault("sampler_val_loss", {})[precision] = sampler_loss(stepped, val_ids, batch, bar.update)
     if note:
         result["note"] = note
     if not skip_compression:
@@ -106,6 +127,9 @@ def report(r: dict) -> str:
     lines = [f"checkpoint {r['checkpoint']} (epoch {r['epoch']}) on {r['data']}",
              f"val split: {r['val_postings']:,} postings, {r['val_chars']:,} characters",
              f"val loss: {r['val_loss']:.4f} nats/char = {r['val_bpc']:.3f} bits/char"]
+    for precision, loss in r.get("sampler_val_loss", {}).items():
+        lines.append(f"  through the sampler's step at {precision}: {loss:.4f} nats/char "
+                     f"({loss - r['val_loss']:+.5f} against the float32 model)")
     if "compression_bpc" in r:
         lines.append("  compressors on the same val split given the train split (bits/char): "
                      + ", ".join(f"{k} {v:.3f}" for k, v in r["compression_bpc"].items()))
@@ -136,12 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-compression", action="store_true", help="skip the gzip/bz2/lzma reference")
     p.add_argument("--no-guard", action="store_true",
                    help="sample the model unconstrained (default: the guard of charlm/guard.py, as the gallery)")
+    p.add_argument("--precision", action="append", choices=list(PRECISIONS), default=[],
+                   help="also score the val split through the sampler's step at this precision (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     args = p.parse_args(argv)
     if args.n < 1 or args.length < 1:
         p.error("-n and --length must be at least 1")
     result = evaluate(args.checkpoint, args.data, args.n, args.temperature, args.length, args.seed,
-                      args.no_compression, not args.no_guard)
+                      args.no_compression, not args.no_guard, tuple(args.precision))
     print(json.dumps(result) if args.json else report(result))
     return 0
 

@@ -7,14 +7,19 @@
 
 A posting is the prime followed by generated characters, up to and including the
 stop string (default "</html>", which ends every posting of the corpus) or until
-max_length characters were generated. The same checkpoint, seed and settings give
-the same text. With guard=True (the default) the sampler keeps the HTML well-formed
-and wraps up postings that run past wrap_up_after characters (charlm/guard.py);
-guard=False samples the model unconstrained.
+max_length characters were generated. The same checkpoint, seed, settings and
+precision give the same text, alone or in a batch. With guard=True (the default) the
+sampler keeps the HTML well-formed and wraps up postings that run past wrap_up_after
+characters (charlm/guard.py); guard=False samples the model unconstrained.
 
 Sampling starts from the state the model is in after the end of a posting, as every
 posting but the first one is read in training, not from a blank state, which the
 model saw only at the starts of its training streams, mid-posting.
+
+On the CPU an LSTM steps through the C kernel (charlm/native/sampler.c) with float16
+weights by default (precision="fp16"; "fp32" keeps the trained float32 weights).
+Elsewhere, and for GRU/RNN models, the model's own nn module steps; the guarded draw
+is the same C code on every path.
 """
 
 from __future__ import annotations
@@ -27,11 +32,14 @@ from typing import Iterator
 import torch
 
 from . import checkpoint as ckpt_io
+from . import native
+from .batch import Batch, GuardTables
 from .data import DOC_END, Vocab
 from .errors import SettingsError
-from .fused import FusedRNN
-from .guard import HtmlConstraint, TagGuard
 from .model import CharRNN
+from .steppers import PRECISIONS, NativeLSTM, TorchModel
+
+DEFAULT_PRECISION = "int8"  # val loss of the 3x512 demo within 0.0001 nats/char of fp32 (BENCHMARKS.md)
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,8 @@ class SampleSettings:
             raise SettingsError(f"wrap_up_after must be >= 0, got {self.wrap_up_after}")
         if self.top_k is not None and self.top_k < 1:
             raise SettingsError(f"top_k must be at least 1, got {self.top_k}")
+        if self.stop and len(self.stop) > native.MAX_STOP:
+            raise SettingsError(f"stop must be at most {native.MAX_STOP} characters, got {len(self.stop)}")
 
 
 def new_seed() -> int:
@@ -69,128 +79,78 @@ def new_seed() -> int:
 
 
 class Generator:
-    """Sampling from one loaded model. Safe to share between threads: each call has its own state.
+    """Sampling from one loaded model. Safe to share between threads: each call has its own batch.
 
-    On the CPU each step runs through FusedRNN (pre-packed weights, no per-step
-    allocation), an order of magnitude faster than calling nn.LSTM per character;
-    fused=False forces the plain nn path (kept on CUDA, where cuDNN is faster).
+    backend "native" (the default on the CPU for LSTMs) steps through the C kernel at
+    `precision`; "torch" steps the nn module, the reference and the path on CUDA.
     """
 
     def __init__(self, model: CharRNN, vocab: Vocab, info: dict | None = None, device: str = "cpu",
-                 fused: bool | None = None):
+                 precision: str | None = None, backend: str | None = None):
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.vocab = vocab
         self.info = info or {}
-        use_fused = self.device.type == "cpu" if fused is None else fused
-        if use_fused and self.device.type != "cpu":
-            raise SettingsError("the fused sampler runs on the CPU only")
-        self.fused = FusedRNN(self.model) if use_fused else None
+        if backend is None:
+            backend = "native" if self.device.type == "cpu" and NativeLSTM.supports(model) else "torch"
+        if backend == "native":
+            if self.device.type != "cpu":
+                raise SettingsError("the native sampler runs on the CPU only")
+            self.precision = precision or DEFAULT_PRECISION
+            self.engine = NativeLSTM(self.model, self.precision)
+        elif backend == "torch":
+            if precision not in (None, "fp32"):
+                raise SettingsError(f"precision {precision} needs the native CPU sampler; the torch path is fp32")
+            self.precision = "fp32"
+            self.engine = TorchModel(self.model)
+        else:
+            raise SettingsError(f"backend must be native or torch, got {backend!r}")
+        if self.precision not in PRECISIONS:
+            raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        self.backend = backend
+        self.guard_tables = GuardTables(vocab)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "cpu", fused: bool | None = None) -> "Generator":
+    def from_checkpoint(cls, path: str | Path, device: str = "cpu", precision: str | None = None,
+                        backend: str | None = None) -> "Generator":
         model, vocab, ckpt = ckpt_io.load_model(path)
         info = {k: ckpt.get(k) for k in ("epoch", "step", "train_loss", "val_loss", "history", "config")}
-        return cls(model, vocab, info, device, fused)
+        return cls(model, vocab, info, device, precision, backend)
 
-    def _next_ids(self, logits: torch.Tensor, s: SampleSettings, rng: torch.Generator) -> torch.Tensor:
-        """logits (B, V) -> one id per row."""
-        if s.argmax:
-            return logits.argmax(dim=-1)
-        logits = logits.float() / s.temperature
-        if s.top_k is not None and s.top_k < logits.shape[-1]:
-            kth = torch.topk(logits, s.top_k, dim=-1).values[:, -1:]
-            logits = logits.masked_fill(logits < kth, float("-inf"))
-        probs = torch.softmax(logits, dim=-1)
-        return torch.multinomial(probs.cpu(), 1, generator=rng).squeeze(1)
+    def batch(self, capacity: int) -> Batch:
+        """An empty batch for up to `capacity` rows (see charlm/batch.py)."""
+        return Batch(self, capacity)
 
-    def _guards(self, s: SampleSettings, n: int) -> tuple[HtmlConstraint | None, list[TagGuard | None]]:
-        """The constraint for these settings and one tag tracker per row (None without the guard)."""
-        if not s.guard:
-            return None, [None] * n
-        return HtmlConstraint(self.vocab.chars, s.wrap_up()), [TagGuard(s.prime) for _ in range(n)]
-
-    def _pick(self, logits: torch.Tensor, s: SampleSettings, rngs: list[torch.Generator],
-              constraint: HtmlConstraint | None, guards: list[TagGuard | None],
-              written: int) -> tuple[torch.Tensor, list[str]]:
-        """logits (B, V) -> the next id and character of each row, within its guard's constraints."""
-        idx, chars = [], []
-        for i, guard in enumerate(guards):
-            row = logits[i].float()
-            if guard is not None:
-                row = constraint.apply(row, guard, written)
-            idx.append(self._next_ids(row.unsqueeze(0), s, rngs[i]))
-            chars.append(self.vocab.chars[int(idx[-1])])
-            if guard is not None:
-                guard.feed(chars[-1])
-        return torch.cat(idx), chars
-
-    def _prime(self, prime: str, batch: int):
-        """Run the prime through the model in one call; returns the next logits and a stepper."""
-        lead = DOC_END + "\n"
-        if all(c in self.vocab.index for c in lead):
-            prime = lead + prime
-        ids = self.vocab.encode(prime, "prime").to(self.device).unsqueeze(0).expand(batch, -1)
-        logits, state = self.model(ids, None)
-        if self.fused:
-            return logits[:, -1], self.fused.session(state, batch).step
-        holder = [state]
-
-        def nn_step(idx: torch.Tensor) -> torch.Tensor:
-            out, holder[0] = self.model(idx.view(-1, 1).to(self.device), holder[0])
-            return out[:, -1]
-
-        return logits[:, -1], nn_step
-
-    @torch.inference_mode()
     def stream(self, settings: SampleSettings | None = None, **kw) -> Iterator[str]:
         """Yield the posting piece by piece: the prime first, then one character at a time."""
         s = settings or SampleSettings(**kw)
         s.check(self.vocab)
-        seed = new_seed() if s.seed is None else s.seed
-        rng = torch.Generator().manual_seed(seed)
-        logits, step = self._prime(s.prime, 1)
+        batch = self.batch(1)
+        running = batch.add(0, s, new_seed() if s.seed is None else s.seed)
         yield s.prime
-        tail = s.prime
-        keep = len(s.stop) if s.stop else 0
-        constraint, guards = self._guards(s, 1)
-        for written in range(s.max_length):
-            idx, (ch,) = self._pick(logits, s, [rng], constraint, guards, written)
+        while running:
+            ((_, ch, done),) = batch.advance()
             yield ch
-            if keep:
-                tail = (tail + ch)[-keep:]
-                if tail == s.stop:
-                    return
-            logits = step(idx)
+            running = not done
 
     def sample(self, settings: SampleSettings | None = None, **kw) -> str:
         return "".join(self.stream(settings, **kw))
 
-    @torch.inference_mode()
     def generate(self, n: int, settings: SampleSettings | None = None, **kw) -> list[str]:
-        """n postings in one batch: higher total throughput than n calls to sample().
+        """n postings in one batch: far higher total throughput than n calls to sample().
 
-        Row i draws from its own generator seeded seed+i, so each posting depends only
-        on its own seed.
+        Row i uses seed+i and gives the text sample() gives for that seed.
         """
         s = settings or SampleSettings(**kw)
         s.check(self.vocab)
         if n < 1:
             raise SettingsError(f"n must be at least 1, got {n}")
         seed = new_seed() if s.seed is None else s.seed
-        rngs = [torch.Generator().manual_seed(seed + i) for i in range(n)]
-        logits, step = self._prime(s.prime, n)
-        texts = [s.prime] * n
-        done = [False] * n
-        keep = len(s.stop) if s.stop else 0
-        constraint, guards = self._guards(s, n)
-        for written in range(s.max_length):
-            idx, chars = self._pick(logits, s, rngs, constraint, guards, written)
-            for i, ch in enumerate(chars):
-                if not done[i]:
-                    texts[i] += ch
-                    done[i] = bool(keep) and texts[i].endswith(s.stop)
-            if all(done):
-                break
-            logits = step(idx)
-        return texts
+        batch = self.batch(n)
+        parts = [[s.prime] for _ in range(n)]
+        for i in range(n):
+            batch.add(i, s, seed + i)
+        while len(batch):
+            for i, ch, _ in batch.advance():
+                parts[i].append(ch)
+        return ["".join(p) for p in parts]

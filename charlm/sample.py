@@ -7,7 +7,8 @@ import sys
 
 from .data import DOC_END
 from .errors import run_cli
-from .generate import Generator, SampleSettings, new_seed
+from .generate import DEFAULT_PRECISION, Generator, SampleSettings, new_seed
+from .steppers import PRECISIONS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "and long postings are wrapped up (charlm/guard.py)")
     p.add_argument("--stop", default=DOC_END, help="stop a posting after this string; '' never stops early")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="where to run the model")
+    p.add_argument("--precision", choices=list(PRECISIONS), default=None,
+                   help=f"weights of the CPU sampler (default {DEFAULT_PRECISION}; fp32 is the model as trained; "
+                        "other devices always use fp32)")
     return p
 
 
@@ -39,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.n < 1:
         build_parser().error("-n must be at least 1")
-    gen = Generator.from_checkpoint(args.checkpoint, device=args.device)
+    gen = Generator.from_checkpoint(args.checkpoint, device=args.device, precision=args.precision)
     seed = new_seed() if args.seed is None else args.seed
     if args.seed is None:
         print(f"seed: {seed}", file=sys.stderr)

@@ -6,6 +6,7 @@ import os
 import random
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -134,7 +135,7 @@ def app(checkpoints_dir, tmp_path):
     from webapp import create_app
 
     return create_app({"TESTING": True, "CHECKPOINTS": str(checkpoints_dir),
-                       "DATABASE": str(tmp_path / "instance" / "gallery.sqlite"), "GENERATION_SLOTS": 2})
+                       "DATABASE": str(tmp_path / "instance" / "gallery.sqlite"), "BATCH_ROWS": 4, "QUEUE_SIZE": 4})
 
 
 @pytest.fixture
@@ -142,9 +143,9 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def live_server(app):
-    """The app on a real HTTP server at 127.0.0.1 (a free port), stopped after the test."""
+@contextmanager
+def serving(app):
+    """The app on a real HTTP server at 127.0.0.1 (a free port) while the block runs."""
     import threading
 
     from werkzeug.serving import make_server
@@ -152,9 +153,17 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app):
+    with serving(app) as base:
+        yield base
 
 
 def sse_events(body: str) -> list[tuple[str, dict]]:

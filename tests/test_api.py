@@ -109,16 +109,20 @@ def test_malformed_bodies_unknown_routes_and_methods_answer_json(client):
 
 
 def test_a_full_house_answers_503_with_retry_after(app, client):
-    slots = app.extensions["slots"]
-    slots.take()
-    slots.take()
+    from charlm import SampleSettings
+
+    catalog = app.extensions["catalog"]
+    server = catalog.server(catalog.get(checkpoint_id(client)))
+    # Every row and queue place taken by postings that never stop on their own.
+    held = [server.submit(SampleSettings(max_length=10**6, stop=None, seed=i))
+            for i in range(app.config["BATCH_ROWS"] + app.config["QUEUE_SIZE"])]
     try:
         resp = generate(client, length=10)
         assert resp.status_code == 503 and resp.headers["Retry-After"] == "2"
         assert "busy" in resp.get_json()["error"]
     finally:
-        slots.give_back()
-        slots.give_back()
+        for posting in held:
+            posting.close()
     assert generate(client, length=10).status_code == 201
 
 

@@ -3,18 +3,24 @@ import re
 from conftest import run_module
 
 
-def test_bench_prints_a_table_of_sampling_and_training_rates():
-    proc = run_module("charlm.bench", "--sizes", "1x32", "--seconds", "0.2", "--batch-size", "4", "--seq-length", "16")
+def test_bench_prints_step_end_to_end_and_training_rates_against_their_baselines():
+    proc = run_module("charlm.bench", "--sizes", "1x32", "--seconds", "0.2", "--length", "300",
+                      "--batch-size", "4", "--seq-length", "16")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert re.search(r"torch threads \(\d+ cores\), torch \S+", out)
     assert "command: python -m charlm.bench --sizes 1x32" in out
     rows = [line for line in out.splitlines() if line.startswith("| lstm 1x32")]
-    assert len(rows) == 6
+    measures = [r.split("|")[2].strip() for r in rows]
+    assert measures[:7] == ["step: naive nn.LSTM per character"] + [
+        f"step: native {p}, batch {b}{' (total)' if b == 16 else ''}" for p in ("fp32", "fp16", "int8") for b in (1, 16)]
+    assert [m.split(": ", 1)[1] for m in measures[7:10]] == [
+        "naive loop", "Generator.stream, 1 posting at a time", "Generator.generate(16), total"]
+    assert all(m.startswith("end to end (guard on, T 0.8, length 300") for m in measures[7:10])
+    assert len(rows) == 13
     for row in rows:
-        rate = float(row.split("|")[3].replace(",", ""))
-        assert rate > 0
-    assert any("x naive" in r for r in rows) and any("x bare" in r for r in rows)
+        assert float(row.split("|")[3].replace(",", "")) > 0
+    assert sum("x naive" in r for r in rows) == 8 and sum("x bare" in r for r in rows) == 3
 
 
 def test_bench_rejects_a_bad_size():

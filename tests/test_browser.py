@@ -45,12 +45,15 @@ def browser():
 
 
 @pytest.fixture
-def slow_stream(app):
-    app.config["STREAM_FLUSH_SECONDS"] = 0.002  # many small chunks, so the test sees text arrive
-    return app
+def app(checkpoints_dir, tmp_path):
+    from webapp import create_app
+
+    # Many small chunks, so the test sees text arrive even from a model as fast as the tiny one.
+    return create_app({"TESTING": True, "CHECKPOINTS": str(checkpoints_dir), "STREAM_FLUSH_SECONDS": 0.002,
+                       "DATABASE": str(tmp_path / "instance" / "gallery.sqlite")})
 
 
-def test_generate_watch_it_stream_then_find_it_in_the_gallery(slow_stream, live_server, browser):
+def test_generate_watch_it_stream_then_find_it_in_the_gallery(live_server, browser):
     browser.get(live_server + "/")
     # Record the length of the raw source every time it changes.
     browser.execute_script("""

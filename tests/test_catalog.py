@@ -15,13 +15,19 @@ def test_ids_are_looked_up_never_turned_into_paths(checkpoints_dir):
     assert catalog.get(catalog.scan()[0].id) == catalog.scan()[0]
 
 
-def test_loaded_models_are_cached(checkpoints_dir):
+def test_loaded_models_are_cached_and_only_idle_ones_evicted(checkpoints_dir):
+    from charlm import SampleSettings
+
     catalog = Catalog(checkpoints_dir, cache_size=1)
     a, b = catalog.scan()[:2]
-    first = catalog.generator(a)
-    assert catalog.generator(a) is first
-    catalog.generator(b)
-    assert catalog.generator(a) is not first  # evicted by b, then loaded again
+    first = catalog.server(a)
+    assert catalog.server(a) is first
+    catalog.server(b)
+    assert catalog.server(a) is not first  # evicted by b, then loaded again
+    busy = catalog.server(a)
+    with busy.submit(SampleSettings(max_length=10**6, stop=None, seed=1)):
+        catalog.server(b)
+        assert catalog.server(a) is busy  # still sampling: kept though over the cache size
 
 
 def test_runs_carry_their_loss_history(checkpoints_dir):

@@ -14,9 +14,12 @@ CHARS = "\n <>/&;" + string.ascii_letters + string.digits + ".,"
 
 
 def closing_mismatches(text: str) -> int:
-    """Closing tags that do not close the innermost open tag (an independent little parser)."""
+    """Closing tags that do not close the innermost open tag (an independent little parser).
+
+    Tag names are compared without case, as HTML does.
+    """
     stack, bad = [], 0
-    for closing, name in re.findall(r"<(/?)([a-z][a-z0-9]*)>", text):
+    for closing, name in re.findall(r"<(/?)([a-z][a-z0-9]*)>", text.lower()):
         if name == "br":
             continue
         if not closing:

@@ -18,11 +18,25 @@ def test_cli_without_seed_prints_the_seed_it_drew(tiny_run):
     assert again.stdout == proc.stdout
 
 
+def test_cli_samples_int8_by_default_and_fp32_on_request(tiny_run):
+    from charlm import Generator
+
+    args = [str(tiny_run / "best.pt"), "--length", "300", "--seed", "4"]
+    default = run_module("charlm.sample", *args)
+    assert default.returncode == 0, default.stderr
+    assert default.stdout == run_module("charlm.sample", *args, "--precision", "int8").stdout
+    fp32 = run_module("charlm.sample", *args, "--precision", "fp32")
+    assert fp32.returncode == 0
+    assert fp32.stdout.rstrip("\n") == Generator.from_checkpoint(tiny_run / "best.pt", backend="torch").sample(
+        seed=4, max_length=300)
+
+
 def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path):
     cases = [
         ([str(tiny_run / "best.pt"), "--prime", "naïve"], "prime has characters the model's vocabulary lacks: 'ï'"),
         ([str(tmp_path / "nope.pt")], "checkpoint " + str(tmp_path / "nope.pt") + " not found"),
         ([str(tiny_run / "best.pt"), "--temperature", "-1"], "temperature must be positive"),
+        ([str(tiny_run / "best.pt"), "--precision", "int4"], "invalid choice: 'int4'"),
     ]
     for args, message in cases:
         proc = run_module("charlm.sample", *args)

@@ -43,3 +43,7 @@ def test_bad_options_are_refused(tmp_path):
     assert proc.returncode == 2 and "no such folder" in proc.stderr
     proc = run_module("webapp", "--port", "0")
     assert proc.returncode == 2 and "--port must be" in proc.stderr
+    proc = run_module("webapp", "--rows", "0")
+    assert proc.returncode == 2 and "--rows at least 1" in proc.stderr
+    proc = run_module("webapp", "--precision", "fp64")
+    assert proc.returncode == 2 and "invalid choice: 'fp64'" in proc.stderr

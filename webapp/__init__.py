@@ -15,7 +15,6 @@ from flask import Flask
 from . import api, db, errors, pages
 from .catalog import Catalog
 from .chart import loss_chart
-from .generation import Slots
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(
         CHECKPOINTS=str(ROOT / "checkpoints"),
         DATABASE=os.path.join(app.instance_path, "gallery.sqlite"),
-        GENERATION_SLOTS=2,
+        BATCH_ROWS=16,  # postings one model samples at once, in one batched step
+        QUEUE_SIZE=16,  # requests that wait for a row; beyond that, 503
+        PRECISION=None,  # the CPU sampler's weights: charlm's default (fp16 or int8 as it says), or fp32
         DEFAULT_LENGTH=12000,  # the longest corpus posting has 15k characters; the median 4k
         MAX_LENGTH=20000,
         MAX_PRIME=500,
@@ -39,8 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     db.init_db(app)
-    app.extensions["catalog"] = Catalog(app.config["CHECKPOINTS"])
-    app.extensions["slots"] = Slots(app.config["GENERATION_SLOTS"])
+    app.extensions["catalog"] = Catalog(app.config["CHECKPOINTS"], rows=app.config["BATCH_ROWS"],
+                                        queue_size=app.config["QUEUE_SIZE"], precision=app.config["PRECISION"],
+                                        flush_seconds=app.config["STREAM_FLUSH_SECONDS"])
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)

@@ -14,12 +14,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     p.add_argument("--checkpoints", default=None, help="folder of training runs (default: the project's checkpoints/)")
-    p.add_argument("--slots", type=int, default=2, help="generations allowed at once (default 2)")
+    p.add_argument("--rows", type=int, default=16,
+                   help="postings one model samples at once, in one batched step (default 16)")
+    p.add_argument("--queue", type=int, default=16,
+                   help="requests that wait for a free row; beyond rows + queue, 503 (default 16)")
+    p.add_argument("--precision", choices=["fp32", "fp16", "int8"], default=None,
+                   help="weights of the CPU sampler (default: charlm's, see README); fp32 is the model as trained")
     p.add_argument("--database", default=None, help="gallery SQLite file (default: instance/gallery.sqlite)")
     args = p.parse_args(argv)
-    if not 0 < args.port < 65536 or args.slots < 1:
-        p.error("--port must be 1-65535 and --slots at least 1")
-    config = {"GENERATION_SLOTS": args.slots}
+    if not 0 < args.port < 65536 or args.rows < 1 or args.queue < 0:
+        p.error("--port must be 1-65535, --rows at least 1 and --queue at least 0")
+    config = {"BATCH_ROWS": args.rows, "QUEUE_SIZE": args.queue, "PRECISION": args.precision}
     if args.checkpoints:
         if not Path(args.checkpoints).is_dir():
             p.error(f"--checkpoints {args.checkpoints}: no such folder")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from . import db
 from .errors import BadInput
-from .generation import load, parse_job, record, stream
+from .generation import parse_job, record, server_for, stream, submit
 from .sanitize import clean
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -31,19 +31,15 @@ def generate():
     if data is None:
         raise BadInput("the request body must be a JSON object with at least 'checkpoint'")
     job = parse_job(data, current_app.extensions["catalog"], current_app.config)
-    gen = load(current_app.extensions["catalog"], job)
-    slots = current_app.extensions["slots"]
-    slots.take()
+    posting = submit(server_for(current_app.extensions["catalog"], job), job)
     if data.get("stream"):
-        events = stream(gen, job, slots, save=lambda text: db.insert_posting(**record(job, text)),
+        events = stream(posting, job, save=lambda text: db.insert_posting(**record(job, text)),
                         url_for_posting=lambda pid: url_for("pages.posting", posting_id=pid),
                         flush_every=current_app.config["STREAM_FLUSH_SECONDS"])
         return Response(stream_with_context(events), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    try:
-        text = gen.sample(job.settings())
-    finally:
-        slots.give_back()
+    with posting:
+        text = posting.text()
     posting_id = db.insert_posting(**record(job, text))
     return jsonify(posting_json(db.get_posting(posting_id))), 201
 

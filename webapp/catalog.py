@@ -2,7 +2,8 @@
 
 Ids are made here ("<run>:<file stem>") and requests only ever look them up in this
 list: no request parameter becomes part of a file path. Loaded models are cached
-(least recently used first out), so a checkpoint is read from disk once.
+(least recently used first out; never one that is still sampling), so a checkpoint is
+read from disk once, and each has one charlm.BatchServer that all its requests share.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from charlm import Generator, epoch_checkpoints
+from charlm import BatchServer, Generator, epoch_checkpoints
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,12 @@ class RunInfo:
 
 
 class Catalog:
-    def __init__(self, root: str | Path, cache_size: int = 4):
+    def __init__(self, root: str | Path, cache_size: int = 4, rows: int = 16, queue_size: int = 16,
+                 precision: str | None = None, flush_seconds: float = 0.05):
         self.root = Path(root)
-        self.cache_size = cache_size
-        self._models: OrderedDict[tuple[Path, int], Generator] = OrderedDict()
+        self.cache_size, self.rows, self.queue_size, self.precision = cache_size, rows, queue_size, precision
+        self.flush_seconds = flush_seconds
+        self._models: OrderedDict[tuple[Path, int], BatchServer] = OrderedDict()
         self._lock = threading.Lock()
 
     def _run_dirs(self) -> list[Path]:
@@ -64,19 +67,22 @@ class Catalog:
     def get(self, checkpoint_id: str) -> CheckpointInfo | None:
         return next((c for c in self.scan() if c.id == checkpoint_id), None)
 
-    def generator(self, info: CheckpointInfo) -> Generator:
-        """The loaded model for a checkpoint; raises charlm.CheckpointError for a damaged file."""
+    def server(self, info: CheckpointInfo) -> BatchServer:
+        """The sampling loop of a checkpoint's model; raises charlm.CheckpointError for a damaged file."""
         key = (info.path, info.path.stat().st_mtime_ns)
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)
                 return self._models[key]
-        gen = Generator.from_checkpoint(info.path)  # outside the lock: loading takes a moment
+        gen = Generator.from_checkpoint(info.path, precision=self.precision)  # outside the lock: it takes a moment
         with self._lock:
-            self._models[key] = gen
-            while len(self._models) > self.cache_size:
-                self._models.popitem(last=False)
-        return gen
+            if key in self._models:  # loaded meanwhile by another request
+                return self._models[key]
+            server = self._models[key] = BatchServer(gen, self.rows, self.queue_size, self.flush_seconds)
+            idle = [k for k, s in self._models.items() if k != key and s.load() == (0, 0)]
+            for k in idle[:max(0, len(self._models) - self.cache_size)]:
+                self._models.pop(k).stop()
+        return server
 
     def runs(self) -> list[RunInfo]:
         by_run: dict[str, list[CheckpointInfo]] = {}

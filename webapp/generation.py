@@ -1,9 +1,10 @@
-"""Turning a request into a posting: validation, the concurrency limit, and streaming.
+"""Turning a request into a posting: validation, the shared sampling loop, and streaming.
 
-At most GENERATION_SLOTS generations run at once; a request beyond that is answered
-503 with Retry-After at once, never left waiting. A streamed generation stops as soon
-as its client goes away: the server's next write fails, Werkzeug closes the response
-generator, and the slot is given back.
+Every loaded model has one charlm.BatchServer: each request becomes a row of its
+batch (BATCH_ROWS rows, then a queue of QUEUE_SIZE places); a request beyond both is
+answered 503 with Retry-After at once. A streamed generation stops as soon as its
+client goes away: the server's next write fails, the response generator is closed,
+and its row is freed at the next step.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import json
 import math
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
-from charlm import CharLMError, SampleSettings, VocabError, frame
+from charlm import BatchServer, CharLMError, SampleSettings, ServerBusy, VocabError, frame
 
 from .catalog import Catalog, CheckpointInfo
 from .errors import BadInput, Busy
@@ -86,29 +86,25 @@ def parse_job(data: Mapping, catalog: Catalog, config: Mapping) -> Job:
     return Job(info, temperature, prime, length, seed)
 
 
-class Slots:
-    def __init__(self, n: int):
-        self._sem = threading.BoundedSemaphore(n)
-
-    def take(self) -> None:
-        if not self._sem.acquire(blocking=False):
-            raise Busy("all generation slots are busy; try again in a few seconds")
-
-    def give_back(self) -> None:
-        self._sem.release()
-
-
-def load(catalog: Catalog, job: Job):
-    """The job's model, with its prime checked against the model's vocabulary."""
+def server_for(catalog: Catalog, job: Job) -> BatchServer:
+    """The sampling loop of the job's model, with its prime checked against the model's vocabulary."""
     try:
-        gen = catalog.generator(job.checkpoint)
+        server = catalog.server(job.checkpoint)
     except CharLMError as exc:
         raise BadInput(f"checkpoint {job.checkpoint.id} cannot be loaded: {exc}", status=422) from None
     try:
-        gen.vocab.check(job.prime, "prime")
+        server.generator.vocab.check(job.prime, "prime")
     except VocabError as exc:
         raise BadInput(str(exc)) from None
-    return gen
+    return server
+
+
+def submit(server: BatchServer, job: Job):
+    """Join the model's batch; 503 when its rows and queue are full."""
+    try:
+        return server.submit(job.settings())
+    except ServerBusy as exc:
+        raise Busy(f"the model is busy ({exc}); try again in a few seconds") from None
 
 
 def record(job: Job, text: str) -> dict:
@@ -124,14 +120,14 @@ def sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-def stream(gen, job: Job, slots: Slots, save: Callable[[str], int], url_for_posting: Callable[[int], str],
+def stream(posting, job: Job, save: Callable[[str], int], url_for_posting: Callable[[int], str],
            flush_every: float = 0.05, preview_every: float = 0.5) -> Iterator[str]:
-    """Server-sent events: meta, chunk {text[, html]}..., then done {id, url, html}. Holds a slot until it ends."""
-    try:
+    """Server-sent events: meta, chunk {text[, html]}..., then done {id, url, html}. Frees its row when closed."""
+    with posting:
         yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": job.temperature})
         parts, pending = [], []
         last_flush = last_preview = time.monotonic()
-        for piece in gen.stream(job.settings()):
+        for piece in posting:
             parts.append(piece)
             pending.append(piece)
             now = time.monotonic()
@@ -147,5 +143,3 @@ def stream(gen, job: Job, slots: Slots, save: Callable[[str], int], url_for_post
         text = "".join(parts)
         posting_id = save(text)
         yield sse("done", {"id": posting_id, "url": url_for_posting(posting_id), "html": clean(text)})
-    finally:
-        slots.give_back()

@@ -1,0 +1,143 @@
+"""The C sampling kernel (sampler.c), compiled on first use and loaded with ctypes.
+
+It is built with the machine's C compiler (cc, or $CC) for this very CPU
+(-march=native) and cached under ~/.cache/dreamjobs/ (or $XDG_CACHE_HOME), keyed by
+the source, the compiler and the CPU, so it builds once per machine in about a
+second. OpenMP binds to the runtime torch already loaded, so the two share threads.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from ..errors import CharLMError
+
+SOURCE = Path(__file__).with_name("sampler.c")
+MAX_NAME, MAX_DEPTH, MAX_STOP, MAX_LAYERS = 32, 64, 16, 16  # as #defined in sampler.c
+PRECISIONS = ("fp32", "fp16", "int8")  # sampler.c's P_FP32, P_FP16, P_INT8
+# Tried in order: the first that compiles wins (no OpenMP on Apple's clang, no -march=native on some arm64).
+FLAG_SETS = (["-march=native", "-fopenmp"], ["-march=native"], ["-mcpu=native"], [])
+
+
+class NativeUnavailable(CharLMError):
+    """The sampling kernel could not be built: no C compiler, or one it cannot use."""
+
+
+class Row(ctypes.Structure):
+    _fields_ = [
+        ("seed", ctypes.c_uint64), ("counter", ctypes.c_uint64), ("temperature", ctypes.c_float),
+        *[(n, ctypes.c_int32) for n in ("argmax", "top_k", "guard", "wrap_up", "written", "max_length", "done",
+                                         "stop_len")],
+        ("stop", ctypes.c_int32 * MAX_STOP), ("tail", ctypes.c_int32 * MAX_STOP),
+        *[(n, ctypes.c_int32) for n in ("state", "name_len", "depth", "expect_pos")],
+        ("name", ctypes.c_int32 * MAX_NAME), ("stack_len", ctypes.c_int32 * MAX_DEPTH),
+        ("stack", (ctypes.c_int32 * MAX_NAME) * MAX_DEPTH),
+    ]
+
+
+class Net(ctypes.Structure):
+    _fields_ = [
+        *[(n, ctypes.c_int32) for n in ("L", "H", "V", "precision")], ("table", ctypes.c_void_p),
+        ("w", ctypes.c_void_p * (MAX_LAYERS + 1)), ("bias", ctypes.c_void_p * (MAX_LAYERS + 1)),
+        ("scale", ctypes.c_void_p * (MAX_LAYERS + 1)),
+    ]
+
+
+class State(ctypes.Structure):
+    _fields_ = [("cap", ctypes.c_int32), *[(n, ctypes.c_void_p) for n in ("xh", "c", "gates", "logits", "xq", "xs")]]
+
+
+class Guard(ctypes.Structure):
+    _fields_ = [
+        *[(n, ctypes.c_int32) for n in ("V", "lt", "slash", "gt", "n_void")], ("wrap_up_scale", ctypes.c_float),
+        ("alpha", ctypes.c_void_p), ("alnum", ctypes.c_void_p), ("lower", ctypes.c_void_p),
+        ("masks", ctypes.c_void_p), ("has_mask", ctypes.c_void_p), ("void_names", ctypes.c_void_p),
+    ]
+
+
+_lib: ctypes.CDLL | None = None
+_lock = threading.Lock()
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "dreamjobs" / "native"
+
+
+def _cpu_id() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features", "model name")):
+                return line
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _compiler() -> str:
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        raise NativeUnavailable("sampling needs a C compiler to build charlm's kernel once: install gcc "
+                                "(apt-get install gcc) or clang, or point $CC at one")
+    return cc
+
+
+def _build() -> Path:
+    cc = _compiler()
+    try:
+        version = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise NativeUnavailable(f"the C compiler {cc} does not run: {exc}") from None
+    source = SOURCE.read_bytes()
+    key = hashlib.sha256(source + version.encode() + _cpu_id().encode()).hexdigest()[:16]
+    target = _cache_dir() / key / "sampler.so"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for flags in FLAG_SETS:
+        # Compile beside the target and rename: a concurrent or killed build never leaves half a library.
+        fd, tmp = tempfile.mkstemp(suffix=".so.tmp", dir=target.parent)
+        os.close(fd)
+        cmd = [cc, "-O3", *flags, "-shared", "-fPIC", "-o", tmp, str(SOURCE)]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+            if done.returncode == 0:
+                os.replace(tmp, target)
+                return target
+            errors.append(f"{' '.join(cmd)}:\n{done.stderr.strip()[-800:]}")
+        except (OSError, subprocess.SubprocessError) as exc:
+            errors.append(f"{' '.join(cmd)}: {exc}")
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    raise NativeUnavailable("could not build charlm's sampling kernel:\n" + "\n".join(errors))
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded kernel, built first if this machine has none yet."""
+    global _lib
+    with _lock:
+        if _lib is None:
+            loaded = ctypes.CDLL(str(_build()))
+            p, i32 = ctypes.c_void_p, ctypes.c_int
+            loaded.dj_lstm_step.argtypes = [p, p, i32, p]
+            loaded.dj_lstm_step.restype = None
+            loaded.dj_sample.argtypes = [p, p, i32, p, p, p]
+            loaded.dj_sample.restype = i32
+            loaded.dj_guard_feed.argtypes = [p, p, i32]
+            loaded.dj_guard_feed.restype = None
+            loaded.dj_constrain.argtypes = [p, p, p]
+            loaded.dj_constrain.restype = None
+            loaded.dj_row_size.restype = i32
+            if loaded.dj_row_size() != ctypes.sizeof(Row):
+                raise NativeUnavailable("sampler.c and charlm/native/__init__.py disagree on the row layout")
+            _lib = loaded
+        return _lib

@@ -1,0 +1,187 @@
+"""Advance a batch of rows by one character: the C kernel on the CPU, nn.LSTM elsewhere.
+
+A stepper owns the recurrent state of up to `capacity` rows, kept packed in slots
+[0, B). Rows join with `put` after their prime was run alone (`start`), and leave by
+having the last row `move`d into their slot, so a row's numbers never depend on which
+other rows share the batch.
+
+NativeLSTM runs charlm/native/sampler.c: weights packed once (float32, or float16
+halving the bytes a step reads), layer 0's input projection precomputed per character,
+one OpenMP parallel region per step. TorchStepper calls the model's own nn.LSTM/GRU/RNN
+one character at a time: the reference, and the path on CUDA where cuDNN is fast.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import torch
+
+from . import native
+from .errors import SettingsError
+from .model import CharRNN
+
+PRECISIONS = native.PRECISIONS
+
+
+def _ptr(t: torch.Tensor) -> int:
+    return t.data_ptr()
+
+
+def _int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric int8 per output row: (weights, scales) with w ~= weights * scales[:, None]."""
+    scale = w.abs().amax(dim=1).clamp_min(1e-12) / 127
+    return (w / scale[:, None]).round().clamp(-127, 127).to(torch.int8).contiguous(), scale.contiguous()
+
+
+class NativeLSTM:
+    """The C kernel's LSTM step, packed once per model. Needs an LSTM of a multiple of 16 units.
+
+    fp32: the trained weights. fp16: every parameter rounded to float16 (exactly the model
+    a float16 export holds), arithmetic in float32. int8: matrices in int8 with a scale
+    per output row, activations quantized per row to 12 bits at each step, sums exact in
+    int32; the fastest, within 0.003 nats/char of fp32 (BENCHMARKS.md).
+    """
+
+    def __init__(self, model: CharRNN, precision: str = "fp16"):
+        cfg = model.config
+        if not self.supports(model):
+            raise SettingsError("the native sampler runs LSTMs with a multiple of 16 units")
+        if cfg.num_layers > native.MAX_LAYERS:
+            raise SettingsError(f"the native sampler runs at most {native.MAX_LAYERS} layers")
+        if precision not in PRECISIONS:
+            raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.lib = native.lib()
+        self.L, self.H, self.V = cfg.num_layers, cfg.rnn_size, cfg.vocab_size
+        self.precision = precision
+        rnn = model.rnn
+
+        def param(t: torch.Tensor) -> torch.Tensor:
+            t = t.detach().float().cpu()
+            return t.half().float() if precision == "fp16" else t
+
+        with torch.no_grad():
+            w = lambda name, l: param(getattr(rnn, f"{name}_l{l}"))  # noqa: E731
+            # Exactly what nn.LSTM computes for layer 0's input, looked up instead of multiplied.
+            self.table = (param(model.embed.weight) @ w("weight_ih", 0).T + w("bias_ih", 0) + w("bias_hh", 0)).contiguous()
+            mats = [w("weight_hh", 0)]
+            mats += [torch.cat([w("weight_ih", l), w("weight_hh", l)], dim=1) for l in range(1, self.L)]
+            mats.append(param(model.head.weight))
+            biases = [torch.zeros(1)] + [w("bias_ih", l) + w("bias_hh", l) for l in range(1, self.L)]
+            biases.append(param(model.head.bias))
+        if precision == "int8":
+            packed = [_int8_rows(m) for m in mats]
+            self.weights, self.scales = [p[0] for p in packed], [p[1] for p in packed]
+        else:
+            self.weights = [m.to(torch.float16 if precision == "fp16" else torch.float32).contiguous() for m in mats]
+            self.scales = []
+        self.biases = [b.contiguous() for b in biases]
+        self.net = native.Net(self.L, self.H, self.V, PRECISIONS.index(precision), _ptr(self.table))
+        for l in range(self.L + 1):
+            self.net.w[l], self.net.bias[l] = _ptr(self.weights[l]), _ptr(self.biases[l])
+            if self.scales:
+                self.net.scale[l] = _ptr(self.scales[l])
+
+    @staticmethod
+    def supports(model: CharRNN) -> bool:
+        return model.config.model == "lstm" and model.config.rnn_size % 16 == 0
+
+    def stepper(self, capacity: int) -> "NativeStepper":
+        return NativeStepper(self, capacity)
+
+
+class Buffers:
+    """One State's tensors, kept alive as long as the State points at them."""
+
+    def __init__(self, net: NativeLSTM, cap: int):
+        L, H, V = net.L, net.H, net.V
+        self.xh, self.c = torch.zeros(L, cap, 2 * H), torch.zeros(L, cap, H)
+        self.gates, self.logits = torch.zeros(cap, 4 * H), torch.zeros(cap, V)
+        self.xq, self.xs = torch.zeros(cap, 2 * H, dtype=torch.int16), torch.zeros(cap)
+        self.ids = torch.zeros(cap, dtype=torch.int32)
+        self.state = native.State(cap, *(_ptr(t) for t in (self.xh, self.c, self.gates, self.logits, self.xq, self.xs)))
+
+
+class NativeStepper:
+    """Buffers for up to `capacity` rows on one NativeLSTM; the packed weights are shared."""
+
+    def __init__(self, net: NativeLSTM, capacity: int):
+        self.net, self.capacity = net, capacity
+        self.bufs, self.one = Buffers(net, capacity), Buffers(net, 1)
+        self.logits = self.bufs.logits
+
+    def _step(self, bufs: Buffers, B: int) -> torch.Tensor:
+        self.net.lib.dj_lstm_step(ctypes.byref(self.net.net), ctypes.byref(bufs.state), B, _ptr(bufs.ids))
+        return bufs.logits[:B]
+
+    def start(self, ids: list[int]):
+        """Run a prime alone from a blank state; returns (state, logits of the next character)."""
+        one = self.one
+        one.xh.zero_()
+        one.c.zero_()
+        for i in ids:
+            one.ids[0] = i
+            logits = self._step(one, 1)
+        return (one.xh[:, 0].clone(), one.c[:, 0].clone()), logits[0].clone()
+
+    def put(self, slot: int, state, logits: torch.Tensor) -> None:
+        self.bufs.xh[:, slot], self.bufs.c[:, slot] = state
+        self.logits[slot] = logits
+
+    def move(self, src: int, dst: int) -> None:
+        for t in (self.bufs.xh, self.bufs.c):
+            t[:, dst] = t[:, src]
+
+    def step(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (B,) int32 -> (B, V) float32 logits, in self.logits."""
+        B = ids.shape[0]
+        self.bufs.ids[:B] = ids
+        return self._step(self.bufs, B)
+
+
+class TorchModel:
+    """The model's own nn module stepped one character at a time, on any device."""
+
+    def __init__(self, model: CharRNN):
+        self.model = model.eval()
+
+    def stepper(self, capacity: int) -> "TorchStepper":
+        return TorchStepper(self.model, capacity)
+
+
+class TorchStepper:
+    """State for up to `capacity` rows of a TorchModel."""
+
+    def __init__(self, model: CharRNN, capacity: int):
+        self.model = model.eval()
+        self.device = next(model.parameters()).device
+        self.capacity = capacity
+        self.state = model.init_state(capacity, self.device)
+        self.logits = torch.zeros(capacity, model.config.vocab_size)
+
+    @torch.no_grad()
+    def start(self, ids: list[int]):
+        logits, state = self.model(torch.tensor([ids], device=self.device), None)
+        return state, logits[0, -1].float().cpu()
+
+    def _parts(self):
+        return self.state if isinstance(self.state, tuple) else (self.state,)
+
+    def put(self, slot: int, state, logits: torch.Tensor) -> None:
+        for mine, theirs in zip(self._parts(), state if isinstance(state, tuple) else (state,)):
+            mine[:, slot] = theirs[:, 0]
+        self.logits[slot] = logits
+
+    def move(self, src: int, dst: int) -> None:
+        for mine in self._parts():
+            mine[:, dst] = mine[:, src]
+
+    @torch.no_grad()
+    def step(self, ids: torch.Tensor) -> torch.Tensor:
+        B = ids.shape[0]
+        parts = tuple(p[:, :B] for p in self._parts())
+        out, new = self.model(ids.to(self.device, torch.long).view(B, 1), parts if len(parts) > 1 else parts[0])
+        for mine, value in zip(self._parts(), new if isinstance(new, tuple) else (new,)):
+            mine[:, :B] = value
+        self.logits[:B] = out[:, -1].float()
+        return self.logits[:B]

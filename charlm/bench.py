@@ -37,7 +37,7 @@ from . import checkpoint as ckpt_io
 from .batch import START
 from .data import Vocab
 from .errors import CharLMError, run_cli
-from .generate import Generator, SampleSettings
+from .generate import DEFAULT_PRECISION, Generator, SampleSettings
 from .guard import HtmlConstraint, TagGuard
 from .model import CharRNN, ModelConfig
 from .steppers import PRECISIONS, NativeLSTM
@@ -206,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", help="measure this checkpoint's model instead of random weights of --sizes")
     p.add_argument("--sizes", default="3x512,2x128", help="comma-separated LAYERSxUNITS LSTM sizes (default 3x512,2x128)")
-    p.add_argument("--precision", default="fp16", choices=["fp32", "fp16"],
-                   help="weights of the native sampler for the end-to-end figures (default fp16)")
+    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=list(PRECISIONS),
+                   help=f"weights of the native sampler for the end-to-end figures (default {DEFAULT_PRECISION})")
     p.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default 3)")
     p.add_argument("--length", type=int, default=GALLERY_LENGTH,
                    help=f"most characters per posting end to end (default {GALLERY_LENGTH}, the gallery's)")

@@ -16,10 +16,10 @@ Sampling starts from the state the model is in after the end of a posting, as ev
 posting but the first one is read in training, not from a blank state, which the
 model saw only at the starts of its training streams, mid-posting.
 
-On the CPU an LSTM steps through the C kernel (charlm/native/sampler.c) with float16
-weights by default (precision="fp16"; "fp32" keeps the trained float32 weights).
-Elsewhere, and for GRU/RNN models, the model's own nn module steps; the guarded draw
-is the same C code on every path.
+On the CPU an LSTM steps through the C kernel (charlm/native/sampler.c) with int8
+weights by default (precision: "int8", "fp16", or "fp32" for the trained weights; see
+charlm/steppers.py). Elsewhere, and for GRU/RNN models, the model's own nn module
+steps; the guarded draw is the same C code on every path.
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ Past wrap_up characters, each "/" after a "<" is made e-fold likelier every
 WRAP_UP_SCALE characters, so the model closes its open tags at the next ones it
 reaches. Which tags to open, the words, and when to close before that stay the
 model's choice.
+
+Sampling runs the same rules in C for a whole batch at once (charlm/native/sampler.c);
+this module is their reference, and tests hold the two to the same masks.
 """
 
 from __future__ import annotations

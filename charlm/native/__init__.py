@@ -101,7 +101,13 @@ def _build() -> Path:
     target = _cache_dir() / key / "sampler.so"
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable home: build beside the other temporary files
+        target = Path(tempfile.gettempdir()) / f"dreamjobs-native-{os.getuid() if hasattr(os, 'getuid') else 0}" / key / "sampler.so"
+        if target.is_file():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
     errors = []
     for flags in FLAG_SETS:
         # Compile beside the target and rename: a concurrent or killed build never leaves half a library.

@@ -98,11 +98,12 @@ def delete(posting_id: int):
 def compare():
     checkpoints = current_app.extensions["catalog"].scan()
     runs = grouped(checkpoints)
-    # Preselect an early epoch and the best of the first run, as the blog compared epoch 19 with 50.
+    # Preselect the first epoch, one halfway and the best of the first run, as the blog
+    # compared early, middle and late epochs (on the demo: epochs 1, 19 and 47).
     chosen = request.args.getlist("checkpoint")
     if not chosen and runs:
         first = runs["demo"] if "demo" in runs else next(iter(runs.values()))
-        chosen = list(dict.fromkeys([first[0].id, next(c.id for c in first if c.best)]))
+        chosen = list(dict.fromkeys([first[0].id, first[len(first) // 2].id, next(c.id for c in first if c.best)]))
     return render_template("compare.html", runs=runs, chosen=chosen, seed=secrets.randbelow(MAX_SEED),
                            t_range=TEMPERATURE_RANGE, default_length=current_app.config["DEFAULT_LENGTH"],
                            max_length=current_app.config["MAX_LENGTH"])

@@ -13,6 +13,7 @@ import torch
 from charlm import checkpoint as ckpt_io
 from charlm.errors import TrainingDiverged, run_cli
 from charlm.generate import Generator
+from charlm.model import CharRNN, ModelConfig
 from charlm.train import TrainConfig, Trainer, main
 from conftest import REPEATED_POSTING, ROOT, TINY, make_corpus, run_module
 
@@ -151,6 +152,22 @@ def test_time_budget_stops_with_a_resumable_state(small_corpus, tmp_path, capsys
     # Stopped within the first epoch (a tiny budget allows a step or two), resumable from there.
     assert latest["resume"]["position"]["epoch"] == 1 and latest["resume"]["position"]["batch"] == latest["step"] >= 1
     assert ckpt_io.epoch_checkpoints(tmp_path / "short") == []
+    rows = [json.loads(line) for line in (tmp_path / "short" / "metrics.jsonl").read_text().splitlines()]
+    closing = [r for r in rows if r.get("budget_stop")]
+    assert len(closing) == 1 and 0 < closing[0]["val_share"] <= 1
+
+
+def test_the_closing_evaluation_of_a_budget_stops_at_the_deadline_and_says_how_much_it_scored():
+    from charlm.train import evaluate_loss, scored_loss
+
+    torch.manual_seed(0)
+    model = CharRNN(ModelConfig(vocab_size=20, rnn_size=16, num_layers=1, dropout=0.0))
+    ids = torch.randint(0, 20, (5000,))
+    full, share = scored_loss(model, ids, 4, 64, torch.device("cpu"))
+    assert share == 1.0 and full == pytest.approx(evaluate_loss(model, ids, 4, 64, torch.device("cpu")))
+    # A deadline already past: one window of every stream is scored, and the share says so.
+    part, share = scored_loss(model, ids, 4, 64, torch.device("cpu"), deadline=time.monotonic() - 1)
+    assert share == pytest.approx(4 * 64 / 4999) and math.isfinite(part)
 
 
 def test_nan_loss_stops_with_a_clear_message(small_corpus, tmp_path, monkeypatch):

@@ -96,7 +96,6 @@ class Batch:
         slot, last = self.keys.index(key), len(self.keys) - 1
         if slot != last:
             self.stepper.move(last, slot)
-            self.stepper.logits[slot] = self.stepper.logits[last]
             ctypes.memmove(ctypes.byref(self.rows[slot]), ctypes.byref(self.rows[last]), ctypes.sizeof(native.Row))
             self.ids[slot] = self.ids[last]
             self.keys[slot] = self.keys[last]

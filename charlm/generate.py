@@ -37,7 +37,7 @@ from .batch import Batch, GuardTables
 from .data import DOC_END, Vocab
 from .errors import SettingsError
 from .model import CharRNN
-from .steppers import PRECISIONS, NativeLSTM, TorchModel
+from .steppers import NativeLSTM, TorchModel
 
 DEFAULT_PRECISION = "int8"  # val loss of the 3x512 demo within 0.0001 nats/char of fp32 (BENCHMARKS.md)
 
@@ -105,8 +105,6 @@ class Generator:
             self.engine = TorchModel(self.model)
         else:
             raise SettingsError(f"backend must be native or torch, got {backend!r}")
-        if self.precision not in PRECISIONS:
-            raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         self.backend = backend
         self.guard_tables = GuardTables(vocab)
 

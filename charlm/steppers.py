@@ -1,13 +1,13 @@
 """Advance a batch of rows by one character: the C kernel on the CPU, nn.LSTM elsewhere.
 
-A stepper owns the recurrent state of up to `capacity` rows, kept packed in slots
-[0, B). Rows join with `put` after their prime was run alone (`start`), and leave by
-having the last row `move`d into their slot, so a row's numbers never depend on which
-other rows share the batch.
+A stepper owns the recurrent state and next logits of up to `capacity` rows, kept
+packed in slots [0, B). Rows join with `put` after their prime was run alone
+(`start`), and leave by having the last row `move`d into their slot, so a row's numbers
+never depend on which other rows share the batch.
 
-NativeLSTM runs charlm/native/sampler.c: weights packed once (float32, or float16
-halving the bytes a step reads), layer 0's input projection precomputed per character,
-one OpenMP parallel region per step. TorchStepper calls the model's own nn.LSTM/GRU/RNN
+NativeLSTM runs charlm/native/sampler.c: weights packed once at the chosen precision
+(fp32, fp16 or int8), layer 0's input projection precomputed per character, one
+OpenMP parallel region per step. TorchStepper calls the model's own nn.LSTM/GRU/RNN
 one character at a time: the reference, and the path on CUDA where cuDNN is fast.
 """
 
@@ -43,7 +43,7 @@ class NativeLSTM:
     int32; the fastest, within 0.003 nats/char of fp32 (BENCHMARKS.md).
     """
 
-    def __init__(self, model: CharRNN, precision: str = "fp16"):
+    def __init__(self, model: CharRNN, precision: str):
         cfg = model.config
         if not self.supports(model):
             raise SettingsError("the native sampler runs LSTMs with a multiple of 16 units")
@@ -131,6 +131,7 @@ class NativeStepper:
     def move(self, src: int, dst: int) -> None:
         for t in (self.bufs.xh, self.bufs.c):
             t[:, dst] = t[:, src]
+        self.logits[dst] = self.logits[src]
 
     def step(self, ids: torch.Tensor) -> torch.Tensor:
         """ids (B,) int32 -> (B, V) float32 logits, in self.logits."""
@@ -175,6 +176,7 @@ class TorchStepper:
     def move(self, src: int, dst: int) -> None:
         for mine in self._parts():
             mine[:, dst] = mine[:, src]
+        self.logits[dst] = self.logits[src]
 
     @torch.no_grad()
     def step(self, ids: torch.Tensor) -> torch.Tensor:

@@ -67,9 +67,17 @@ _lib: ctypes.CDLL | None = None
 _lock = threading.Lock()
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "dreamjobs" / "native"
+def _cache_dir(key: str) -> Path:
+    """The folder for one build: in the user's cache, or beside the temporary files when that is not writable."""
+    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dreamjobs" / "native"
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    for base in (user, Path(tempfile.gettempdir()) / f"dreamjobs-native-{uid}"):
+        try:
+            (base / key).mkdir(parents=True, exist_ok=True)
+            return base / key
+        except OSError:
+            continue
+    raise NativeUnavailable(f"no writable folder for charlm's kernel: neither {user} nor {tempfile.gettempdir()}")
 
 
 def _cpu_id() -> str:
@@ -98,16 +106,9 @@ def _build() -> Path:
         raise NativeUnavailable(f"the C compiler {cc} does not run: {exc}") from None
     source = SOURCE.read_bytes()
     key = hashlib.sha256(source + version.encode() + _cpu_id().encode()).hexdigest()[:16]
-    target = _cache_dir() / key / "sampler.so"
+    target = _cache_dir(key) / "sampler.so"
     if target.is_file():
         return target
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:  # no writable home: build beside the other temporary files
-        target = Path(tempfile.gettempdir()) / f"dreamjobs-native-{os.getuid() if hasattr(os, 'getuid') else 0}" / key / "sampler.so"
-        if target.is_file():
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
     errors = []
     for flags in FLAG_SETS:
         # Compile beside the target and rename: a concurrent or killed build never leaves half a library.

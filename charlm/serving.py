@@ -15,15 +15,28 @@ Generator.sample gives for the same settings and seed.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import threading
 import time
+import weakref
 from collections import deque
 from typing import Iterator
 
 from .errors import CharLMError
 from .generate import Generator, SampleSettings, new_seed
 
+
+
+_live: "weakref.WeakSet[BatchServer]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    # A loop thread still inside the C kernel while the interpreter tears down aborts the
+    # process ("terminate called without an active exception"): end every loop first.
+    for server in list(_live):
+        server.stop()
 
 
 class Busy(CharLMError):
@@ -102,6 +115,7 @@ class BatchServer:
         self._stopped = False
         self._thread = threading.Thread(target=self._loop, name="charlm-batch-server", daemon=True)
         self._thread.start()
+        _live.add(self)
 
     def submit(self, settings: SampleSettings) -> Posting:
         """Queue a posting; raises Busy when rows and queue are full, SettingsError for bad settings."""

@@ -126,6 +126,21 @@ def test_a_full_house_answers_503_with_retry_after(app, client):
     assert generate(client, length=10).status_code == 201
 
 
+def test_a_stream_closed_before_its_first_event_frees_its_row(app, client):
+    from werkzeug.test import EnvironBuilder
+
+    catalog = app.extensions["catalog"]
+    server = catalog.server(catalog.get(checkpoint_id(client)))
+    made, submit = [], server.submit
+    server.submit = lambda settings: made.append(submit(settings)) or made[-1]
+    environ = EnvironBuilder(path="/api/generate", method="POST",
+                             json={"checkpoint": checkpoint_id(client), "length": 20000, "stream": True}).get_environ()
+    body = app(environ, lambda status, headers, exc_info=None: None)
+    assert len(made) == 1 and not made[0].closed
+    body.close()  # the server drops the response before sending anything: no event was ever made
+    assert made[0].closed
+
+
 def test_a_damaged_checkpoint_is_a_422_not_a_crash(app, client, checkpoints_dir):
     (checkpoints_dir / "broken").mkdir()
     (checkpoints_dir / "broken" / "epoch001_val1.0000.pt").write_bytes(b"not a checkpoint")

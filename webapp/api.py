@@ -36,8 +36,12 @@ def generate():
         events = stream(posting, job, save=lambda text: db.insert_posting(**record(job, text)),
                         url_for_posting=lambda pid: url_for("pages.posting", posting_id=pid),
                         flush_every=current_app.config["STREAM_FLUSH_SECONDS"])
-        return Response(stream_with_context(events), mimetype="text/event-stream",
+        resp = Response(stream_with_context(events), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        # Closing the response frees the row even when the client left before the first
+        # event: a generator closed before it starts never runs its own cleanup.
+        resp.call_on_close(posting.close)
+        return resp
     with posting:
         text = posting.text()
     posting_id = db.insert_posting(**record(job, text))

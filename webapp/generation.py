@@ -122,24 +122,25 @@ def sse(event: str, data: dict) -> str:
 
 def stream(posting, job: Job, save: Callable[[str], int], url_for_posting: Callable[[int], str],
            flush_every: float = 0.05, preview_every: float = 0.5) -> Iterator[str]:
-    """Server-sent events: meta, chunk {text[, html]}..., then done {id, url, html}. Frees its row when closed."""
-    with posting:
-        yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": job.temperature})
-        parts, pending = [], []
-        last_flush = last_preview = time.monotonic()
-        for piece in posting:
-            parts.append(piece)
-            pending.append(piece)
-            now = time.monotonic()
-            if now - last_flush >= flush_every:
-                event = {"text": "".join(pending)}
-                if now - last_preview >= preview_every:
-                    event["html"] = clean("".join(parts))
-                    last_preview = now
-                yield sse("chunk", event)
-                pending, last_flush = [], now
-        if pending:
-            yield sse("chunk", {"text": "".join(pending)})
-        text = "".join(parts)
-        posting_id = save(text)
-        yield sse("done", {"id": posting_id, "url": url_for_posting(posting_id), "html": clean(text)})
+    """Server-sent events: meta, chunk {text[, html]}..., then done {id, url, html}.
+
+    The caller closes the posting when the response closes (api.generate)."""
+    yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": job.temperature})
+    parts, pending = [], []
+    last_flush = last_preview = time.monotonic()
+    for piece in posting:
+        parts.append(piece)
+        pending.append(piece)
+        now = time.monotonic()
+        if now - last_flush >= flush_every:
+            event = {"text": "".join(pending)}
+            if now - last_preview >= preview_every:
+                event["html"] = clean("".join(parts))
+                last_preview = now
+            yield sse("chunk", event)
+            pending, last_flush = [], now
+    if pending:
+        yield sse("chunk", {"text": "".join(pending)})
+    text = "".join(parts)
+    posting_id = save(text)
+    yield sse("done", {"id": posting_id, "url": url_for_posting(posting_id), "html": clean(text)})

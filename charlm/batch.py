@@ -17,7 +17,9 @@ import torch
 
 from . import native
 from .data import DOC_END, Vocab
+from .frame import FrameWriter, Want
 from .guard import VOID, WRAP_UP_SCALE
+from .novelty import CopyGuard
 
 START = DOC_END + "\n"  # training reads every posting but the first after this
 
@@ -27,6 +29,7 @@ class GuardTables:
 
     def __init__(self, vocab: Vocab):
         chars, index = vocab.chars, vocab.index
+        self.chars = chars
         letters, digits = set(string.ascii_letters), set(string.digits)
 
         def table(values, dtype):
@@ -44,8 +47,17 @@ class GuardTables:
         self.keep = [table([c.isalpha() for c in chars], torch.uint8), table([c.isalnum() for c in chars], torch.uint8),
                      table(lower, torch.int32), table(masks, torch.uint8),
                      table([any(m) for m in masks], torch.uint8), table(voids or [[-1] * native.MAX_NAME], torch.int32)]
+        self._banned: dict[Want, torch.Tensor] = {}
         self.struct = native.Guard(len(chars), index.get("<", -1), index.get("/", -1), index.get(">", -1), len(voids),
                                    float(WRAP_UP_SCALE), *[t.data_ptr() for t in self.keep])
+
+    def banned(self, want: Want) -> torch.Tensor:
+        """The characters a frame's Want rules out, as a mask over the vocabulary."""
+        mask = self._banned.get(want)
+        if mask is None:
+            mask = torch.tensor([not want.allows(c) for c in self.chars])
+            self._banned[want] = mask  # a handful of distinct Wants per posting: a small cache
+        return mask
 
 
 class Batch:
@@ -61,6 +73,9 @@ class Batch:
         self.ids = torch.zeros(capacity, dtype=torch.int32)
         self.scratch = torch.zeros(len(self.vocab))
         self.keys: list[Hashable] = []
+        self.frames: dict[Hashable, FrameWriter] = {}  # rows still writing their frame (charlm/frame.py)
+        index = generator.copy_index
+        self.copies = CopyGuard(index, self.vocab.chars, capacity) if index is not None else None
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -90,6 +105,11 @@ class Batch:
         self.rows[slot] = row
         self.stepper.put(slot, state, logits)
         self.keys.append(key)
+        if self.copies is not None:
+            self.copies.start(slot, s.prime, s.max_copy if s.guard else None)
+        writer = s.frame_writer(vocab)
+        if writer is not None:
+            self.frames[key] = writer
         return True
 
     def remove(self, key: Hashable) -> None:
@@ -99,18 +119,49 @@ class Batch:
             ctypes.memmove(ctypes.byref(self.rows[slot]), ctypes.byref(self.rows[last]), ctypes.sizeof(native.Row))
             self.ids[slot] = self.ids[last]
             self.keys[slot] = self.keys[last]
+            if self.copies is not None:
+                self.copies.move(last, slot)
         self.keys.pop()
+        self.frames.pop(key, None)
+
+    def _leave_copies(self, B: int) -> None:
+        """Rule out the characters that would continue a long verbatim copy (charlm/novelty.py)."""
+        logits = self.stepper.logits
+        for slot in self.copies.copying(B):
+            writer = self.frames.get(self.keys[slot])
+            if (writer is not None and writer.want.only is not None) or self.rows[slot].state != native.TEXT:
+                continue  # tags, and the frame's fixed parts, are written by their own rules
+            extend = torch.from_numpy(self.copies.continuing(slot))
+            if ">" in self.vocab.index:
+                extend[self.vocab.index[">"]] = True  # never allowed in text anyway
+            if (~extend & torch.isfinite(logits[slot])).any():
+                logits[slot].masked_fill_(extend, float("-inf"))
 
     def advance(self) -> list[tuple[Hashable, str, bool]]:
         """Draw one character for every row: [(key, character, finished)]. Finished rows leave."""
         B = len(self.keys)
         if not B:
             return []
+        if self.frames:
+            logits = self.stepper.logits
+            for slot, key in enumerate(self.keys):
+                writer = self.frames.get(key)
+                if writer is not None:
+                    logits[slot].masked_fill_(self.guard.banned(writer.want), float("-inf"))
+        if self.copies is not None:
+            self._leave_copies(B)
         self.lib.dj_sample(ctypes.byref(self.guard.struct), self.rows, B, self.stepper.logits.data_ptr(),
                            self.ids.data_ptr(), self.scratch.data_ptr())
+        if self.copies is not None:
+            self.copies.feed(self.ids[:B].numpy())
         chars = self.vocab.chars
         out = [(key, chars[i], bool(self.rows[b].done)) for b, (key, i) in enumerate(zip(self.keys, self.ids[:B].tolist()))]
-        for key, _, done in out:
+        for key, ch, done in out:
+            writer = self.frames.get(key)
+            if writer is not None:
+                writer.feed(ch)
+                if writer.want is None:
+                    del self.frames[key]
             if done:
                 self.remove(key)
         if self.keys:

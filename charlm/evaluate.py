@@ -9,10 +9,11 @@ Prints, for one checkpoint:
 - over n sampled postings (with the guard of charlm/guard.py, as the gallery samples,
   unless --no-guard): the share that is well-formed HTML, the share with the
   title/company/location frame, the share of generated words found in the training
-  split's vocabulary, novelty (the share of samples sharing a verbatim stretch of more
+  split's vocabulary, the share whose <title> line agrees with its h1/h2/h3
+  (coherent frame; charlm/frame.py), novelty (the share of samples sharing a verbatim stretch of more
   than 200 characters with the corpus, and the median longest shared stretch), and
-  length against the corpus's postings, with the share of samples the model ended
-  before the guard's wrap-up began.
+  length against the corpus's postings (median and quantiles of both), with the
+  share of samples the model ended before the guard's wrap-up began.
 """
 
 from __future__ import annotations
@@ -32,11 +33,18 @@ from . import checkpoint as ckpt_io
 from .data import Split, eval_streams, read_corpus, split_by_document, split_documents, text_fingerprint
 from .errors import CharLMError, run_cli
 from .generate import Generator, SampleSettings
-from .metrics import CopyIndex, compression_bpc, has_frame, vocab_share, well_formed, words
+from .metrics import CopyIndex, coherent_frame, compression_bpc, has_frame, vocab_share, well_formed, words
 from .steppers import PRECISIONS
 from .train import evaluate_loss
 
 COPY_LIMIT = 200
+QUANTILES = (10, 25, 50, 75, 90)
+
+
+def quantiles(values: list[int]) -> list[float]:
+    """The QUANTILES percentiles of values."""
+    cuts = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else list(values) * 99
+    return [cuts[q - 1] for q in QUANTILES]
 
 
 def training_split(ckpt: dict, text: str) -> Split:
@@ -113,11 +121,14 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
         "samples": n, "temperature": temperature, "max_length": length, "seed": seed, "guard": guard,
         "well_formed": sum(map(well_formed, samples)) / n,
         "frame": sum(map(has_frame, samples)) / n,
+        "coherent_frame": sum(map(coherent_frame, samples)) / n,
         "vocab_words": statistics.fmean(shares) if shares else 0.0,
         "copy_rate": sum(c > COPY_LIMIT for c in copies) / n,
         "median_longest_copy": statistics.median(copies),
         "median_length": statistics.median(len(t) for t in samples),
         "corpus_median_length": statistics.median(len(d) for d in split.train + split.val),
+        "length_quantiles": quantiles([len(t) for t in samples]),
+        "corpus_length_quantiles": quantiles([len(d) for d in split.train + split.val]),
         "wrap_up": wrap_up, "ended_by_model": sum(ended) / n,
     })
     return result
@@ -137,11 +148,16 @@ def report(r: dict) -> str:
               f"at most {r['max_length']:,} characters; guard {'on' if r['guard'] else 'off'}):",
               f"  well-formed HTML:               {r['well_formed']:.0%}",
               f"  title/company/location frame:   {r['frame']:.0%}",
+              f"  coherent frame (title = h1-h3): {r['coherent_frame']:.0%}",
               f"  words found in train vocabulary: {r['vocab_words']:.1%}",
               f"  copies > {COPY_LIMIT} chars from the corpus: {r['copy_rate']:.0%}",
               f"  median longest verbatim copy:   {r['median_longest_copy']:.0f} characters",
               f"  median length:                  {r['median_length']:,.0f} characters "
-              f"(corpus postings {r['corpus_median_length']:,.0f})"]
+              f"(corpus postings {r['corpus_median_length']:,.0f}, "
+              f"{r['median_length'] / r['corpus_median_length'] - 1:+.0%})",
+              "  length percentiles " + "/".join(map(str, QUANTILES)) + ":",
+              "    samples " + " / ".join(f"{v:,.0f}" for v in r["length_quantiles"]),
+              "    corpus  " + " / ".join(f"{v:,.0f}" for v in r["corpus_length_quantiles"])]
     where = f" (before the wrap-up at {r['wrap_up']:,} characters)" if r["wrap_up"] is not None else ""
     lines.append(f"  ended by the model alone:       {r['ended_by_model']:.0%}{where}")
     return "\n".join(lines)

@@ -32,8 +32,9 @@ from typing import Iterator
 import torch
 
 from . import checkpoint as ckpt_io
-from . import native
+from . import native, novelty
 from .batch import Batch, GuardTables
+from .frame import FIELDS, MAX_FIELD, FrameWriter, field_text, frame_text
 from .data import DOC_END, Vocab
 from .errors import SettingsError
 from .model import CharRNN
@@ -52,7 +53,31 @@ class SampleSettings:
     argmax: bool = False
     stop: str | None = DOC_END
     guard: bool = True  # tags always parse and close in order (charlm/guard.py)
-    wrap_up_after: int = 4000  # about the median corpus posting; at most half of max_length
+    # The demo ends a posting on its own less often than the corpus does (30% against 48% by
+    # 4,000 characters, at 0.8), so the wrap-up starts short of the corpus median (4,228):
+    # that brings the median sample within 9% of it (BENCHMARKS.md). At most half of max_length.
+    wrap_up_after: int = 3500
+    # Fields of the frame written for the model (charlm/frame.py); it writes the rest.
+    title: str | None = None
+    company: str | None = None
+    city: str | None = None
+    # Guarded postings copy no more than this many characters of the model's corpus in a row,
+    # when the corpus is at hand (charlm/novelty.py).
+    max_copy: int | None = 200
+
+    def fields(self) -> dict[str, str]:
+        return {k: v for k in FIELDS if (v := getattr(self, k)) is not None}
+
+    def frame_writer(self, vocab: Vocab) -> FrameWriter | None:
+        """The writer that keeps this posting's frame coherent, with the prime fed; None when it has no part.
+
+        Guarded postings get one; so does any posting given a field."""
+        if not (self.guard or self.fields()) or vocab.missing(frame_text("a", "b", "c")):
+            return None
+        writer = FrameWriter(**self.fields())
+        for ch in self.prime:
+            writer.feed(ch)
+        return writer if writer.want is not None else None
 
     def wrap_up(self) -> int:
         """Characters after which a guarded posting is steered towards its end."""
@@ -68,10 +93,30 @@ class SampleSettings:
             raise SettingsError(f"max_length must be >= 0, got {self.max_length}")
         if self.wrap_up_after < 0:
             raise SettingsError(f"wrap_up_after must be >= 0, got {self.wrap_up_after}")
+        if self.max_copy is not None and self.max_copy < 2 * novelty.Q:
+            raise SettingsError(f"max_copy must be at least {2 * novelty.Q} characters, got {self.max_copy}")
         if self.top_k is not None and self.top_k < 1:
             raise SettingsError(f"top_k must be at least 1, got {self.top_k}")
         if self.stop and len(self.stop) > native.MAX_STOP:
             raise SettingsError(f"stop must be at most {native.MAX_STOP} characters, got {len(self.stop)}")
+        fields = self.fields()
+        for name, value in fields.items():
+            if not isinstance(value, str) or not value.strip():
+                raise SettingsError(f"{name} must be text with at least one visible character")
+            if len(value) > MAX_FIELD:
+                raise SettingsError(f"{name} must be at most {MAX_FIELD} characters, got {len(value)}")
+            vocab.check(field_text(value), name)
+        if fields:
+            missing = vocab.missing(frame_text("a", "b", "c"))
+            if missing:
+                raise SettingsError(f"this model's vocabulary cannot write the posting frame (it lacks {missing}), "
+                                    f"so it takes no {', '.join(fields)}")
+            writer = FrameWriter(**fields)
+            for ch in self.prime:
+                writer.feed(ch)
+            if not writer.followed:
+                raise SettingsError(f"{', '.join(fields)} need a prime that begins the posting frame, such as "
+                                    f"the default '<html>'; got prime {self.prime[:40]!r}")
 
 
 def new_seed() -> int:
@@ -86,7 +131,8 @@ class Generator:
     """
 
     def __init__(self, model: CharRNN, vocab: Vocab, info: dict | None = None, device: str = "cpu",
-                 precision: str | None = None, backend: str | None = None):
+                 precision: str | None = None, backend: str | None = None,
+                 copy_index: novelty.CopyIndex | None = None):
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.vocab = vocab
@@ -107,13 +153,15 @@ class Generator:
             raise SettingsError(f"backend must be native or torch, got {backend!r}")
         self.backend = backend
         self.guard_tables = GuardTables(vocab)
+        self.copy_index = copy_index
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", precision: str | None = None,
                         backend: str | None = None) -> "Generator":
         model, vocab, ckpt = ckpt_io.load_model(path)
         info = {k: ckpt.get(k) for k in ("epoch", "step", "train_loss", "val_loss", "history", "config")}
-        return cls(model, vocab, info, device, precision, backend)
+        corpus = (ckpt.get("train_config") or {}).get("data")
+        return cls(model, vocab, info, device, precision, backend, novelty.corpus_index(corpus) if corpus else None)
 
     def batch(self, capacity: int) -> Batch:
         """An empty batch for up to `capacity` rows (see charlm/batch.py)."""

@@ -2,6 +2,7 @@
 
 - well_formed: every tag closed in order and the text ends with </html>
 - has_frame: the title, company and location elements (<h1>, <h2>, <h3>) hold text, in order
+- coherent_frame: the <title> line repeats them exactly, as in every corpus posting
 - vocab_share: the share of a text's words found in a vocabulary of words
 - CopyIndex.longest_copy: the longest verbatim substring a text shares with a corpus
 - compression_bpc: bits per character of a standard compressor on val given train
@@ -16,6 +17,8 @@ import lzma
 import re
 
 import numpy as np
+
+from .frame import SEP, title_line
 
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
 VOID = {"br", "hr", "meta", "img", "link", "input"}
@@ -52,6 +55,11 @@ def frame(text: str) -> tuple[str, str, str] | None:
 
 def has_frame(text: str) -> bool:
     return frame(text) is not None
+
+
+def coherent_frame(text: str) -> bool:
+    m = FRAME.search(text)
+    return m is not None and title_line(text) == SEP.join(m.groups())
 
 
 def words(text: str) -> list[str]:

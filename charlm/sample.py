@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prime", default="<html>", help="text the posting starts with")
     p.add_argument("--length", type=int, default=12000,
                    help="most characters to generate per posting; guarded postings are wrapped up past "
-                        "min(4000, half of this)")
+                        "min(3500, half of this)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed to stderr)")
     p.add_argument("--top-k", type=int, default=None, help="sample only among the k likeliest characters")
     p.add_argument("--argmax", action="store_true", help="always take the likeliest character")
@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sample the model unconstrained; by default tags always parse and close in order, "
                         "and long postings are wrapped up (charlm/guard.py)")
     p.add_argument("--stop", default=DOC_END, help="stop a posting after this string; '' never stops early")
+    for field, example in (("title", "Data Scientist"), ("company", "Dream Jobs Inc"), ("city", "Seattle, WA")):
+        p.add_argument(f"--{field}", help=f"the posting's {field}, written into its frame exactly "
+                                          f"(e.g. {example!r}); the model writes the rest around it")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="where to run the model")
     p.add_argument("--precision", choices=list(PRECISIONS), default=None,
                    help=f"weights of the CPU sampler (default {DEFAULT_PRECISION}; fp32 is the model as trained; "
@@ -50,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(args.n):
         settings = SampleSettings(prime=args.prime, temperature=args.temperature, max_length=args.length,
                                   seed=seed + i, top_k=args.top_k, argmax=args.argmax, stop=args.stop or None,
-                                  guard=not args.no_guard)
+                                  guard=not args.no_guard, title=args.title, company=args.company, city=args.city)
         for piece in gen.stream(settings):
             sys.stdout.write(piece)
             sys.stdout.flush()

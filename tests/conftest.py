@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
+DEMO = ROOT / "checkpoints" / "demo" / "best.pt"
 
 TITLES = ["Data Scientist", "Software Engineer", "Product Manager", "UX Designer", "Data Analyst"]
 COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli"]
@@ -174,3 +175,13 @@ def sse_events(body: str) -> list[tuple[str, dict]]:
         lines = dict(line.split(": ", 1) for line in block.splitlines())
         events.append((lines["event"], json.loads(lines["data"])))
     return events
+
+
+@pytest.fixture(scope="session")
+def demo():
+    """The shipped 3x512 demo model's sampler (read-only)."""
+    from charlm import Generator
+
+    if not DEMO.exists():
+        pytest.skip("the shipped demo checkpoint is missing")
+    return Generator.from_checkpoint(DEMO)

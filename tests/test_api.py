@@ -18,7 +18,9 @@ def generate(client, **body):
 def test_checkpoints_are_listed_by_id_without_file_paths(client):
     found = client.get("/api/checkpoints").get_json()
     assert [c["epoch"] for c in found] == [1, 2, 3]
-    assert all(set(c) == {"id", "run", "epoch", "val_loss", "best"} and c["run"] == "tiny" for c in found)
+    assert all(set(c) == {"id", "run", "epoch", "val_loss", "best", "latest", "label"} and c["run"] == "tiny"
+               for c in found)
+    assert [c["label"] for c in found] == [f"epoch {c['epoch']}, val {c['val_loss']:.3f}" for c in found]
     assert sum(c["best"] for c in found) == 1
     assert not any("/" in c["id"] or ".pt" in c["id"] for c in found)
 
@@ -33,6 +35,12 @@ def test_generate_saves_a_posting_that_reads_back(client):
     assert again["text"] == posting["text"] and again["temperature"] == 0.8
     # The same checkpoint, seed and settings give the same posting.
     assert generate(client, temperature=0.8, prime="<html>", seed=7).get_json()["text"] == posting["text"]
+
+
+def test_a_dream_job_on_request_carries_its_title_and_city(client):
+    posting = generate(client, seed=3, length=800, title="Dream Data Scientist", city="Seattle, WA").get_json()
+    assert (posting["title"], posting["location"]) == ("Dream Data Scientist", "Seattle, WA")
+    assert posting["company"] and "<h1>Dream Data Scientist</h1>" in posting["text"]
 
 
 def test_a_random_seed_is_drawn_and_reported(client):
@@ -87,6 +95,10 @@ def test_delete_removes_a_posting(client):
     ({"length": 0}, 400, "length must be between 1 and"),
     ({"length": "long"}, 400, "length must be a whole number"),
     ({"seed": -1}, 400, "seed must be between 0 and"),
+    ({"title": "Café"}, 400, "title has characters the model's vocabulary lacks: 'é'"),
+    ({"city": ["Seattle"]}, 400, "city must be text"),
+    ({"company": "x" * 201}, 400, "company must be at most 200 characters"),
+    ({"title": "Data Scientist", "prime": "<p>"}, 400, "need a prime that begins the posting frame"),
 ])
 def test_bad_generation_requests_get_a_4xx_with_a_message(client, body, status, message):
     if "checkpoint" not in body and body:

@@ -113,3 +113,22 @@ def test_a_saved_posting_with_script_payloads_runs_nothing(app, live_server, bro
     # ...runs none here: the sanitizer removed every script, and the page's own CSP forbids them.
     assert browser.execute_script("return window.messages") == []
     assert browser.execute_script("return window.pwned") is None
+
+
+def test_the_training_page_shows_a_new_run_without_a_reload(checkpoints_dir, live_server, browser):
+    browser.get(live_server + "/training")
+    browser.execute_script("window.sameLoad = true;")  # gone if the page reloads
+    assert "second" not in browser.find_element(By.ID, "runs").text
+    shutil.copytree(checkpoints_dir / "tiny", checkpoints_dir / "second")
+    WebDriverWait(browser, 60).until(lambda d: "second" in d.find_element(By.ID, "runs").text)
+    assert browser.execute_script("return window.sameLoad") is True
+
+
+def test_compare_runs_the_chosen_epochs_at_once_under_their_epoch_and_val_loss(live_server, browser):
+    browser.get(live_server + "/compare")
+    browser.find_element(By.CSS_SELECTOR, "#compare-form button[type=submit]").click()
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#columns .status.done")) == 3)
+    headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#columns h2")]
+    assert [h.split(",")[0] for h in headings] == ["epoch 1", "epoch 2", "epoch 3"]
+    assert all(", val 0." in h or ", val 1." in h or ", val 2." in h for h in headings)

@@ -1,6 +1,5 @@
 import re
 import string
-from pathlib import Path
 
 import pytest
 import torch
@@ -9,7 +8,6 @@ from charlm.generate import Generator
 from charlm.guard import WRAP_UP_SCALE, HtmlConstraint, TagGuard
 from charlm.metrics import has_frame, well_formed
 
-DEMO = Path(__file__).resolve().parent.parent / "checkpoints" / "demo" / "best.pt"
 CHARS = "\n <>/&;" + string.ascii_letters + string.digits + ".,"
 
 
@@ -92,13 +90,6 @@ def test_past_the_wrap_up_closing_gets_likelier_with_every_character():
     assert odds(1000 + 4 * WRAP_UP_SCALE) == pytest.approx(4.0)
     in_text = c.apply(torch.zeros(len(CHARS)), TagGuard("<html>\n<p>SQL"), 5000)
     assert float(in_text[CHARS.index("<")]) == 0.0  # only the choice after "<" is steered
-
-
-@pytest.fixture(scope="module")
-def demo() -> Generator:
-    if not DEMO.exists():
-        pytest.skip("the shipped demo checkpoint is missing")
-    return Generator.from_checkpoint(DEMO)
 
 
 def test_the_demo_models_postings_are_complete_and_well_formed(demo):

@@ -1,4 +1,4 @@
-from charlm.metrics import CopyIndex, compression_bpc, frame, has_frame, vocab_share, well_formed, words
+from charlm.metrics import CopyIndex, coherent_frame, compression_bpc, frame, has_frame, vocab_share, well_formed, words
 from conftest import REPEATED_POSTING
 
 
@@ -23,6 +23,14 @@ def test_the_frame_needs_title_company_and_location_with_text():
     assert not has_frame("<h1>Data Scientist</h1>\n<h2>Acme</h2>\n<p>Seattle</p>")
     assert not has_frame("<h1> </h1>\n<h2>Acme</h2>\n<h3>Seattle</h3>")
     assert frame("<h1>R&amp;D Lead</h1><h2>A</h2><h3>B</h3>") == ("R&D Lead", "A", "B")
+
+
+def test_a_coherent_frame_repeats_the_title_line_in_its_headings():
+    ok = "<head><title>R&amp;D Lead - Acme - Seattle, WA</title></head>\n<body>\n<h1>R&amp;D Lead</h1>\n<h2>Acme</h2>\n<h3>Seattle, WA</h3>"
+    assert coherent_frame(ok)
+    assert not coherent_frame(ok.replace("<h1>R&amp;D Lead", "<h1>Senior R&amp;D Lead"))
+    assert not coherent_frame(ok.replace(" - Acme - ", " - Acme Inc - "))
+    assert not coherent_frame(ok.split("<body>")[1])  # no title line
 
 
 def test_vocab_share_counts_visible_words_only():

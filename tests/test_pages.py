@@ -78,8 +78,14 @@ def test_delete_from_the_permalink(client):
 
 def test_compare_preselects_the_first_a_middle_and_the_best_epoch(client):
     html = client.get("/compare").get_data(as_text=True)
-    checked = re.findall(r'value="([^"]+)" checked', html)
+    checked = re.findall(r'value="([^"]+)"[^>]* checked', html)
     assert [c.split("_")[0] for c in checked] == ["tiny:epoch001", "tiny:epoch002", "tiny:epoch003"]
+
+
+def test_compare_names_each_checkpoint_by_epoch_and_val_loss_in_words(client):
+    html = client.get("/compare").get_data(as_text=True)
+    labels = re.findall(r'data-label="([^"]+)"', html)
+    assert len(labels) == 3 and all(re.fullmatch(r"epoch \d+, val \d\.\d{3}", label) for label in labels)
 
 
 def test_training_page_draws_the_loss_curves_and_lists_checkpoints(client):

@@ -85,7 +85,8 @@ def test_tiny_model_memorizes_a_repeated_posting(tmp_path):
     history = ckpt_io.load(tmp_path / "rep" / "latest.pt")["history"]
     assert history[-1]["val_loss"] < 0.1 < history[0]["train_loss"]
     gen = Generator.from_checkpoint(tmp_path / "rep" / "best.pt")
-    assert gen.sample(argmax=True, max_length=1000) == REPEATED_POSTING.rstrip("\n")
+    # (max_copy=None: the copy guard of charlm/novelty.py would stop the recital, as it should)
+    assert gen.sample(argmax=True, max_length=1000, max_copy=None) == REPEATED_POSTING.rstrip("\n")
 
 
 def test_resume_with_more_epochs_ends_where_the_uninterrupted_run_ends(small_corpus, tmp_path):

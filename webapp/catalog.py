@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from charlm import BatchServer, Generator, epoch_checkpoints
+from charlm.checkpoint import LATEST
+
+LIVE_SECONDS = 120  # a run logs every few seconds while it trains (charlm.train --log-every)
 
 
 @dataclass(frozen=True)
@@ -22,12 +26,26 @@ class CheckpointInfo:
     id: str
     run: str
     epoch: int
-    val_loss: float
+    val_loss: float | None  # None: a run's latest state, stopped before any val loss was taken
     path: Path = field(repr=False)
     best: bool = False
+    # A run's latest.pt, offered when training went on past its last epoch checkpoint
+    # (a run stopped by its time budget, by Ctrl-C, or still training): `progress` is
+    # how far into `epoch` it got.
+    latest: bool = False
+    progress: float | None = None
+
+    @property
+    def label(self) -> str:
+        """What a reader calls it: "epoch 19, val 0.775"."""
+        val = f"val {self.val_loss:.3f}" if self.val_loss is not None else "no val loss yet"
+        if self.latest:
+            return f"latest: {self.progress:.0%} into epoch {self.epoch}, {val}"
+        return f"epoch {self.epoch}, {val}"
 
     def public(self) -> dict:
-        return {"id": self.id, "run": self.run, "epoch": self.epoch, "val_loss": self.val_loss, "best": self.best}
+        return {"id": self.id, "run": self.run, "epoch": self.epoch, "val_loss": self.val_loss, "best": self.best,
+                "latest": self.latest, "label": self.label}
 
 
 @dataclass
@@ -36,6 +54,7 @@ class RunInfo:
     checkpoints: list[CheckpointInfo]
     epochs: list[dict]           # {"epoch", "train_loss", "val_loss"} per finished epoch
     steps: list[tuple[float, float]]  # (epoch progress, train loss) as logged
+    live: bool = False  # its metrics log grew in the last LIVE_SECONDS: it is probably training now
 
 
 class Catalog:
@@ -57,11 +76,12 @@ class Catalog:
         found = []
         for run_dir in self._run_dirs():
             ckpts = epoch_checkpoints(run_dir)
-            if not ckpts:
-                continue
-            best = min(ckpts, key=lambda c: (c[1], c[0]))[2]
+            best = min(ckpts, key=lambda c: (c[1], c[0]))[2] if ckpts else None
             for epoch, val, path in ckpts:
                 found.append(CheckpointInfo(f"{run_dir.name}:{path.stem}", run_dir.name, epoch, val, path, path == best))
+            latest = latest_state(run_dir, ckpts[-1][0] if ckpts else 0)
+            if latest is not None:
+                found.append(latest)
         return found
 
     def get(self, checkpoint_id: str) -> CheckpointInfo | None:
@@ -90,25 +110,59 @@ class Catalog:
             by_run.setdefault(c.run, []).append(c)
         runs = []
         for run_dir in self._run_dirs():
-            epochs, steps = read_history(run_dir / "metrics.jsonl")
-            if by_run.get(run_dir.name) or epochs:
-                runs.append(RunInfo(run_dir.name, by_run.get(run_dir.name, []), epochs, steps))
+            log = run_dir / "metrics.jsonl"
+            epochs, steps = read_history(log)
+            if by_run.get(run_dir.name) or epochs or steps:
+                live = log.is_file() and time.time() - log.stat().st_mtime < LIVE_SECONDS
+                runs.append(RunInfo(run_dir.name, by_run.get(run_dir.name, []), epochs, steps, live))
         return runs
+
+
+def latest_state(run_dir: Path, last_epoch: int) -> CheckpointInfo | None:
+    """The run's latest.pt when its metrics log shows training past the last epoch checkpoint."""
+    path = run_dir / LATEST
+    if not path.is_file():
+        return None
+    where = None  # (epoch, progress) of the last logged point, and its val loss if it was a budget stop
+    val = None
+    for row in read_rows(run_dir / "metrics.jsonl"):
+        if _numbers(row, "progress", "epoch"):
+            where = (row["epoch"], row["progress"])
+            val = row["loss"] if row.get("budget_stop") and _numbers(row, "loss") else None
+    if where is None or where[1] <= last_epoch:
+        return None
+    epoch, progress = where
+    return CheckpointInfo(f"{run_dir.name}:latest", run_dir.name, int(epoch), val, path,
+                          latest=True, progress=max(0.0, min(1.0, progress - (epoch - 1))))
+
+
+def _numbers(row: dict, *keys: str) -> bool:
+    """A row written by hand or by an older version may lack a field or hold something else."""
+    return all(isinstance(row.get(k), (int, float)) and not isinstance(row.get(k), bool) for k in keys)
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The rows of a metrics.jsonl; lines cut short by a kill are skipped."""
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
 
 
 def read_history(path: Path) -> tuple[list[dict], list[tuple[float, float]]]:
     """Per-epoch losses and the logged train-loss points of a run's metrics.jsonl (empty if absent)."""
     epochs: dict[int, dict] = {}
     steps = []
-    if not path.is_file():
-        return [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short while training was killed
-        if row.get("type") == "train":
-            steps.append((row.get("progress", 0.0), row["loss"]))
-        elif row.get("type") == "val" and "train_loss" in row:
+    for row in read_rows(path):
+        if row.get("type") == "train" and _numbers(row, "progress", "loss"):
+            steps.append((row["progress"], row["loss"]))
+        elif row.get("type") == "val" and _numbers(row, "epoch", "train_loss", "loss"):
             epochs[row["epoch"]] = {"epoch": row["epoch"], "train_loss": row["train_loss"], "val_loss": row["loss"]}
     return [epochs[e] for e in sorted(epochs)], steps

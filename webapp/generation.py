@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
-from charlm import BatchServer, CharLMError, SampleSettings, ServerBusy, VocabError, frame
+from charlm import BatchServer, CharLMError, SampleSettings, ServerBusy, frame
+from charlm.frame import FIELDS, MAX_FIELD
 
 from .catalog import Catalog, CheckpointInfo
 from .errors import BadInput, Busy
@@ -33,9 +34,11 @@ class Job:
     prime: str
     length: int
     seed: int
+    fields: tuple[tuple[str, str], ...] = ()  # (name, value) of the frame fields asked for
 
     def settings(self) -> SampleSettings:
-        return SampleSettings(prime=self.prime, temperature=self.temperature, max_length=self.length, seed=self.seed)
+        return SampleSettings(prime=self.prime, temperature=self.temperature, max_length=self.length, seed=self.seed,
+                              **dict(self.fields))
 
 
 def _number(data: Mapping, key: str, kind, default):
@@ -83,18 +86,28 @@ def parse_job(data: Mapping, catalog: Catalog, config: Mapping) -> Job:
         raise BadInput("prime must be text")
     if len(prime) > config["MAX_PRIME"]:
         raise BadInput(f"prime must be at most {config['MAX_PRIME']} characters, got {len(prime)}")
-    return Job(info, temperature, prime, length, seed)
+    fields = []
+    for name in FIELDS:
+        value = data.get(name)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise BadInput(f"{name} must be text")
+        if len(value) > MAX_FIELD:
+            raise BadInput(f"{name} must be at most {MAX_FIELD} characters, got {len(value)}")
+        fields.append((name, value))
+    return Job(info, temperature, prime, length, seed, tuple(fields))
 
 
 def server_for(catalog: Catalog, job: Job) -> BatchServer:
-    """The sampling loop of the job's model, with its prime checked against the model's vocabulary."""
+    """The sampling loop of the job's model, with the job's settings checked against the model (its vocabulary)."""
     try:
         server = catalog.server(job.checkpoint)
     except CharLMError as exc:
         raise BadInput(f"checkpoint {job.checkpoint.id} cannot be loaded: {exc}", status=422) from None
     try:
-        server.generator.vocab.check(job.prime, "prime")
-    except VocabError as exc:
+        job.settings().check(server.generator.vocab)
+    except CharLMError as exc:
         raise BadInput(str(exc)) from None
     return server
 

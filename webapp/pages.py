@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from charlm.frame import FIELDS, MAX_FIELD
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from . import db
@@ -40,10 +41,11 @@ def generate():
         "prime": request.args.get("prime", "<html>"),
         "length": request.args.get("length", str(current_app.config["DEFAULT_LENGTH"])),
         "seed": request.args.get("seed") or str(secrets.randbelow(MAX_SEED)),
+        **{name: request.args.get(name, "") for name in FIELDS},
     }
     return render_template("generate.html", runs=grouped(checkpoints), form=form,
                            t_range=TEMPERATURE_RANGE, max_length=current_app.config["MAX_LENGTH"],
-                           max_prime=current_app.config["MAX_PRIME"])
+                           max_prime=current_app.config["MAX_PRIME"], max_field=MAX_FIELD)
 
 
 def page_arg() -> int:

@@ -23,6 +23,7 @@ from ..errors import CharLMError
 SOURCE = Path(__file__).with_name("sampler.c")
 MAX_NAME, MAX_DEPTH, MAX_STOP, MAX_LAYERS = 32, 64, 16, 16  # as #defined in sampler.c
 PRECISIONS = ("fp32", "fp16", "int8")  # sampler.c's P_FP32, P_FP16, P_INT8
+TEXT = 0  # sampler.c's Row.state in plain text (enum TEXT)
 # Tried in order: the first that compiles wins (no OpenMP on Apple's clang, no -march=native on some arm64).
 FLAG_SETS = (["-march=native", "-fopenmp"], ["-march=native"], ["-mcpu=native"], [])
 

@@ -113,7 +113,7 @@ function wireCompare() {
   const status = document.getElementById("status");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const chosen = [...form.querySelectorAll("input[name=checkpoint]:checked")].map((box) => box.value);
+    const chosen = [...form.querySelectorAll("input[name=checkpoint]:checked")];
     if (chosen.length < 2) {
       status.textContent = "choose at least two checkpoints";
       status.className = "status error";
@@ -123,26 +123,48 @@ function wireCompare() {
     const params = formParams(form);
     if (params.seed === null) params.seed = Math.floor(Math.random() * 2147483647);
     columns.innerHTML = "";
-    const views = chosen.map((id) => {
+    const views = chosen.map((box) => {
       const col = document.createElement("article");
       col.className = "column";
       const title = document.createElement("h2");
-      title.textContent = id;
+      title.textContent = box.dataset.label;
+      const run = document.createElement("p");
+      run.className = "meta";
+      run.textContent = box.dataset.run;
       const st = document.createElement("p");
       st.className = "status";
       const frame = document.createElement("iframe");
       frame.setAttribute("sandbox", "");
       const raw = document.createElement("pre");
-      col.append(title, st, frame, raw);
+      col.append(title, run, st, frame, raw);
       columns.append(col);
-      return { id, raw, frame, status: st };
+      return { id: box.value, raw, frame, status: st };
     });
-    // One after another: the server runs only a few generations at once.
-    for (const view of views) {
-      try { await generate(form.dataset.streamUrl, Object.assign({ checkpoint: view.id }, params), view); }
-      catch (e) { /* shown in the column */ }
-    }
+    // All at once: each checkpoint's rows join its model's batch (charlm/serving.py).
+    await Promise.all(views.map((view) =>
+      generate(form.dataset.streamUrl, Object.assign({ checkpoint: view.id }, params), view).catch(() => {})));
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { wireCommon(); wireGenerate(); wireCompare(); });
+// The training page: refetch it and swap in the runs, so new epochs and points appear as they are logged.
+function wireTraining() {
+  const runs = document.getElementById("runs");
+  if (!runs) return;
+  const every = 1000 * Number(runs.dataset.refreshSeconds || 5);
+  const refresh = async () => {
+    if (document.visibilityState === "visible") {
+      try {
+        const response = await fetch(window.location.href, { headers: { "Accept": "text/html" } });
+        if (response.ok) {
+          const page = new DOMParser().parseFromString(await response.text(), "text/html");
+          const fresh = page.getElementById("runs");
+          if (fresh && fresh.innerHTML !== runs.innerHTML) runs.innerHTML = fresh.innerHTML;
+        }
+      } catch (e) { /* the server is restarting; try again next time */ }
+    }
+    setTimeout(refresh, every);
+  };
+  setTimeout(refresh, every);
+}
+
+document.addEventListener("DOMContentLoaded", () => { wireCommon(); wireGenerate(); wireCompare(); wireTraining(); });

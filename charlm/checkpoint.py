@@ -107,6 +107,26 @@ def epoch_checkpoints(run_dir: str | Path) -> list[tuple[int, float, Path]]:
     return sorted(found)
 
 
+def has_saved_state(run_dir: Path) -> bool:
+    """Whether a run folder holds anything to resume or sample: latest.pt or an epoch checkpoint."""
+    return (Path(run_dir) / LATEST).is_file() or bool(epoch_checkpoints(run_dir))
+
+
+def repair(run_dir: Path) -> list[str]:
+    """Undo what a kill -9 can leave in a run folder: half-written temporary files, and a
+    best.pt not yet moved to a better epoch saved just before. Returns what was done."""
+    done = []
+    for tmp in Path(run_dir).glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+        done.append(f"removed {tmp.name}, left by an interrupted save")
+    link = Path(run_dir) / BEST
+    before = link.resolve() if link.exists() else None
+    best = mark_best(Path(run_dir))
+    if best is not None and before is not None and before != best.resolve():
+        done.append(f"{BEST} pointed at {before.name}; now at {best.name}, the lowest val loss")
+    return done
+
+
 def mark_best(run_dir: Path) -> Path | None:
     """Point best.pt at the per-epoch checkpoint with the lowest val loss."""
     found = epoch_checkpoints(run_dir)

@@ -220,6 +220,8 @@ class Trainer:
 
         self.run_dir = run_dir or self._new_run_dir()
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        for note in ckpt_io.repair(self.run_dir):
+            tqdm.write(f"repaired {self.run_dir}: {note}")
         if resume:
             self._truncate_metrics()
         self.stop_requested = False
@@ -234,6 +236,11 @@ class Trainer:
         base = Path(cfg.checkpoint_dir)
         run_dir, n = base / name, 2
         while run_dir.exists() and any(run_dir.iterdir()):
+            if cfg.run_name and not ckpt_io.has_saved_state(run_dir):
+                # A run stopped before its first save left only its log (and maybe debris):
+                # nothing to resume, so it starts again in the same folder.
+                (run_dir / METRICS).unlink(missing_ok=True)
+                break
             if cfg.run_name:
                 raise CharLMError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
             run_dir, n = base / f"{name}-{n}", n + 1
@@ -493,7 +500,9 @@ def load_resume(path: str) -> tuple[dict, Path]:
     p = Path(path)
     file = p / ckpt_io.LATEST if p.is_dir() else p
     if p.is_dir() and not file.exists():
-        raise CheckpointError(f"{p} holds no {ckpt_io.LATEST} to resume from")
+        raise CheckpointError(f"{p} holds no {ckpt_io.LATEST} to resume from"
+                              + ("; it was stopped before its first save: start it again with the same command "
+                                 f"and --run-name {p.name}" if not ckpt_io.has_saved_state(p) else ""))
     state = ckpt_io.load(file)
     if "resume" not in state:
         raise CheckpointError(f"{file} is a per-epoch checkpoint without optimizer state; "

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from .corpus import Corpus
 from .errors import ScraperError
 from .fetch import PROJECT_URL, Fetcher
-from .posting import Skip
+from .posting import Failure, Skip
 from .sources import SOURCES, Query
 
 EXAMPLES = """examples:
@@ -105,6 +105,9 @@ class Run:
     def take(self, items, queries: list[Query]) -> None:
         """Store what matches any of the queries; stops early once every query has its --limit."""
         for item in items:
+            if isinstance(item, Failure):
+                self.error(item.message)
+                continue
             self.bar.update(1)
             if isinstance(item, Skip):
                 self.skipped[item.reason] += 1
@@ -184,6 +187,11 @@ def gather(a: argparse.Namespace) -> int:
         print("interrupted: what was gathered is saved; run the same command again to continue "
               "(responses already fetched come from the cache)", file=sys.stderr)
         return 130
+    if run.errors and run.counts["new"] + run.counts["duplicate"]:
+        print(f"error: the run is incomplete: {len(run.errors)} part(s) failed (see the warnings above), so "
+              "postings are missing; run the same command again to fetch what failed (what was fetched comes "
+              "from the cache)", file=sys.stderr)
+        return 1
     if run.counts["new"] + run.counts["duplicate"] == 0:
         print("error: nothing was gathered" + (" (see the warnings above)" if run.errors else
                                                "; no posting matched the cities and titles asked for"),

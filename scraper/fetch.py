@@ -6,14 +6,18 @@
 - A minimum delay between two requests to the same host.
 - Retries on 429/500/502/503/504, timeouts and connection errors, with exponential
   backoff that honours Retry-After, bounded in count and in wait.
-- Every successful response cached on disk under its URL, so a re-run fetches nothing twice.
+- Every successful response cached on disk under its URL, so a re-run fetches nothing
+  twice; a JSON response only once it parsed (get_json): a body cut short or garbled
+  is retried like a 5xx and never replayed from the cache.
 """
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import hashlib
 import json
+import re
 import time
 import urllib.robotparser
 from dataclasses import dataclass
@@ -21,7 +25,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import charset_normalizer
 import requests
+from bs4.dammit import EncodingDetector
 
 from .errors import FetchError, RobotsDisallowed
 from .files import atomic_write
@@ -61,6 +67,37 @@ def retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+
+
+def _codec(name: str | None) -> str | None:
+    try:
+        return codecs.lookup(name).name if name else None
+    except LookupError:
+        return None
+
+
+def decode_body(content: bytes, content_type: str | None) -> str:
+    """Bytes to text as a browser decodes a page (WHATWG): a BOM, then the Content-Type
+    header's charset, then the page's own <meta charset>, then UTF-8 if the bytes are UTF-8,
+    then detection. (requests alone takes Latin-1 for any text/* without a charset.)"""
+    for bom, name in BOMS:
+        if content.startswith(bom):
+            return content[len(bom):].decode(name, errors="replace")
+    m = CHARSET.search(content_type or "")
+    name = _codec(m.group(1)) if m else None
+    if name is None and "html" in (content_type or "text/html"):
+        name = _codec(EncodingDetector.find_declared_encoding(content[:8192], is_html=True))
+    if name is None:
+        try:
+            return content.decode("utf-8")
+        except UnicodeDecodeError:
+            best = charset_normalizer.from_bytes(content).best()
+            name = _codec(best.encoding if best else None) or "windows-1252"
+    return content.decode(name, errors="replace")
 
 
 class Fetcher:
@@ -153,6 +190,30 @@ class Fetcher:
         self._cache_write(resp)
         return resp
 
+    def get_json(self, url: str, params: dict | list | None = None) -> tuple[Response, object]:
+        """GET a JSON document: (the response, its decoded body); raises FetchError for good failures."""
+        full = requests.Request("GET", url, params=params).prepare().url
+        cached = self._cache_read(full)
+        if cached:
+            try:
+                return cached, json.loads(cached.text)
+            except ValueError:
+                pass  # a body an older version cached before parsing it: fetch it again
+        self.check_allowed(full)
+        for attempt in range(self.retries + 1):
+            resp = self._send(full)
+            try:
+                data = json.loads(resp.text)
+            except ValueError as exc:
+                problem = f"{exc.msg} at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                if attempt < self.retries:
+                    self.sleep(min(self.backoff * 2 ** attempt, self.max_wait))
+                continue
+            self._cache_write(resp)
+            return resp, data
+        raise FetchError(f"{full} answered HTTP 200 with malformed JSON ({problem}), "
+                         f"{self.retries + 1} times", 200)
+
     def _send(self, url: str) -> Response:
         host = urlsplit(url).netloc
         attempt = 0
@@ -161,14 +222,17 @@ class Fetcher:
             self.requests_made += 1
             try:
                 r = self.session.get(url, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                reason = "timed out" if isinstance(exc, requests.Timeout) else "unreachable"
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as exc:
+                # A connection dropped mid-body arrives as a ChunkedEncodingError, not a ConnectionError.
+                reason = ("timed out" if isinstance(exc, requests.Timeout) else
+                          "unreachable" if isinstance(exc, requests.ConnectionError) else "dropped the connection")
                 if attempt >= self.retries:
                     raise FetchError(f"{host} {reason} after {attempt + 1} tries ({url})") from None
                 wait = self.backoff * 2 ** attempt
             else:
                 if r.status_code == 200:
-                    return Response(url, 200, r.text, now_iso())
+                    return Response(url, 200, decode_body(r.content, r.headers.get("Content-Type")), now_iso())
                 if r.status_code not in RETRY_STATUS or attempt >= self.retries:
                     raise FetchError(f"HTTP {r.status_code} from {url}"
                                      + (f" after {attempt + 1} tries" if attempt else ""), r.status_code)

@@ -28,3 +28,10 @@ class Skip:
 
     reason: str
     detail: str = ""
+
+
+@dataclass
+class Failure:
+    """A part of a search that failed for good (a page past its retries); the rest goes on."""
+
+    message: str

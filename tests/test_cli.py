@@ -214,3 +214,54 @@ def test_compile_rebuilds_input_from_pages(tmp_path):
     assert (tmp_path / "c" / "input.txt").read_text() == built
     missing = run_module("scraper", "compile", "--corpus-dir", str(tmp_path / "none"))
     assert missing.returncode == 2 and "gather postings first" in missing.stderr
+
+
+def serve_faulty_muse(site, results, faults: dict[int, list[str]]):
+    """The Muse API with faults injected: faults[page] lists what the first requests for that page get."""
+    pages = muse_pages(results)
+    seen: dict[int, int] = {}
+
+    def handler(request):
+        page = int(request.args.get("page", 0))
+        n = seen[page] = seen.get(page, 0) + 1
+        fault = faults.get(page, [])[n - 1] if n <= len(faults.get(page, [])) else "ok"
+        body = json.dumps(pages[page])
+        if fault == "429":
+            return Response("slow down", status=429, headers={"Retry-After": "0"})
+        if fault == "503":
+            return Response("busy", status=503)
+        if fault == "drop":  # the connection closes with the body cut short
+            return Response(body[:40], headers={"Content-Length": str(len(body))}, content_type="application/json")
+        if fault == "slow":
+            time.sleep(2.5)  # past the scraper's --timeout 1
+        if fault == "malformed":
+            return Response(body[: len(body) // 2], content_type="application/json")  # a 200 cut short
+        return Response(body, content_type="application/json")
+
+    site.expect_request("/api/public/jobs").respond_with_handler(handler)
+
+
+def test_every_fault_mid_paging_is_retried_until_every_posting_is_saved(site, tmp_path):
+    results = [muse_result(i) for i in range(60)]  # three pages
+    serve_faulty_muse(site, results, {0: ["429"], 1: ["503", "drop"], 2: ["slow", "malformed"]})
+    args = ["--base-url", site.url_for("/"), "--delay", "0", "--timeout", "1", "--city", "Seattle"]
+    first = scrape(*args, corpus=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "new 60, duplicate 0" in first.stdout and len(entries(tmp_path)) == 60
+    again = scrape(*args, corpus=tmp_path)
+    assert again.returncode == 0 and "new 0, duplicate 60" in again.stdout
+
+
+def test_a_malformed_page_is_never_cached_and_the_pages_after_it_are_still_fetched(site, tmp_path):
+    results = [muse_result(i) for i in range(60)]
+    serve_faulty_muse(site, results, {1: ["malformed"] * 2})
+    args = ["--base-url", site.url_for("/"), "--delay", "0", "--retries", "1", "--city", "Seattle"]
+    broken = scrape(*args, corpus=tmp_path)
+    # Page 1 failed twice (one try, one retry): reported, the run fails, page 2 was still fetched.
+    assert broken.returncode == 1
+    assert "page 1 of 3" in broken.stderr and "malformed JSON" in broken.stderr and "incomplete" in broken.stderr
+    assert "new 40," in broken.stdout and "Traceback" not in broken.stderr
+    # The server recovered; the bad page was not cached, so the re-run fetches it and completes.
+    fixed = scrape(*args, corpus=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "new 20, duplicate 40" in fixed.stdout and len(entries(tmp_path)) == 60

@@ -124,3 +124,19 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0
     assert retry_after_seconds("soon") is None
+
+
+PAGE = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Job</title></head><body>{}</body></html>"
+TEXT = "Build data tools — “fast” and safe; café ½"
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (PAGE.format(TEXT).encode("utf-8"), "text/html"),                          # meta charset, no header charset
+    (b"\xef\xbb\xbf" + PAGE.format(TEXT).encode("utf-8"), "text/html; charset=iso-8859-1"),  # the BOM wins
+    (PAGE.replace('"utf-8"', '"windows-1252"').format(TEXT).encode("windows-1252"), "text/html"),
+    (PAGE.replace('<meta charset="utf-8">', "").format(TEXT).encode("utf-8"), "text/html"),  # detected
+    (PAGE.replace('"utf-8"', '"utf-8"').format(TEXT).encode("utf-16-le"), "text/html; charset=utf-16-le"),
+])
+def test_pages_are_decoded_as_browsers_decode_them(site, tmp_path, body, content_type):
+    site.expect_request("/job").respond_with_data(body, content_type=content_type)
+    assert TEXT in fetcher(tmp_path).get(site.url_for("/job")).text

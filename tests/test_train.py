@@ -248,3 +248,71 @@ def test_unknown_device_is_refused_by_the_cli(small_corpus):
 def test_asking_for_cuda_without_a_gpu_says_so(small_corpus, capsys):
     assert cli("--data", str(small_corpus), "--device", "cuda") == 2
     assert "no CUDA GPU is available" in capsys.readouterr().err
+
+
+def launch(args, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "charlm.train", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(predicate, seconds=180):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "the training process never got there"
+        time.sleep(0.05)
+
+
+def debris(run_dir):
+    return sorted(p.name for p in run_dir.glob(".*.tmp"))
+
+
+def test_a_run_killed_before_its_first_save_starts_again_under_its_name(tmp_path):
+    data = tmp_path / "big.txt"
+    data.write_text(make_corpus(600))  # an epoch of a few seconds: the kill lands before its save
+    args = ["--data", str(data), "--checkpoint-dir", str(tmp_path), "--run-name", "early", "--max-epochs", "1", *TINY]
+    proc = launch(args, tmp_path)
+    metrics = tmp_path / "early" / "metrics.jsonl"
+    wait_for(lambda: metrics.exists() and metrics.read_text().count("\n") >= 1)  # it is training
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert not ckpt_io.has_saved_state(tmp_path / "early")
+    resumed = run_module("charlm.train", "--resume", str(tmp_path / "early"), timeout=600)
+    assert resumed.returncode == 2 and "stopped before its first save" in resumed.stderr
+    again = run_module("charlm.train", *args, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert len(ckpt_io.epoch_checkpoints(tmp_path / "early")) == 1 and debris(tmp_path / "early") == []
+
+
+def test_start_up_clears_a_killed_saves_debris_and_points_best_at_the_best_epoch(tiny_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "tiny"
+    shutil.copytree(tiny_run, run, symlinks=True)
+    (run / ".epoch004_val0.1234.pt.4242.dead.tmp").write_bytes(b"half a checkpoint")
+    (run / ".best.pt.tmp").symlink_to("epoch001_val1.9048.pt")
+    first = ckpt_io.epoch_checkpoints(run)[0][2]
+    (run / "best.pt").unlink()
+    (run / "best.pt").symlink_to(first.name)  # killed before best.pt moved on
+    proc = launch(["--resume", str(run), "--max-epochs", "1000"], tmp_path)
+    wait_for(lambda: debris(run) == [] and (run / "best.pt").resolve().name != first.name)
+    proc.kill()
+    proc.communicate(timeout=60)
+    best = min(ckpt_io.epoch_checkpoints(run), key=lambda c: c[1])[2]
+    assert (run / "best.pt").resolve() == best.resolve()
+
+
+def test_kill_9_mid_training_then_resume_finishes_with_no_debris_and_the_right_best(small_corpus, tmp_path):
+    args = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), "--run-name", "k", "--max-epochs", "4",
+            *TINY]
+    proc = launch(args, tmp_path)
+    run = tmp_path / "k"
+    wait_for(lambda: len(ckpt_io.epoch_checkpoints(run)) >= 1)
+    time.sleep(0.3)  # somewhere in epoch 2, maybe mid-save
+    proc.kill()
+    proc.communicate(timeout=60)
+    resumed = run_module("charlm.train", "--resume", str(run), timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    found = ckpt_io.epoch_checkpoints(run)
+    assert [e for e, _, _ in found] == [1, 2, 3, 4] and debris(run) == []
+    assert (run / "best.pt").resolve() == min(found, key=lambda c: c[1])[2].resolve()

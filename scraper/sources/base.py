@@ -11,7 +11,7 @@ from typing import Iterator
 from ..errors import ParseError
 from ..fetch import Fetcher
 from ..matching import any_city_matches, title_matches
-from ..posting import Posting, Skip
+from ..posting import Failure, Posting, Skip
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Source:
         self.options = options
         self.base_url = (options.get("base_url") or self.base_url).rstrip("/")
 
-    def search(self, query: Query) -> Iterator[Posting | Skip]:
+    def search(self, query: Query) -> Iterator[Posting | Skip | Failure]:
         """Live: fetch what the query needs and yield what it holds, lazily, page by page.
 
         The caller filters by city and title and stops consuming at --limit, which
@@ -70,13 +70,6 @@ def load_json_file(path: str | Path):
         raise ParseError(f"{path}: no such file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(f"{path}: malformed JSON ({exc})") from None
-
-
-def decode_json(text: str, where: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"{where}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
 
 
 def file_time(path: str | Path) -> str:

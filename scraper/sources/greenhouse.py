@@ -11,7 +11,7 @@ from typing import Iterator
 
 from ..errors import ParseError
 from ..posting import Posting, Skip
-from .base import Query, Source, decode_json
+from .base import Query, Source
 
 
 class GreenhouseSource(Source):
@@ -20,8 +20,8 @@ class GreenhouseSource(Source):
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
         for token in self.options.get("boards") or []:
-            resp = self.fetcher.get(f"{self.base_url}/v1/boards/{token}/jobs", {"content": "true"})
-            yield from self.parse(decode_json(resp.text, resp.url), resp.fetched_at)
+            resp, data = self.fetcher.get_json(f"{self.base_url}/v1/boards/{token}/jobs", {"content": "true"})
+            yield from self.parse(data, resp.fetched_at)
 
     def parse(self, data, fetched_at: str) -> Iterator[Posting | Skip]:
         if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):

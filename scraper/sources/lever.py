@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ParseError
 from ..posting import Posting, Skip
-from .base import Query, Source, decode_json
+from .base import Query, Source
 
 
 class LeverSource(Source):
@@ -21,8 +21,8 @@ class LeverSource(Source):
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
         for company in self.options.get("companies") or []:
-            resp = self.fetcher.get(f"{self.base_url}/v0/postings/{company}", {"mode": "json"})
-            yield from self.parse(decode_json(resp.text, resp.url), resp.fetched_at, company)
+            resp, data = self.fetcher.get_json(f"{self.base_url}/v0/postings/{company}", {"mode": "json"})
+            yield from self.parse(data, resp.fetched_at, company)
 
     def parse(self, data, fetched_at: str, company: str = "") -> Iterator[Posting | Skip]:
         if not isinstance(data, list):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..matching import words
-from ..posting import Posting, Skip
-from .base import Query, Source, decode_json
-from ..errors import ParseError
+from ..posting import Failure, Posting, Skip
+from ..errors import FetchError, ParseError
+from .base import Query, Source
 
 # What The Muse calls the cities users most often ask for.
 LOCATIONS = {
@@ -71,10 +71,17 @@ class MuseSource(Source):
             params += [("category", c) for c in muse_categories(query.title)]
         page, page_count = 0, 1
         while page < page_count:
-            resp = self.fetcher.get(f"{self.base_url}/api/public/jobs", [("page", str(page)), *params])
-            body = decode_json(resp.text, resp.url)
-            if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-                raise ParseError(f"{resp.url}: not a Muse jobs page (no results list)")
+            try:
+                resp, body = self.fetcher.get_json(f"{self.base_url}/api/public/jobs", [("page", str(page)), *params])
+                if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+                    raise ParseError(f"{resp.url}: not a Muse jobs page (no results list)")
+            except (FetchError, ParseError) as exc:
+                if page == 0:
+                    raise  # how many pages there are is not known yet
+                # The pages after it are still fetched; the run reports the gap and fails.
+                yield Failure(f"page {page} of {page_count}: {exc}")
+                page += 1
+                continue
             page_count = int(body.get("page_count") or 0)
             yield from self.parse(body, resp.fetched_at)
             page += 1

@@ -95,6 +95,11 @@ def test_delete_removes_a_posting(client):
     ({"length": 0}, 400, "length must be between 1 and"),
     ({"length": "long"}, 400, "length must be a whole number"),
     ({"seed": -1}, 400, "seed must be between 0 and"),
+    ({"length": 1.5}, 400, "length must be a whole number, got 1.5"),
+    ({"seed": 1.5}, 400, "seed must be a whole number, got 1.5"),
+    ({"seed": float("inf")}, 400, "seed must be a whole number"),
+    ({"length": 10**30}, 400, "length must be between 1 and"),
+    ({"seed": "²"}, 400, "seed must be a whole number"),
     ({"title": "Café"}, 400, "title has characters the model's vocabulary lacks: 'é'"),
     ({"city": ["Seattle"]}, 400, "city must be text"),
     ({"company": "x" * 201}, 400, "company must be at most 200 characters"),
@@ -158,3 +163,18 @@ def test_a_damaged_checkpoint_is_a_422_not_a_crash(app, client, checkpoints_dir)
     (checkpoints_dir / "broken" / "epoch001_val1.0000.pt").write_bytes(b"not a checkpoint")
     resp = client.post("/api/generate", json={"checkpoint": "broken:epoch001_val1.0000", "length": 10})
     assert resp.status_code == 422 and "cannot be loaded" in resp.get_json()["error"]
+
+
+def test_numbers_json_cannot_hold_and_ids_sqlite_cannot_hold_are_4xx(client):
+    cid = checkpoint_id(client)
+    for field in ("temperature", "length", "seed"):
+        raw = '{"checkpoint": "%s", "%s": 1e400}' % (cid, field)
+        resp = client.post("/api/generate", data=raw, content_type="application/json")
+        assert resp.status_code == 400 and field in resp.get_json()["error"]
+    huge = 2**70
+    assert client.get(f"/api/postings/{huge}").status_code == 404
+    assert client.delete(f"/api/postings/{huge}").status_code == 404
+    assert client.get(f"/postings/{huge}").status_code == 404
+    for page in ("²", str(huge), "0", "-1"):
+        assert client.get(f"/api/postings?page={page}").status_code == 400
+        assert client.get(f"/gallery?page={page}").status_code == 400

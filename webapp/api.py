@@ -50,12 +50,10 @@ def generate():
 
 @bp.get("/postings")
 def postings():
-    page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
-        raise BadInput("page must be a whole number from 1")
-    rows, total = db.list_postings(int(page), request.args.get("checkpoint") or None)
+    page = db.page_number(request.args.get("page"))
+    rows, total = db.list_postings(page, request.args.get("checkpoint") or None)
     pages = max(1, -(-total // db.PER_PAGE))
-    return jsonify({"postings": [posting_json(r) for r in rows], "page": int(page), "pages": pages, "total": total})
+    return jsonify({"postings": [posting_json(r) for r in rows], "page": page, "pages": pages, "total": total})
 
 
 @bp.get("/postings/<int:posting_id>")

@@ -7,7 +7,11 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
+from .errors import BadInput
+
 PER_PAGE = 12
+MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id names no posting (and would overflow the driver)
+MAX_PAGE = 10**9
 
 
 def get_db() -> sqlite3.Connection:
@@ -42,14 +46,26 @@ def insert_posting(**fields) -> int:
 
 
 def get_posting(posting_id: int) -> sqlite3.Row | None:
+    if not 0 < posting_id <= MAX_ID:
+        return None
     return get_db().execute("SELECT * FROM posting WHERE id = ?", (posting_id,)).fetchone()
 
 
 def delete_posting(posting_id: int) -> bool:
+    if not 0 < posting_id <= MAX_ID:
+        return False
     db = get_db()
     cur = db.execute("DELETE FROM posting WHERE id = ?", (posting_id,))
     db.commit()
     return cur.rowcount > 0
+
+
+def page_number(raw: str | None) -> int:
+    """A ?page= value: ASCII digits from 1 to MAX_PAGE (str.isdigit also takes "²", which int() refuses)."""
+    raw = "1" if raw is None else raw
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadInput(f"page must be a whole number from 1 to {MAX_PAGE:,}, got {raw[:20]!r}")
+    return int(raw)
 
 
 def list_postings(page: int, checkpoint_id: str | None = None) -> tuple[list[sqlite3.Row], int]:

@@ -45,12 +45,17 @@ def _number(data: Mapping, key: str, kind, default):
     raw = data.get(key, default)
     if raw is None or raw == "":
         return default
-    if isinstance(raw, bool):
-        raise BadInput(f"{key} must be a number")
+    what = "a whole number" if kind is int else "a number"
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise BadInput(f"{key} must be {what}")
+    if kind is int and isinstance(raw, float):
+        if not raw.is_integer():  # 1.5 is no seed or length; 2.0 is 2
+            raise BadInput(f"{key} must be a whole number, got {raw!r}")
+        raw = int(raw)
     try:
         value = kind(raw)
-    except (TypeError, ValueError):
-        raise BadInput(f"{key} must be {'a whole number' if kind is int else 'a number'}, got {raw!r}") from None
+    except (ValueError, OverflowError):  # "²", "1.5" as an int; 10**400 as a float
+        raise BadInput(f"{key} must be {what}, got {str(raw)[:20]!r}") from None
     if isinstance(value, float) and not math.isfinite(value):
         raise BadInput(f"{key} must be a finite number")
     return value

@@ -48,16 +48,9 @@ def generate():
                            max_prime=current_app.config["MAX_PRIME"], max_field=MAX_FIELD)
 
 
-def page_arg() -> int:
-    page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
-        raise BadInput("page must be a whole number from 1")
-    return int(page)
-
-
 @bp.get("/gallery")
 def gallery():
-    page = page_arg()
+    page = db.page_number(request.args.get("page"))
     checkpoint = request.args.get("checkpoint") or None
     rows, total = db.list_postings(page, checkpoint)
     pages = max(1, -(-total // db.PER_PAGE))

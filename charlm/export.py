@@ -53,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     run_dir, out = Path(args.run_dir), Path(args.out)
     if run_dir.resolve() == out.resolve():
         raise CharLMError("the output folder must differ from the run folder")
-    for path in export(run_dir, out, [e.strip() for e in args.epochs.split(",") if e.strip()], not args.fp32):
+    epochs = [e.strip() for e in args.epochs.split(",") if e.strip()]
+    if not epochs:
+        raise CharLMError("--epochs names no epoch: give epoch numbers and/or 'best', e.g. 1,19,best")
+    for path in export(run_dir, out, epochs, not args.fp32):
         print(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 

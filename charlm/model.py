@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import nn
 
+from .errors import CharLMError
+
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 # LSTM state is a (h, c) pair; GRU and RNN carry h alone.
@@ -80,3 +82,19 @@ def detach_state(state: State) -> State:
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)
     return state.detach()
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise CharLMError("--device cuda: no CUDA GPU is available to this torch build; use --device auto or cpu")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise CharLMError("--device mps: Apple's Metal backend is not available here; use --device auto or cpu")
+    if name not in ("cpu", "cuda", "mps"):
+        raise CharLMError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
+    return torch.device(name)

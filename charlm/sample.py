@@ -8,7 +8,10 @@ import sys
 from .data import DOC_END
 from .errors import run_cli
 from .generate import DEFAULT_PRECISION, Generator, SampleSettings, new_seed
+from .model import resolve_device
 from .steppers import PRECISIONS
+
+MAX_LENGTH = 1_000_000  # characters per posting; the corpus's longest has 15,000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.n < 1:
-        build_parser().error("-n must be at least 1")
+    if args.n < 1 or not 1 <= args.length <= MAX_LENGTH:
+        build_parser().error(f"-n must be at least 1 and --length between 1 and {MAX_LENGTH:,}")
+    resolve_device(args.device)  # a clear error where the device is missing
     gen = Generator.from_checkpoint(args.checkpoint, device=args.device, precision=args.precision)
     seed = new_seed() if args.seed is None else args.seed
     if args.seed is None:

@@ -35,7 +35,7 @@ from .data import (
     text_fingerprint,
 )
 from .errors import CharLMError, CheckpointError, DataError, TrainingDiverged, VocabError, run_cli
-from .model import CELLS, CharRNN, ModelConfig, detach_state
+from .model import CELLS, CharRNN, ModelConfig, detach_state, resolve_device
 
 METRICS = "metrics.jsonl"
 
@@ -72,22 +72,6 @@ class TrainConfig:
 
 # What a resumed run may change; everything else is the run's identity.
 RESUME_OVERRIDES = {"max_epochs", "max_minutes", "device", "eval_every", "log_every", "bf16"}
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise CharLMError("--device cuda: no CUDA GPU is available to this torch build; use --device auto or cpu")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise CharLMError("--device mps: Apple's Metal backend is not available here; use --device auto or cpu")
-    if name not in ("cpu", "cuda", "mps"):
-        raise CharLMError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
-    return torch.device(name)
 
 
 def state_to_list(state) -> list[torch.Tensor] | None:
@@ -488,12 +472,18 @@ def check_config(cfg: TrainConfig) -> None:
     for name, value in positive.items():
         if value < 1:
             raise CharLMError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    # Written as "not (inside)" so that nan, which fails every comparison, is refused too.
     if not 0.0 <= cfg.dropout < 1.0:
         raise CharLMError(f"--dropout must be in [0, 1), got {cfg.dropout}")
-    if cfg.learning_rate <= 0 or cfg.grad_clip <= 0 or not 0 < cfg.lr_decay <= 1:
-        raise CharLMError("--learning-rate and --grad-clip must be positive and --lr-decay in (0, 1]")
-    if cfg.eval_every < 0 or (cfg.max_minutes is not None and cfg.max_minutes <= 0):
-        raise CharLMError("--eval-every must be >= 0 and --max-minutes positive")
+    if not (0 < cfg.learning_rate < math.inf and 0 < cfg.grad_clip < math.inf and 0 < cfg.lr_decay <= 1):
+        raise CharLMError("--learning-rate and --grad-clip must be positive numbers and --lr-decay in (0, 1]")
+    if not 0 < cfg.val_frac < 1:
+        raise CharLMError(f"--val-frac must be between 0 and 1, got {cfg.val_frac}")
+    if cfg.eval_every < 0 or (cfg.max_minutes is not None and not 0 < cfg.max_minutes < math.inf):
+        raise CharLMError("--eval-every must be >= 0 and --max-minutes a positive number")
+    name = cfg.run_name
+    if name is not None and (not name or Path(name).name != name or name in (".", "..") or "\\" in name):
+        raise CharLMError(f"--run-name must be a plain folder name inside --checkpoint-dir, got {name!r}")
 
 
 def load_resume(path: str) -> tuple[dict, Path]:

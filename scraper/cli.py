@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from .corpus import Corpus
 from .errors import ScraperError
-from .fetch import PROJECT_URL, Fetcher
+from .fetch import PROJECT_URL, Fetcher, check_web_url
 from .posting import Failure, Skip
 from .sources import SOURCES, Query
 
@@ -76,6 +76,11 @@ def check_args(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
         "jsonld": (a.url or a.urls_file or a.from_file, "--url, --urls-file or --from-file"),
         "csv": (a.file, "--file PATH"),
     }
+    for url, what in [(u, "--url") for u in a.url] + ([(a.base_url, "--base-url")] if a.base_url else []):
+        try:
+            check_web_url(url, what)
+        except ScraperError as exc:
+            p.error(str(exc))
     if a.source in needs and not needs[a.source][0]:
         p.error(f"--source {a.source} needs {needs[a.source][1]}")
     if a.source == "csv" and a.from_file:
@@ -217,14 +222,17 @@ def compile_corpus(a: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["compile"]:
-        args = build_compile_parser().parse_args(argv[1:])
-        sys.exit(compile_corpus(args))
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    check_args(parser, args)
     try:
+        if argv[:1] == ["compile"]:
+            sys.exit(compile_corpus(build_compile_parser().parse_args(argv[1:])))
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        check_args(parser, args)
         sys.exit(gather(args))
     except ScraperError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:  # a corpus folder that cannot be made, a --file that is a folder, ...
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         sys.exit(2)

@@ -49,6 +49,13 @@ class Response:
         return json.loads(self.text)
 
 
+def check_web_url(url: str, what: str) -> None:
+    """Only http(s) URLs with a host are fetched: file://, ftp:// or a bare word are refused."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise FetchError(f"{what} must be an http:// or https:// URL, got {url!r}")
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -222,6 +229,9 @@ class Fetcher:
             self.requests_made += 1
             try:
                 r = self.session.get(url, timeout=self.timeout)
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                    requests.exceptions.MissingSchema) as exc:
+                raise FetchError(f"cannot fetch {url}: {exc}") from None
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError) as exc:
                 # A connection dropped mid-body arrives as a ChunkedEncodingError, not a ConnectionError.

@@ -131,6 +131,10 @@ def test_postings_without_description_are_skipped_and_counted(tmp_path):
     (["--source", "greenhouse"], "--source greenhouse needs --board"),
     (["--source", "csv"], "--source csv needs --file"),
     (["--limit", "0"], "--limit must be at least 1"),
+    (["--source", "jsonld", "--url", "file:///etc/passwd"], "--url must be an http:// or https:// URL"),
+    (["--source", "jsonld", "--url", "jobs"], "--url must be an http:// or https:// URL"),
+    (["--base-url", "ftp://example.org", "--city", "Seattle"], "--base-url must be an http:// or https:// URL"),
+    (["--source", "csv", "--file", "/"], "Is a directory: /"),
 ])
 def test_bad_options_are_refused(args, message, tmp_path):
     proc = scrape(*args, corpus=tmp_path)
@@ -265,3 +269,13 @@ def test_a_malformed_page_is_never_cached_and_the_pages_after_it_are_still_fetch
     fixed = scrape(*args, corpus=tmp_path)
     assert fixed.returncode == 0, fixed.stderr
     assert "new 20, duplicate 40" in fixed.stdout and len(entries(tmp_path)) == 60
+
+
+def test_a_binary_urls_file_and_a_corpus_under_a_file_are_clear_errors(tmp_path):
+    binary = tmp_path / "urls.bin"
+    binary.write_bytes(bytes(range(256)) * 4)
+    proc = scrape("--source", "jsonld", "--urls-file", str(binary), corpus=tmp_path / "c")
+    assert proc.returncode != 0 and "not a text file of URLs" in proc.stderr and "Traceback" not in proc.stderr
+    (tmp_path / "afile").write_text("x")
+    proc = scrape("--source", "csv", "--file", str(binary), corpus=tmp_path / "afile" / "corpus")
+    assert proc.returncode == 2 and "Not a directory" in proc.stderr and "Traceback" not in proc.stderr

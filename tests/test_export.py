@@ -23,3 +23,12 @@ def test_export_ships_chosen_epochs_in_half_precision(tiny_run, tmp_path):
 def test_export_refuses_an_unknown_epoch(tiny_run, tmp_path):
     proc = run_module("charlm.export", str(tiny_run), str(tmp_path / "x"), "--epochs", "99")
     assert proc.returncode == 2 and "no epoch 99" in proc.stderr
+
+
+def test_export_refuses_no_epochs_and_an_output_under_a_file(tiny_run, tmp_path):
+    proc = run_module("charlm.export", str(tiny_run), str(tmp_path / "x"), "--epochs", "")
+    assert proc.returncode == 2 and "--epochs names no epoch" in proc.stderr
+    (tmp_path / "afile").write_text("x")
+    proc = run_module("charlm.export", str(tiny_run), str(tmp_path / "afile" / "out"))
+    assert proc.returncode == 2 and "a file stands where a folder must be" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -14,3 +14,10 @@ def test_plot_cli_on_a_folder_without_a_run(tmp_path):
     proc = run_module("charlm.plot", str(tmp_path))
     assert proc.returncode == 2
     assert "metrics.jsonl not found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_plot_cli_to_an_impossible_place_is_one_clear_line(tiny_run, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    proc = run_module("charlm.plot", str(tiny_run), "--out", str(tmp_path / "afile" / "loss.png"))
+    assert proc.returncode == 2 and "a file stands where a folder must be" in proc.stderr
+    assert "Traceback" not in proc.stderr

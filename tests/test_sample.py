@@ -50,8 +50,32 @@ def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path):
         ([str(tmp_path / "nope.pt")], "checkpoint " + str(tmp_path / "nope.pt") + " not found"),
         ([str(tiny_run / "best.pt"), "--temperature", "-1"], "temperature must be positive"),
         ([str(tiny_run / "best.pt"), "--precision", "int4"], "invalid choice: 'int4'"),
+        ([str(tiny_run / "best.pt"), "--length", "0"], "--length between 1 and 1,000,000"),
+        ([str(tiny_run / "best.pt"), "--length", "99999999999"], "--length between 1 and 1,000,000"),
+        ([str(tiny_run / "best.pt"), "--device", "cuda"], "--device cuda: no CUDA GPU is available"),
     ]
+    import torch
+
+    if torch.cuda.is_available():
+        cases = cases[:-1]
     for args, message in cases:
         proc = run_module("charlm.sample", *args)
         assert proc.returncode == 2
         assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_piping_into_head_ends_quietly(tiny_run):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    sample = subprocess.Popen([sys.executable, "-m", "charlm.sample", str(tiny_run / "best.pt"), "-n", "200",
+                               "--length", "2000", "--seed", "1"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = sample.stdout.read(100)  # head -c 100
+    sample.stdout.close()
+    _, err = sample.communicate(timeout=300)
+    assert len(first) == 100 and sample.returncode == 0 and b"Traceback" not in err, err

@@ -199,6 +199,10 @@ def test_init_from_starts_a_new_run_from_the_weights(tiny_run, small_corpus, tmp
     ("corpus changed", "changed since this run started"),
     ("vocab mismatch", "vocabulary mismatch"),
     ("run exists", "already holds a run"),
+    ("nan learning rate", "--learning-rate and --grad-clip must be positive numbers"),
+    ("nan budget", "--max-minutes a positive number"),
+    ("escaping run name", "--run-name must be a plain folder name inside --checkpoint-dir"),
+    ("output under a file", "a file stands where a folder must be"),
 ])
 def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small_corpus, tmp_path, capsys):
     bad = tmp_path / "bad.txt"
@@ -232,6 +236,15 @@ def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small
         args += ["--init-from", str(tiny_run / "best.pt")]
     elif case == "run exists":
         args = ["--data", str(small_corpus), "--checkpoint-dir", str(tiny_run.parent), "--run-name", tiny_run.name]
+    elif case == "nan learning rate":
+        args = ["--data", str(small_corpus), "--learning-rate", "nan"]
+    elif case == "nan budget":
+        args = ["--data", str(small_corpus), "--max-minutes", "nan"]
+    elif case == "escaping run name":
+        args = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path / "out"), "--run-name", "../escape"]
+    elif case == "output under a file":
+        (tmp_path / "afile").write_text("x")
+        args = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path / "afile" / "runs"), *TINY]
     assert cli(*args) == 2
     err = capsys.readouterr().err
     assert message in err

@@ -47,3 +47,12 @@ def test_bad_options_are_refused(tmp_path):
     assert proc.returncode == 2 and "--rows at least 1" in proc.stderr
     proc = run_module("webapp", "--precision", "fp64")
     assert proc.returncode == 2 and "invalid choice: 'fp64'" in proc.stderr
+
+
+def test_a_database_that_cannot_be_opened_is_one_clear_line(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    proc = run_module("webapp", "--database", str(tmp_path / "afile" / "g.sqlite"))
+    assert proc.returncode == 2 and "a file stands where a folder must be" in proc.stderr
+    (tmp_path / "notes.txt").write_text("not a database, " * 200)
+    proc = run_module("webapp", "--database", str(tmp_path / "notes.txt"))
+    assert proc.returncode == 2 and "not an SQLite file" in proc.stderr and "Traceback" not in proc.stderr

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 
+from charlm.errors import os_error_message
+
 from . import create_app
+
+
+def app_database(config: dict) -> str:
+    return config.get("DATABASE") or "instance/gallery.sqlite"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,7 +38,11 @@ def main(argv: list[str] | None = None) -> None:
         config["CHECKPOINTS"] = str(Path(args.checkpoints).resolve())
     if args.database:
         config["DATABASE"] = str(Path(args.database).resolve())
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        why = os_error_message(exc) if isinstance(exc, OSError) else f"{exc} (not an SQLite file)"
+        p.error(f"--database {app_database(config)}: {why}")
     found = app.extensions["catalog"].scan()
     print(f"dream-job gallery: http://{args.host}:{args.port}/  ({len(found)} checkpoints in "
           f"{app.config['CHECKPOINTS']}; gallery database {app.config['DATABASE']})", file=sys.stderr)

@@ -17,6 +17,7 @@ from typing import Iterator
 from bs4 import BeautifulSoup
 
 from ..errors import ParseError
+from ..fetch import check_web_url
 from ..posting import Posting, Skip
 from .base import Query, Source, file_time
 
@@ -32,7 +33,11 @@ class JsonLdSource(Source):
                 lines = path.read_text(encoding="utf-8").splitlines()
             except OSError as exc:
                 raise ParseError(f"--urls-file {path}: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                raise ParseError(f"--urls-file {path}: not a text file of URLs (it is not UTF-8)") from None
             urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+        for url in urls:
+            check_web_url(url, "a URL in --urls-file" if url not in (self.options.get("urls") or []) else "--url")
         return list(dict.fromkeys(urls))
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .corpus import Corpus
-from .errors import ScraperError
+from .errors import FetchError, ScraperError
 from .fetch import PROJECT_URL, Fetcher, check_web_url
 from .posting import Failure, Skip
 from .sources import SOURCES, Query
@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   python -m scraper --source themuse --from-file ../shared/data/themuse/*.json --city Chicago
   python -m scraper --source greenhouse --board luno --title engineer
   python -m scraper --source lever --company moo
+  python -m scraper --source ashby --board ramp --title engineer
   python -m scraper --source jsonld --url https://example.com/jobs/123
   python -m scraper --source csv --file glassdoor_jobs.csv --title "data scientist" --city "New York"
   python -m scraper compile
@@ -39,13 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--city", action="append", default=[], help="repeatable; matched forgivingly ('Seattle' matches 'Seattle, WA')")
     q.add_argument("--title", action="append", default=[], help="repeatable; every word must start a word of the title")
     q.add_argument("--limit", type=int, help="at most this many postings per city and title")
-    q.add_argument("--board", action="extend", nargs="+", default=[], metavar="TOKEN", help="greenhouse: board tokens")
+    q.add_argument("--board", action="extend", nargs="+", default=[], metavar="TOKEN",
+                   help="greenhouse: board tokens; ashby: job board names (jobs.ashbyhq.com/NAME)")
     q.add_argument("--company", action="extend", nargs="+", default=[], metavar="NAME", help="lever: company names")
     q.add_argument("--url", action="extend", nargs="+", default=[], help="jsonld: pages with JobPosting JSON-LD")
     q.add_argument("--urls-file", help="jsonld: a file of URLs, one a line")
     q.add_argument("--file", help="csv: a Kaggle/Glassdoor-style export")
     q.add_argument("--from-file", action="extend", nargs="+", default=[], metavar="PATH",
-                   help="replay saved responses through the source's parser, offline (themuse, greenhouse, lever, jsonld)")
+                   help="replay saved responses through the source's parser, offline (themuse, greenhouse, lever, ashby, jsonld)")
 
     o = p.add_argument_group("where and how")
     o.add_argument("--corpus-dir", default="corpus", help="the corpus folder (default corpus)")
@@ -73,6 +75,7 @@ def check_args(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
     needs = {
         "greenhouse": (a.board or a.from_file, "--board TOKEN or --from-file"),
         "lever": (a.company or a.from_file, "--company NAME or --from-file"),
+        "ashby": (a.board or a.from_file, "--board ORG or --from-file"),
         "jsonld": (a.url or a.urls_file or a.from_file, "--url, --urls-file or --from-file"),
         "csv": (a.file, "--file PATH"),
     }
@@ -101,6 +104,7 @@ class Run:
         self.counts = Counter()
         self.skipped = Counter()
         self.errors: list[str] = []
+        self.offline = False
         self.per_query = Counter()
         self.bar = tqdm(unit=" postings", desc="gathering", dynamic_ncols=True, file=sys.stderr)
 
@@ -131,9 +135,11 @@ class Run:
             if all(self.full(q) for q in queries):
                 return
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, exc: Exception | None = None) -> None:
         self.errors.append(message)
         tqdm.write(f"warning: {message}", file=sys.stderr)
+        if isinstance(exc, FetchError) and exc.status is None:
+            self.offline = True  # the host could not be reached at all
 
     def summary(self, figures: dict) -> str:
         self.bar.close()
@@ -170,7 +176,7 @@ def gather(a: argparse.Namespace) -> int:
                 try:
                     run.take(source.replay(path), queries)
                 except ScraperError as exc:
-                    run.error(str(exc))
+                    run.error(str(exc), exc)
         elif source.name == "themuse":
             # The only source whose API filters: one paged search per city and title.
             for q in queries:
@@ -178,16 +184,20 @@ def gather(a: argparse.Namespace) -> int:
                 try:
                     run.take(source.search(q), [q])
                 except ScraperError as exc:
-                    run.error(f"{q.label(source.name)}: {exc}")
+                    run.error(f"{q.label(source.name)}: {exc}", exc)
         else:
             try:
                 run.take(source.search(Query()), queries)
             except ScraperError as exc:
-                run.error(str(exc))
+                run.error(str(exc), exc)
     except KeyboardInterrupt:
         interrupted = True
     figures = corpus.finish()
     print(run.summary(figures))
+    if run.offline:
+        print(f"hint: {source.name}'s host could not be reached. Offline, replay saved responses with "
+              "--from-file (README: Gathering postings), or build the whole corpus from ../shared/data "
+              "with `make corpus`.", file=sys.stderr)
     if interrupted:
         print("interrupted: what was gathered is saved; run the same command again to continue "
               "(responses already fetched come from the cache)", file=sys.stderr)

@@ -116,6 +116,8 @@ def test_failures_are_reported_and_exit_non_zero_when_nothing_was_gathered(case,
     assert proc.returncode == 1
     assert message in proc.stderr and "nothing was gathered" in proc.stderr
     assert "Traceback" not in proc.stderr
+    # Only a host that cannot be reached at all gets the hint to work offline.
+    assert ("--from-file" in proc.stderr and "make corpus" in proc.stderr) == (case == "unreachable")
 
 
 def test_postings_without_description_are_skipped_and_counted(tmp_path):

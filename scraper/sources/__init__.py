@@ -1,5 +1,6 @@
 """One module per source, each behind the Source interface of base.py."""
 
+from .ashby import AshbySource
 from .base import Query, Source
 from .csvfile import CsvSource
 from .greenhouse import GreenhouseSource
@@ -8,7 +9,7 @@ from .lever import LeverSource
 from .themuse import MuseSource
 
 SOURCES: dict[str, type[Source]] = {
-    cls.name: cls for cls in (MuseSource, GreenhouseSource, LeverSource, JsonLdSource, CsvSource)
+    cls.name: cls for cls in (MuseSource, GreenhouseSource, LeverSource, AshbySource, JsonLdSource, CsvSource)
 }
 
 __all__ = ["SOURCES", "Query", "Source"]

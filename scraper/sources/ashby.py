@@ -1,0 +1,65 @@
+"""Ashby job boards: GET /posting-api/job-board/<org>?includeCompensation=true.
+
+The public job-board API answers {"jobs": [...]}; each job has an `id`, `title`,
+`location` (and maybe `secondaryLocations`: [{"location": ...}]), `department`,
+`descriptionHtml` and/or `descriptionPlain`, `jobUrl` and `isListed`. Unlisted jobs
+are skipped. The API names no company; the board's name is the company.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Iterator
+
+from ..errors import ParseError
+from ..posting import Posting, Skip
+from .base import Query, Source
+
+
+class AshbySource(Source):
+    name = "ashby"
+    base_url = "https://api.ashbyhq.com"
+
+    def search(self, query: Query) -> Iterator[Posting | Skip]:
+        for org in self.options.get("boards") or []:
+            resp, data = self.fetcher.get_json(f"{self.base_url}/posting-api/job-board/{org}",
+                                               {"includeCompensation": "true"})
+            yield from self.parse(data, resp.fetched_at, org)
+
+    def parse(self, data, fetched_at: str, org: str = "") -> Iterator[Posting | Skip]:
+        if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
+            raise ParseError("not an Ashby job board response: expected an object with a jobs list")
+        for job in data["jobs"]:
+            if not isinstance(job, dict) or "id" not in job:
+                yield Skip("not an Ashby job object")
+                continue
+            title = str(job.get("title") or "").strip()
+            if job.get("isListed") is False:
+                yield Skip("unlisted", title)
+                continue
+            body = job.get("descriptionHtml") or ""
+            if not body.strip() and (job.get("descriptionPlain") or "").strip():
+                body = "".join(f"<p>{html.escape(par)}</p>" for par in job["descriptionPlain"].split("\n\n") if par.strip())
+            if not body.strip():
+                yield Skip("no description", title)
+                continue
+            locations = [job.get("location") or ""]
+            locations += [s.get("location") or "" for s in job.get("secondaryLocations") or [] if isinstance(s, dict)]
+            url = job.get("jobUrl") or ""
+            yield Posting(
+                source=self.name,
+                source_id=str(job["id"]),
+                title=title,
+                company=org or _org_from_url(url),
+                locations=[loc for loc in dict.fromkeys(locations) if loc],
+                url=url,
+                description_html=body,
+                fetched_at=fetched_at,
+                extra={"department": job.get("department") or ""},
+            )
+
+
+def _org_from_url(url: str) -> str:
+    # https://jobs.ashbyhq.com/<org>/<job id>
+    parts = [seg for seg in url.split("/")[3:] if seg]
+    return parts[0] if parts else ""

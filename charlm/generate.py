@@ -87,8 +87,8 @@ class SampleSettings:
         if not self.prime:
             raise SettingsError("prime must hold at least one character")
         vocab.check(self.prime, "prime")
-        if not self.argmax and not self.temperature > 0:
-            raise SettingsError(f"temperature must be positive, got {self.temperature}")
+        if not self.argmax and not 0 < self.temperature < float("inf"):
+            raise SettingsError(f"temperature must be a positive number, got {self.temperature}")
         if self.max_length < 0:
             raise SettingsError(f"max_length must be >= 0, got {self.max_length}")
         if self.wrap_up_after < 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -70,7 +71,7 @@ def build_compile_parser() -> argparse.ArgumentParser:
 def check_args(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
     if a.limit is not None and a.limit < 1:
         p.error("--limit must be at least 1")
-    if a.delay < 0 or a.timeout <= 0 or a.retries < 0:
+    if not (0 <= a.delay < math.inf and 0 < a.timeout < math.inf and a.retries >= 0):  # nan fails both
         p.error("--delay must be >= 0, --timeout > 0 and --retries >= 0")
     needs = {
         "greenhouse": (a.board or a.from_file, "--board TOKEN or --from-file"),

@@ -74,7 +74,7 @@ def tiny_run(tmp_path_factory) -> Path:
     return base / "ckpt" / "tiny"
 
 
-def run_module(module: str, *args: str, cwd: Path | None = None, timeout: float = 120,
+def run_module(module: str, *args: str, cwd: Path | None = None, timeout: float = 600,
                **kw) -> subprocess.CompletedProcess:
     """Run `python -m module args` the way a user would, capturing its output."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -67,7 +67,7 @@ def test_generate_watch_it_stream_then_find_it_in_the_gallery(live_server, brows
     length.clear()
     length.send_keys("3000")
     browser.find_element(By.ID, "generate").click()
-    WebDriverWait(browser, 60).until(lambda d: "saved to the gallery" in d.find_element(By.ID, "status").text)
+    WebDriverWait(browser, 180).until(lambda d: "saved to the gallery" in d.find_element(By.ID, "status").text)
     lengths = browser.execute_script("return window.lengths")
     growing = [n for n in lengths if n > 0]
     assert len(set(growing)) >= 3 and growing == sorted(growing), lengths  # text arrived piece by piece
@@ -120,14 +120,14 @@ def test_the_training_page_shows_a_new_run_without_a_reload(checkpoints_dir, liv
     browser.execute_script("window.sameLoad = true;")  # gone if the page reloads
     assert "second" not in browser.find_element(By.ID, "runs").text
     shutil.copytree(checkpoints_dir / "tiny", checkpoints_dir / "second")
-    WebDriverWait(browser, 60).until(lambda d: "second" in d.find_element(By.ID, "runs").text)
+    WebDriverWait(browser, 180).until(lambda d: "second" in d.find_element(By.ID, "runs").text)
     assert browser.execute_script("return window.sameLoad") is True
 
 
 def test_compare_runs_the_chosen_epochs_at_once_under_their_epoch_and_val_loss(live_server, browser):
     browser.get(live_server + "/compare")
     browser.find_element(By.CSS_SELECTOR, "#compare-form button[type=submit]").click()
-    WebDriverWait(browser, 60).until(
+    WebDriverWait(browser, 180).until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#columns .status.done")) == 3)
     headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#columns h2")]
     assert [h.split(",")[0] for h in headings] == ["epoch 1", "epoch 2", "epoch 3"]

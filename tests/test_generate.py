@@ -67,7 +67,7 @@ def test_batched_generation_gives_n_postings_reproducibly(gen):
 @pytest.mark.parametrize("kw, error, message", [
     ({"prime": "<h1>Café ☕"}, VocabError, r"'é' \(U\+00E9\), '☕' \(U\+2615\)"),
     ({"prime": ""}, SettingsError, "at least one character"),
-    ({"temperature": 0}, SettingsError, "temperature must be positive"),
+    ({"temperature": 0}, SettingsError, "temperature must be a positive number"),
     ({"max_length": -1}, SettingsError, "max_length"),
     ({"top_k": 0}, SettingsError, "top_k"),
 ])

@@ -48,7 +48,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path):
     cases = [
         ([str(tiny_run / "best.pt"), "--prime", "naïve"], "prime has characters the model's vocabulary lacks: 'ï'"),
         ([str(tmp_path / "nope.pt")], "checkpoint " + str(tmp_path / "nope.pt") + " not found"),
-        ([str(tiny_run / "best.pt"), "--temperature", "-1"], "temperature must be positive"),
+        ([str(tiny_run / "best.pt"), "--temperature", "-1"], "temperature must be a positive number"),
         ([str(tiny_run / "best.pt"), "--precision", "int4"], "invalid choice: 'int4'"),
         ([str(tiny_run / "best.pt"), "--length", "0"], "--length between 1 and 1,000,000"),
         ([str(tiny_run / "best.pt"), "--length", "99999999999"], "--length between 1 and 1,000,000"),

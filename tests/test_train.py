@@ -133,11 +133,11 @@ def test_ctrl_c_on_the_command_line_exits_cleanly_with_a_resumable_state(small_c
          "--run-name", "live", "--max-epochs", "1000", *TINY],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     metrics = tmp_path / "live" / "metrics.jsonl"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while not (metrics.exists() and metrics.read_text().count("\n") >= 3) and time.monotonic() < deadline:
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=180)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert "saved resumable state" in out
@@ -288,7 +288,7 @@ def test_a_run_killed_before_its_first_save_starts_again_under_its_name(tmp_path
     metrics = tmp_path / "early" / "metrics.jsonl"
     wait_for(lambda: metrics.exists() and metrics.read_text().count("\n") >= 1)  # it is training
     proc.kill()
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=180)
     assert not ckpt_io.has_saved_state(tmp_path / "early")
     resumed = run_module("charlm.train", "--resume", str(tmp_path / "early"), timeout=600)
     assert resumed.returncode == 2 and "stopped before its first save" in resumed.stderr
@@ -310,7 +310,7 @@ def test_start_up_clears_a_killed_saves_debris_and_points_best_at_the_best_epoch
     proc = launch(["--resume", str(run), "--max-epochs", "1000"], tmp_path)
     wait_for(lambda: debris(run) == [] and (run / "best.pt").resolve().name != first.name)
     proc.kill()
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=180)
     best = min(ckpt_io.epoch_checkpoints(run), key=lambda c: c[1])[2]
     assert (run / "best.pt").resolve() == best.resolve()
 
@@ -323,7 +323,7 @@ def test_kill_9_mid_training_then_resume_finishes_with_no_debris_and_the_right_b
     wait_for(lambda: len(ckpt_io.epoch_checkpoints(run)) >= 1)
     time.sleep(0.3)  # somewhere in epoch 2, maybe mid-save
     proc.kill()
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=180)
     resumed = run_module("charlm.train", "--resume", str(run), timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     found = ckpt_io.epoch_checkpoints(run)

@@ -48,14 +48,27 @@ GALLERY_LENGTH = 12000  # webapp's DEFAULT_LENGTH
 TEMPERATURE = 0.8
 
 
+MAX_LAYERS, MAX_UNITS = 16, 8192  # the C kernel's layer limit; far past any model worth timing here
+MAX_LENGTH = 1_000_000
+
+
 def parse_size(text: str) -> tuple[int, int]:
     try:
         layers, units = (int(x) for x in text.lower().split("x"))
     except ValueError:
         raise CharLMError(f"size {text!r} is not LAYERSxUNITS, e.g. 3x512") from None
-    if layers < 1 or units < 1:
-        raise CharLMError(f"size {text!r} needs positive numbers")
+    if not (1 <= layers <= MAX_LAYERS and 1 <= units <= MAX_UNITS):
+        raise CharLMError(f"size {text!r}: layers must be 1-{MAX_LAYERS} and units 1-{MAX_UNITS}")
     return layers, units
+
+
+def random_model(vocab: Vocab, layers: int, units: int) -> CharRNN:
+    try:
+        return CharRNN(ModelConfig(len(vocab), "lstm", units, layers, 0.5)).eval()
+    except (RuntimeError, MemoryError) as exc:  # torch reports a failed allocation as a RuntimeError
+        if isinstance(exc, RuntimeError) and "alloc" not in str(exc):
+            raise
+        raise CharLMError(f"a {layers}x{units} LSTM does not fit in this machine's memory") from None
 
 
 def timed(run_once, seconds: float) -> tuple[float, int]:
@@ -217,9 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-training", action="store_true", help="measure sampling only")
     args = p.parse_args(argv)
     if not args.seconds > 0 or args.batch_size < 1 or args.seq_length < 1 or not 2 <= args.vocab <= len(PRINTABLE) \
-            or args.length < 1:
-        raise CharLMError(f"--seconds must be positive, batch, seq-length and length at least 1, "
-                          f"--vocab 2..{len(PRINTABLE)}")
+            or not 1 <= args.length <= MAX_LENGTH or args.seconds == float("inf"):
+        raise CharLMError(f"--seconds must be a positive number, batch and seq-length at least 1, --length "
+                          f"1..{MAX_LENGTH:,}, --vocab 2..{len(PRINTABLE)}")
     torch.manual_seed(0)
     vocab = Vocab(PRINTABLE[: args.vocab - 1] + "\n" if args.vocab < len(PRINTABLE) else PRINTABLE)
     if args.checkpoint:
@@ -227,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         c = model.config
         models = [(f"{args.checkpoint} ({c.model} {c.num_layers}x{c.rnn_size})", model.eval(), ck_vocab)]
     else:
-        models = [(f"lstm {layers}x{units}", CharRNN(ModelConfig(len(vocab), "lstm", units, layers, 0.5)).eval(), vocab)
+        models = [(f"lstm {layers}x{units}", random_model(vocab, layers, units), vocab)
                   for layers, units in (parse_size(s) for s in args.sizes.split(",") if s.strip())]
     if not models:
         raise CharLMError("--sizes names no model")

@@ -180,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="also score the val split through the sampler's step at this precision (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     args = p.parse_args(argv)
-    if args.n < 1 or args.length < 1:
-        p.error("-n and --length must be at least 1")
+    if not 1 <= args.n <= 10_000 or not 1 <= args.length <= 1_000_000:
+        p.error("-n must be 1..10,000 and --length 1..1,000,000")
     result = evaluate(args.checkpoint, args.data, args.n, args.temperature, args.length, args.seed,
                       args.no_compression, not args.no_guard, tuple(args.precision))
     print(json.dumps(result) if args.json else report(result))

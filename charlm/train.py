@@ -185,7 +185,12 @@ class Trainer:
         self.model = CharRNN(model_cfg).to(self.device)
         source = resume or init
         if source:
-            self.model.load_state_dict({k: v.float() for k, v in source["model_state"].items()})
+            try:
+                self.model.load_state_dict({k: v.float() for k, v in source["model_state"].items()})
+            except (RuntimeError, KeyError, AttributeError) as exc:
+                which = "--resume" if resume else f"--init-from {cfg.init_from}"
+                raise CheckpointError(f"{which}: its weights do not fit the model its config describes "
+                                      f"({str(exc).splitlines()[0][:160]})") from None
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate)
 
         self.history: list[dict] = list(resume["history"]) if resume else []

@@ -26,3 +26,6 @@ def test_bench_prints_step_end_to_end_and_training_rates_against_their_baselines
 def test_bench_rejects_a_bad_size():
     proc = run_module("charlm.bench", "--sizes", "big")
     assert proc.returncode == 2 and "LAYERSxUNITS" in proc.stderr
+    for sizes, message in (("99x512", "layers must be 1-16"), ("3x999999", "units 1-8192"), (",", "names no model")):
+        proc = run_module("charlm.bench", "--sizes", sizes, "--skip-training")
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr

@@ -329,3 +329,13 @@ def test_kill_9_mid_training_then_resume_finishes_with_no_debris_and_the_right_b
     found = ckpt_io.epoch_checkpoints(run)
     assert [e for e, _, _ in found] == [1, 2, 3, 4] and debris(run) == []
     assert (run / "best.pt").resolve() == min(found, key=lambda c: c[1])[2].resolve()
+
+
+def test_init_from_weights_of_another_shape_is_one_clear_line(tiny_run, small_corpus, tmp_path, capsys):
+    ckpt = ckpt_io.load(tiny_run / "best.pt")
+    ckpt["config"]["rnn_size"] = 64  # the weights stay 48 units wide
+    odd = tmp_path / "odd.pt"
+    ckpt_io.atomic_save(ckpt, odd)
+    code = cli("--data", str(small_corpus), "--checkpoint-dir", str(tmp_path / "out"), *TINY, "--init-from", str(odd))
+    err = capsys.readouterr().err
+    assert code == 2 and "--init-from" in err and "do not fit" in err and err.count("\n") == 1

@@ -1,4 +1,11 @@
-"""`python -m webapp [--host 127.0.0.1] [--port 5000] [--checkpoints checkpoints/]`"""
+"""`python -m webapp [--host 127.0.0.1] [--port 5000] [--checkpoints checkpoints/]`
+
+Serves through waitress, a production WSGI server that streams each server-sent event
+as it is written, on Linux, macOS and Windows alike; `--dev` runs Werkzeug's reloading
+development server instead, for work on the app itself. Every streamed posting holds
+one of waitress's threads until it ends, so there are enough threads for every row and
+every queued request by default.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import sys
 from pathlib import Path
 
 from charlm.errors import os_error_message
+from waitress import serve
 
 from . import create_app
 
@@ -28,9 +36,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--precision", choices=["fp32", "fp16", "int8"], default=None,
                    help="weights of the CPU sampler (default: charlm's, see README); fp32 is the model as trained")
     p.add_argument("--database", default=None, help="gallery SQLite file (default: instance/gallery.sqlite)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="server threads (default rows + queue + 8: each streamed posting holds one while it is written)")
+    p.add_argument("--timeout", type=int, default=120,
+                   help="seconds a connection may stay silent before the server closes it (default 120)")
+    p.add_argument("--dev", action="store_true",
+                   help="Werkzeug's reloading development server instead of waitress (for work on the app)")
     args = p.parse_args(argv)
     if not 0 < args.port < 65536 or args.rows < 1 or args.queue < 0:
         p.error("--port must be 1-65535, --rows at least 1 and --queue at least 0")
+    threads = args.threads if args.threads is not None else args.rows + args.queue + 8
+    if threads < 1 or args.timeout < 1:
+        p.error("--threads and --timeout must be at least 1")
     config = {"BATCH_ROWS": args.rows, "QUEUE_SIZE": args.queue, "PRECISION": args.precision}
     if args.checkpoints:
         if not Path(args.checkpoints).is_dir():
@@ -44,15 +61,22 @@ def main(argv: list[str] | None = None) -> None:
         why = os_error_message(exc) if isinstance(exc, OSError) else f"{exc} (not an SQLite file)"
         p.error(f"--database {app_database(config)}: {why}")
     found = app.extensions["catalog"].scan()
-    print(f"dream-job gallery: http://{args.host}:{args.port}/  ({len(found)} checkpoints in "
+    server = "development server, reloading" if args.dev else f"waitress, {threads} threads"
+    print(f"dream-job gallery: http://{args.host}:{args.port}/  ({server}; {len(found)} checkpoints in "
           f"{app.config['CHECKPOINTS']}; gallery database {app.config['DATABASE']})", file=sys.stderr)
     if not found:
         print("no checkpoints yet: train one with `python -m charlm.train` (see README)", file=sys.stderr)
     try:
-        app.run(host=args.host, port=args.port, threaded=True, debug=False, use_reloader=False)
+        if args.dev:
+            app.run(host=args.host, port=args.port, threaded=True, debug=True, use_reloader=True)
+        else:
+            serve(app, host=args.host, port=args.port, threads=threads, channel_timeout=args.timeout,
+                  ident="dreamjobs (waitress)")
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
 
 
 main()

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import checkpoint as ckpt_io
+from . import distributed
 from .data import (
     StreamBatches,
     Vocab,
@@ -96,7 +97,8 @@ def evaluate_loss(model: CharRNN, ids: torch.Tensor, n_streams: int, width: int,
 
 
 def scored_loss(model: CharRNN, ids: torch.Tensor, n_streams: int, width: int, device: torch.device,
-                autocast=None, progress=None, deadline: float | None = None) -> tuple[float, float]:
+                autocast=None, progress=None, deadline: float | None = None,
+                group: distributed.Group | None = None) -> tuple[float, float]:
     """(mean nats per character, share of the targets scored): all of them, or as many
     windows of every stream as fit before `deadline` (time.monotonic()), at least one.
 
@@ -105,9 +107,11 @@ def scored_loss(model: CharRNN, ids: torch.Tensor, n_streams: int, width: int, d
     was_training = model.training
     model.eval()
     x, y = eval_streams(ids, n_streams)
+    n_targets = int((y != -100).sum())
+    if group is not None:  # this rank's streams; the sums are added across ranks below
+        x, y = torch.tensor_split(x, group.world)[group.rank], torch.tensor_split(y, group.world)[group.rank]
     x, y = x.to(device), y.to(device)
     state, total, count = None, 0.0, 0
-    n_targets = int((y != -100).sum())
     for start in range(0, x.shape[1], width):
         with autocast if autocast is not None else nullcontext():
             logits, state = model(x[:, start:start + width], state)
@@ -120,6 +124,8 @@ def scored_loss(model: CharRNN, ids: torch.Tensor, n_streams: int, width: int, d
         if deadline is not None and time.monotonic() >= deadline:
             break
     model.train(was_training)
+    if group is not None:
+        total, count = group.sum([total, count], device)
     return total / max(count, 1), count / max(n_targets, 1)
 
 
@@ -143,6 +149,10 @@ class Trainer:
         self.created = time.monotonic()  # the time budget counts from here: reading the corpus is part of it
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
+        self.group = distributed.start(self.device, cfg.batch_size)  # None unless under torchrun
+        if self.group and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.group.local_rank)
+        self.main = self.group is None or self.group.main  # the one process that writes
         text = read_corpus(cfg.data)
         self.data_sha256 = text_fingerprint(text)
         if resume and resume.get("data_sha256") != self.data_sha256:
@@ -191,6 +201,14 @@ class Trainer:
                 which = "--resume" if resume else f"--init-from {cfg.init_from}"
                 raise CheckpointError(f"{which}: its weights do not fit the model its config describes "
                                       f"({str(exc).splitlines()[0][:160]})") from None
+        # Under torchrun the forward pass goes through DDP, which averages gradients across
+        # ranks; checkpoints hold the bare model, so their format does not change.
+        self.net = self.model
+        if self.group:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.group.local_rank] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(self.model, device_ids=ids)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate)
 
         self.history: list[dict] = list(resume["history"]) if resume else []
@@ -202,17 +220,20 @@ class Trainer:
             extra = resume["resume"]
             self.optimizer.load_state_dict(extra["optimizer"])
             self.position = dict(extra["position"])
-            self.hidden = state_from_list(extra["hidden"], self.device)
+            self.hidden = self._my_rows(state_from_list(extra["hidden"], self.device))
             torch.set_rng_state(extra["rng"])
             if self.device.type == "cuda" and extra.get("cuda_rng"):
                 torch.cuda.set_rng_state_all(extra["cuda_rng"])
 
-        self.run_dir = run_dir or self._new_run_dir()
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        for note in ckpt_io.repair(self.run_dir):
-            tqdm.write(f"repaired {self.run_dir}: {note}")
-        if resume:
-            self._truncate_metrics()
+        if self.main:
+            self.run_dir = run_dir or self._new_run_dir()
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            for note in ckpt_io.repair(self.run_dir):
+                tqdm.write(f"repaired {self.run_dir}: {note}")
+            if resume:
+                self._truncate_metrics()
+        else:  # other ranks write nothing; the folder is named in messages only
+            self.run_dir = run_dir or Path(cfg.checkpoint_dir) / (cfg.run_name or "(rank 0's run)")
         self.stop_requested = False
 
     # -- set-up helpers -------------------------------------------------------------------------
@@ -247,7 +268,28 @@ class Trainer:
         tmp.write_text("".join(line + "\n" for line in keep))
         tmp.replace(path)
 
+    def _my_rows(self, state):
+        """This rank's rows of a full-batch hidden state (all of it without torchrun)."""
+        if state is None or self.group is None:
+            return state
+        rows = self.group.rows(self.cfg.batch_size)
+        return tuple(s[:, rows] for s in state) if isinstance(state, tuple) else state[:, rows]
+
+    def _all_rows(self, state):
+        """The hidden state of every stream, gathered from every rank (a collective call)."""
+        if state is None or self.group is None:
+            return state
+        if isinstance(state, tuple):
+            return tuple(self.group.gather_rows(s, dim=1) for s in state)
+        return self.group.gather_rows(state, dim=1)
+
+    def say(self, message: str) -> None:
+        if self.main:
+            tqdm.write(message)
+
     def log(self, **entry) -> None:
+        if not self.main:
+            return
         entry["time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with open(self.run_dir / METRICS, "a") as fh:
             fh.write(json.dumps(entry) + "\n")
@@ -260,6 +302,9 @@ class Trainer:
     def epoch_batches(self, epoch: int) -> StreamBatches:
         ids = torch.cat(epoch_order(self.train_docs, self.cfg.seed, epoch))
         batches = StreamBatches(ids, self.cfg.batch_size, self.cfg.seq_length)
+        if self.group:
+            rows = self.group.rows(self.cfg.batch_size)
+            batches.x, batches.y = batches.x[rows], batches.y[rows]
         if self.device.type == "cuda":
             # One pinned, asynchronous copy an epoch; batches are then slices on the GPU.
             batches.x = batches.x.pin_memory().to(self.device, non_blocking=True)
@@ -268,12 +313,14 @@ class Trainer:
 
     def evaluate(self) -> float:
         """Mean nats per character over every target of the validation split."""
-        return evaluate_loss(self.model, self.val_ids, self.cfg.batch_size, max(self.cfg.seq_length, 256),
-                             self.device, self.autocast())
+        return scored_loss(self.model, self.val_ids, self.cfg.batch_size, max(self.cfg.seq_length, 256),
+                           self.device, self.autocast(), group=self.group)[0]
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> float:
-        loss, self.hidden = forward_loss(self.model, x, y, self.hidden, self.autocast())
+        loss, self.hidden = forward_loss(self.net, x, y, self.hidden, self.autocast())
         value = loss.item()
+        if self.group:  # every rank must take the same decision below
+            value = self.group.sum([value], self.device)[0] / self.group.world
         # A healthy run starts near ln(V) and falls; far above it, training has blown up.
         limit = 3.0 * max(math.log(len(self.vocab)), 1.0)
         if not math.isfinite(value) or value > limit:
@@ -282,7 +329,7 @@ class Trainer:
                 f"(limit {limit:.2f}); lower --learning-rate or --grad-clip. "
                 f"The last good state is {self.run_dir / ckpt_io.LATEST}"
             )
-        optimize(self.model, self.optimizer, loss, self.cfg.grad_clip)
+        optimize(self.net, self.optimizer, loss, self.cfg.grad_clip)
         self.hidden = detach_state(self.hidden)
         self.step += 1
         return value
@@ -291,7 +338,7 @@ class Trainer:
         if self.stop_requested:  # a second Ctrl-C means now
             raise KeyboardInterrupt
         self.stop_requested = True
-        tqdm.write("Ctrl-C: saving a resumable state after this step (press again to abort)")
+        self.say("Ctrl-C: saving a resumable state after this step (press again to abort)")
 
     def run(self) -> str:
         """Train until max_epochs, the time budget or Ctrl-C; returns why it stopped."""
@@ -324,7 +371,7 @@ class Trainer:
                 self.hidden = None
             window_sum, window_n, window_t = 0.0, 0, time.monotonic()
             bar = tqdm(total=len(batches), initial=self.position["batch"], unit="batch",
-                       desc=f"epoch {epoch}/{cfg.max_epochs}", dynamic_ncols=True, leave=False)
+                       desc=f"epoch {epoch}/{cfg.max_epochs}", dynamic_ncols=True, leave=False, disable=not self.main)
             for i in range(self.position["batch"], len(batches)):
                 t0 = time.monotonic()
                 loss = self.train_step(*batches.batch(i))
@@ -345,11 +392,14 @@ class Trainer:
                 if cfg.eval_every and self.step % cfg.eval_every == 0 and i + 1 < len(batches):
                     val = self.evaluate()
                     self.log(type="val", epoch=epoch, step=self.step, progress=round(progress, 4), loss=val)
-                    tqdm.write(f"step {self.step}: val loss {val:.4f}")
-                if self.stop_requested:
+                    self.say(f"step {self.step}: val loss {val:.4f}")
+                interrupted, over_budget = self.stop_requested, bool(train_until and time.monotonic() > train_until)
+                if self.group:  # stop together, at the same step, or the others would wait forever
+                    interrupted, over_budget = (v > 0 for v in self.group.sum([interrupted, over_budget], self.device))
+                if interrupted:
                     bar.close()
                     return self._stop("interrupted")
-                if train_until and time.monotonic() > train_until:
+                if over_budget:
                     bar.close()
                     return self._stop("time budget")
             bar.close()
@@ -363,13 +413,14 @@ class Trainer:
                              "lr": lr, "train_seconds": round(self.train_seconds, 1)})
         self.log(type="val", epoch=epoch, step=self.step, progress=float(epoch), loss=val, train_loss=train)
         path = self.run_dir / ckpt_io.epoch_filename(epoch, val)
-        ckpt_io.atomic_save(self.checkpoint(epoch, train, val), path)
+        if self.main:
+            ckpt_io.atomic_save(self.checkpoint(epoch, train, val), path)
         self.position = {"epoch": epoch + 1, "batch": 0, "loss_sum": 0.0, "loss_n": 0}
         self.hidden = None
         self.save_latest()
-        best = ckpt_io.mark_best(self.run_dir)
+        best = ckpt_io.mark_best(self.run_dir) if self.main else None
         tag = " (best)" if best == path else ""
-        tqdm.write(f"epoch {epoch}/{self.cfg.max_epochs}: train {train:.4f}  val {val:.4f} nats/char "
+        self.say(f"epoch {epoch}/{self.cfg.max_epochs}: train {train:.4f}  val {val:.4f} nats/char "
                    f"({val / math.log(2):.3f} bits)  -> {path}{tag}")
 
     def _stop(self, why: str) -> str:
@@ -377,15 +428,15 @@ class Trainer:
             # A budget run is often a comparison: leave a val loss at the point it stopped,
             # on as much of the val split as the budget's last tenth allows, and say how much.
             val, share = scored_loss(self.model, self.val_ids, self.cfg.batch_size, max(self.cfg.seq_length, 256),
-                                     self.device, self.autocast(), deadline=self._deadline)
+                                     self.device, self.autocast(), deadline=self._deadline, group=self.group)
             self.log(type="val", epoch=self.position["epoch"], step=self.step, loss=val, budget_stop=True,
                      val_share=round(share, 4),
                      progress=round(self.position["epoch"] - 1 + self.position["batch"] / max(1, self._n_batches), 4))
             scope = "the whole val split" if share >= 1 else f"{share:.0%} of the val split (all the budget left time for)"
-            tqdm.write(f"val loss at the end of the budget: {val:.4f} nats/char, on {scope}")
+            self.say(f"val loss at the end of the budget: {val:.4f} nats/char, on {scope}")
         path = self.save_latest()
         done = self.position["batch"]
-        tqdm.write(f"{why}: saved resumable state at epoch {self.position['epoch']} batch {done} "
+        self.say(f"{why}: saved resumable state at epoch {self.position['epoch']} batch {done} "
                    f"to {path}; continue with: python -m charlm.train --resume {self.run_dir}")
         return why
 
@@ -407,16 +458,20 @@ class Trainer:
         }
 
     def save_latest(self) -> Path:
+        """latest.pt, written by rank 0; every rank calls it (the streams' state is gathered)."""
+        hidden = self._all_rows(self.hidden)
+        path = self.run_dir / ckpt_io.LATEST
+        if not self.main:
+            return path
         last = self.history[-1] if self.history else {}
         state = self.checkpoint(last.get("epoch", 0), last.get("train_loss"), last.get("val_loss"))
         state["resume"] = {
             "optimizer": self.optimizer.state_dict(),
             "position": dict(self.position),
-            "hidden": state_to_list(self.hidden),
+            "hidden": state_to_list(hidden),
             "rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
         }
-        path = self.run_dir / ckpt_io.LATEST
         ckpt_io.atomic_save(state, path)
         return path
 
@@ -529,17 +584,22 @@ def main(argv: list[str] | None = None) -> int:
         check_config(cfg)
         trainer = Trainer(cfg)
 
-    n_params = sum(p.numel() for p in trainer.model.parameters())
-    print(f"run {trainer.cfg.run_name}: {trainer.run_dir}")
-    print(trainer.split.describe())
-    print(f"vocab {len(trainer.vocab)} chars; {cfg.model} {cfg.num_layers}x{cfg.rnn_size}, "
-          f"{n_params:,} parameters; device {trainer.device}"
-          + (" (bf16 autocast)" if cfg.bf16 and trainer.device.type == "cuda" else ""))
-    if resume_path:
-        pos = trainer.position
-        print(f"resuming at epoch {pos['epoch']} batch {pos['batch']} (step {trainer.step})")
-    why = trainer.run()
-    best = ckpt_io.mark_best(trainer.run_dir)
+    try:
+        if trainer.main:
+            n_params = sum(p.numel() for p in trainer.model.parameters())
+            ranks = f" x {trainer.group.world} processes (DDP)" if trainer.group else ""
+            print(f"run {trainer.cfg.run_name}: {trainer.run_dir}")
+            print(trainer.split.describe())
+            print(f"vocab {len(trainer.vocab)} chars; {cfg.model} {cfg.num_layers}x{cfg.rnn_size}, "
+                  f"{n_params:,} parameters; device {trainer.device}{ranks}"
+                  + (" (bf16 autocast)" if cfg.bf16 and trainer.device.type == "cuda" else ""))
+            if resume_path:
+                pos = trainer.position
+                print(f"resuming at epoch {pos['epoch']} batch {pos['batch']} (step {trainer.step})")
+        why = trainer.run()
+    finally:
+        distributed.stop()
+    best = ckpt_io.mark_best(trainer.run_dir) if trainer.main else None
     if best:
         print(f"best checkpoint: {best}")
     return 130 if why == "interrupted" else 0

@@ -41,7 +41,7 @@ from .generate import DEFAULT_PRECISION, Generator, SampleSettings
 from .guard import HtmlConstraint, TagGuard
 from .model import CharRNN, ModelConfig
 from .steppers import PRECISIONS, NativeLSTM
-from .train import forward_loss, optimize
+from .train import forward_loss, make_optimizer, optimize
 
 PRINTABLE = "".join(chr(c) for c in range(32, 127)) + "\n"
 GALLERY_LENGTH = 12000  # webapp's DEFAULT_LENGTH
@@ -187,7 +187,7 @@ class CellStack(nn.Module):
 def training_rates(layers: int, units: int, vocab_size: int, batch: int, seq: int, seconds: float) -> dict[str, float]:
     per_step = batch * seq
     model = CharRNN(ModelConfig(vocab_size, "lstm", units, layers, 0.5)).train()
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    opt = make_optimizer(model, 2e-3, torch.device("cpu"))  # the trainer's optimizer on this device
     x = torch.randint(0, vocab_size, (batch, seq))
     y = torch.randint(0, vocab_size, (batch, seq))
 

@@ -12,12 +12,27 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+import threading
 from pathlib import Path
 
 from charlm.errors import os_error_message
 from waitress import serve
 
 from . import create_app
+from .pages import default_checkpoint
+
+
+def warm(catalog, checkpoint_id: str | None) -> None:
+    """Load the checkpoint the generate page offers first (its weights, its kernel and its
+    corpus's copy index: several seconds) while the server starts, not on the first request."""
+    def load():
+        try:
+            catalog.server(catalog.get(checkpoint_id))
+        except Exception:  # noqa: BLE001 - a damaged checkpoint is reported when it is asked for
+            pass
+
+    if checkpoint_id:
+        threading.Thread(target=load, name="warm-up", daemon=True).start()
 
 
 def app_database(config: dict) -> str:
@@ -66,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{app.config['CHECKPOINTS']}; gallery database {app.config['DATABASE']})", file=sys.stderr)
     if not found:
         print("no checkpoints yet: train one with `python -m charlm.train` (see README)", file=sys.stderr)
+    else:
+        warm(app.extensions["catalog"], default_checkpoint(found))
     try:
         if args.dev:
             app.run(host=args.host, port=args.port, threaded=True, debug=True, use_reloader=True)

@@ -72,12 +72,17 @@ class SampleSettings:
         """The writer that keeps this posting's frame coherent, with the prime fed; None when it has no part.
 
         Guarded postings get one; so does any posting given a field."""
-        if not (self.guard or self.fields()) or vocab.missing(frame_text("a", "b", "c")):
+        writer = self._primed_writer(vocab) if self.guard or self.fields() else None
+        return writer if writer is not None and writer.want is not None else None
+
+    def _primed_writer(self, vocab: Vocab) -> FrameWriter | None:
+        """A FrameWriter for the fields, fed the prime; None when the vocabulary cannot spell the frame."""
+        if vocab.missing(frame_text("a", "b", "c")):
             return None
         writer = FrameWriter(**self.fields())
         for ch in self.prime:
             writer.feed(ch)
-        return writer if writer.want is not None else None
+        return writer
 
     def wrap_up(self) -> int:
         """Characters after which a guarded posting is steered towards its end."""
@@ -107,13 +112,10 @@ class SampleSettings:
                 raise SettingsError(f"{name} must be at most {MAX_FIELD} characters, got {len(value)}")
             vocab.check(field_text(value), name)
         if fields:
-            missing = vocab.missing(frame_text("a", "b", "c"))
-            if missing:
-                raise SettingsError(f"this model's vocabulary cannot write the posting frame (it lacks {missing}), "
-                                    f"so it takes no {', '.join(fields)}")
-            writer = FrameWriter(**fields)
-            for ch in self.prime:
-                writer.feed(ch)
+            writer = self._primed_writer(vocab)
+            if writer is None:
+                raise SettingsError(f"this model's vocabulary cannot write the posting frame (it lacks "
+                                    f"{vocab.missing(frame_text('a', 'b', 'c'))}), so it takes no {', '.join(fields)}")
             if not writer.followed:
                 raise SettingsError(f"{', '.join(fields)} need a prime that begins the posting frame, such as "
                                     f"the default '<html>'; got prime {self.prime[:40]!r}")

@@ -16,8 +16,7 @@ import html
 import lzma
 import re
 
-import numpy as np
-
+from . import novelty
 from .frame import SEP, title_line
 
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
@@ -81,23 +80,10 @@ class CopyIndex:
     collisions only add candidates, and copies shorter than q are found directly.
     """
 
-    BASE = np.uint64(1_000_003)
-
     def __init__(self, corpus: str, q: int = 16):
         self.corpus = corpus
         self.q = q
-        self.hashes = np.unique(self._window_hashes(corpus))
-
-    def _window_hashes(self, text: str) -> np.ndarray:
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        n = len(codes) - self.q + 1
-        if n <= 0:
-            return np.zeros(0, dtype=np.uint64)
-        h = np.zeros(n, dtype=np.uint64)
-        with np.errstate(over="ignore"):  # wrapping arithmetic is the hash
-            for j in range(self.q):
-                h = h * self.BASE + codes[j:j + n]
-        return h
+        self.windows = novelty.CopyIndex(corpus, q)  # the sampler's copy guard hashes the same way
 
     def _occurs(self, s: str) -> bool:
         return s in self.corpus
@@ -113,12 +99,7 @@ class CopyIndex:
         return best
 
     def longest_copy(self, text: str) -> int:
-        h = self._window_hashes(text)
-        if len(h):
-            pos = np.searchsorted(self.hashes, h)
-            hit = (pos < len(self.hashes)) & (self.hashes[np.minimum(pos, len(self.hashes) - 1)] == h)
-        else:
-            hit = np.zeros(0, dtype=bool)
+        hit = self.windows.contains(novelty.window_hashes(novelty.code_points(text), self.q))
         runs, start = [], None
         for i, flag in enumerate(list(hit) + [False]):
             if flag and start is None:

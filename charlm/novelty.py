@@ -53,10 +53,10 @@ def code_points(text: str) -> np.ndarray:
 
 
 class CopyIndex:
-    """The set of the corpus's Q-character windows, as sorted hashes (8 bytes per distinct window)."""
+    """The set of the corpus's q-character windows, as sorted hashes (8 bytes per distinct window)."""
 
-    def __init__(self, corpus: str):
-        self.hashes = np.unique(window_hashes(code_points(corpus)))
+    def __init__(self, corpus: str, q: int = Q):
+        self.hashes = np.unique(window_hashes(code_points(corpus), q))
 
     def contains(self, h: np.ndarray) -> np.ndarray:
         pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)

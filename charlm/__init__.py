@@ -4,15 +4,13 @@ Public API for other packages (the webapp uses only this):
     Generator, SampleSettings  -- load a checkpoint once, stream or batch-generate text
     BatchServer, ServerBusy    -- one sampling loop that serves many requests at once (continuous batching)
     epoch_checkpoints(run_dir) -> [(epoch, val_loss, path)] of a run folder, by epoch
-    frame(text) -> (title, company, location) of a posting, from its h1/h2/h3, or None
     CharLMError and its kinds (CheckpointError, SettingsError, VocabError) -- errors with user-facing messages
 """
 
-from .checkpoint import epoch_checkpoints
 from .errors import CharLMError, CheckpointError, SettingsError, VocabError
 from .generate import Generator, SampleSettings
-from .metrics import frame
+from .runs import epoch_checkpoints
 from .serving import BatchServer
 from .serving import Busy as ServerBusy
 
-__all__ = ["BatchServer", "Generator", "SampleSettings", "ServerBusy", "epoch_checkpoints", "frame", "CharLMError", "CheckpointError", "SettingsError", "VocabError"]
+__all__ = ["BatchServer", "Generator", "SampleSettings", "ServerBusy", "epoch_checkpoints", "CharLMError", "CheckpointError", "SettingsError", "VocabError"]

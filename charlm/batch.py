@@ -15,10 +15,12 @@ from typing import Hashable
 
 import torch
 
+from common.corpus_format import DOC_END, VOID_TAGS
+
 from . import native
-from .data import DOC_END, Vocab
+from .data import Vocab
 from .frame import FrameWriter, Want
-from .guard import VOID, WRAP_UP_SCALE
+from .guard import WRAP_UP_SCALE
 from .novelty import CopyGuard
 
 START = DOC_END + "\n"  # training reads every posting but the first after this
@@ -43,7 +45,7 @@ class GuardTables:
         lower = [index.get(c.lower(), -1) if len(c.lower()) == 1 else -1 for c in chars]
         # A void name the vocabulary cannot spell can never be written, so it is left out.
         voids = [[index[ch] for ch in name] + [-1] * (native.MAX_NAME - len(name))
-                 for name in sorted(VOID) if not vocab.missing(name)]
+                 for name in sorted(VOID_TAGS) if not vocab.missing(name)]
         self.keep = [table([c.isalpha() for c in chars], torch.uint8), table([c.isalnum() for c in chars], torch.uint8),
                      table(lower, torch.int32), table(masks, torch.uint8),
                      table([any(m) for m in masks], torch.uint8), table(voids or [[-1] * native.MAX_NAME], torch.int32)]

@@ -33,15 +33,17 @@ from datetime import date
 import torch
 from torch import nn
 
+from common.cli import run_cli
+
 from . import checkpoint as ckpt_io
 from .batch import START
 from .data import Vocab
-from .errors import CharLMError, run_cli
+from .errors import CharLMError
 from .generate import DEFAULT_PRECISION, Generator, SampleSettings
 from .guard import HtmlConstraint, TagGuard
 from .model import CharRNN, ModelConfig
 from .steppers import PRECISIONS, NativeLSTM
-from .train import forward_loss, make_optimizer, optimize
+from .objective import forward_loss, make_optimizer, optimize
 
 PRINTABLE = "".join(chr(c) for c in range(32, 127)) + "\n"
 GALLERY_LENGTH = 12000  # webapp's DEFAULT_LENGTH

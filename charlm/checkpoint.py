@@ -1,50 +1,80 @@
 """Checkpoints: plain dicts of tensors and Python values, written atomically.
 
-A checkpoint holds everything needed to sample alone, on a CPU, without the corpus:
-weights, model config, vocabulary, epoch, step, losses and the loss history. The
-resumable `latest.pt` adds the optimizer, the RNG states and the stream position.
-Everything loads with torch.load(weights_only=True), so opening one never runs code.
+The schema (FORMAT), as `make` writes it:
+
+    format          "dreamjobs-charlm/1"
+    model_state     the weights, float32 (float16 in an exported run; loading restores float32)
+    config          ModelConfig.to_dict(): vocab_size, model, rnn_size, num_layers, dropout
+    vocab           the characters, in id order
+    epoch, step     the last finished epoch (0: none yet), optimizer steps taken
+    train_loss, val_loss, history   losses of that epoch, and {epoch, step, train_loss,
+                    val_loss, lr, train_seconds} of every epoch so far
+    train_config    TrainConfig.to_dict(): the corpus path, its split, the optimizer's settings
+    data_sha256     the corpus's fingerprint, so a resume knows it reads the same text
+    train_seconds, torch_version
+    resume          latest.pt only: optimizer, position {epoch, batch, loss_sum, loss_n},
+                    hidden (the streams' state), rng, cuda_rng
+
+It holds everything needed to sample alone, on a CPU, without the corpus. Everything
+loads with torch.load(weights_only=True), so opening one never runs code. Where the
+files of a run live is runs.py's business.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import secrets
 import warnings
 from pathlib import Path
 
 import torch
+
+from common.files import atomic_file
 
 from .data import Vocab
 from .errors import CheckpointError
 from .model import CharRNN, ModelConfig
 
 FORMAT = "dreamjobs-charlm/1"
-LATEST = "latest.pt"
-BEST = "best.pt"
-EPOCH_NAME = re.compile(r"^epoch(\d+)_val(\d+\.\d+)\.pt$")
-
-
-def epoch_filename(epoch: int, val_loss: float) -> str:
-    return f"epoch{epoch:03d}_val{val_loss:.4f}.pt"
 
 
 def atomic_save(obj: object, path: Path) -> None:
-    """Write to a temporary file beside path, then rename: a crash never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A plain open() (not mkstemp) so the file gets the usual umask permissions.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """torch.save through a temporary file and a rename: a crash never leaves half a checkpoint."""
+    with atomic_file(path, "wb") as fh:
+        torch.save(obj, fh)
+
+
+def make(model: CharRNN, vocab: Vocab, *, epoch: int, step: int, train_loss: float | None, val_loss: float | None,
+         history: list[dict], train_config: dict, data_sha256: str, train_seconds: float) -> dict:
+    """A checkpoint in FORMAT (see above), without `resume`."""
+    return {
+        "format": FORMAT,
+        "model_state": cpu_state_dict(model),
+        "config": model.config.to_dict(),
+        "vocab": vocab.chars,
+        "epoch": epoch,
+        "step": step,
+        "train_loss": train_loss,
+        "val_loss": val_loss,
+        "history": list(history),
+        "train_config": train_config,
+        "data_sha256": data_sha256,
+        "train_seconds": train_seconds,
+        "torch_version": str(torch.__version__),
+    }
+
+
+def hidden_to_list(state) -> list[torch.Tensor] | None:
+    """The streams' hidden state as resume["hidden"] stores it: (h, c) or h, as a list on the CPU."""
+    if state is None:
+        return None
+    parts = state if isinstance(state, tuple) else (state,)
+    return [p.detach().to("cpu") for p in parts]
+
+
+def hidden_from_list(parts, device) -> object:
+    if parts is None:
+        return None
+    parts = [p.to(device) for p in parts]
+    return tuple(parts) if len(parts) == 2 else parts[0]
 
 
 def cpu_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -95,52 +125,3 @@ def load_model(path: str | Path) -> tuple[CharRNN, Vocab, dict]:
     ckpt = load(path)
     model, vocab = build_model(ckpt)
     return model, vocab, ckpt
-
-
-def epoch_checkpoints(run_dir: str | Path) -> list[tuple[int, float, Path]]:
-    """(epoch, val loss, path) of a run's per-epoch checkpoints, by epoch."""
-    found = []
-    for p in Path(run_dir).glob("epoch*_val*.pt"):
-        m = EPOCH_NAME.match(p.name)
-        if m:
-            found.append((int(m.group(1)), float(m.group(2)), p))
-    return sorted(found)
-
-
-def has_saved_state(run_dir: Path) -> bool:
-    """Whether a run folder holds anything to resume or sample: latest.pt or an epoch checkpoint."""
-    return (Path(run_dir) / LATEST).is_file() or bool(epoch_checkpoints(run_dir))
-
-
-def repair(run_dir: Path) -> list[str]:
-    """Undo what a kill -9 can leave in a run folder: half-written temporary files, and a
-    best.pt not yet moved to a better epoch saved just before. Returns what was done."""
-    done = []
-    for tmp in Path(run_dir).glob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
-        done.append(f"removed {tmp.name}, left by an interrupted save")
-    link = Path(run_dir) / BEST
-    before = link.resolve() if link.exists() else None
-    best = mark_best(Path(run_dir))
-    if best is not None and before is not None and before != best.resolve():
-        done.append(f"{BEST} pointed at {before.name}; now at {best.name}, the lowest val loss")
-    return done
-
-
-def mark_best(run_dir: Path) -> Path | None:
-    """Point best.pt at the per-epoch checkpoint with the lowest val loss."""
-    found = epoch_checkpoints(run_dir)
-    if not found:
-        return None
-    best = min(found, key=lambda f: (f[1], f[0]))[2]
-    link = run_dir / BEST
-    tmp = run_dir / f".{BEST}.tmp"
-    tmp.unlink(missing_ok=True)
-    try:
-        tmp.symlink_to(best.name)
-    except OSError:  # filesystems without symlinks get a copy
-        import shutil
-
-        shutil.copyfile(best, tmp)
-    os.replace(tmp, link)
-    return best

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import torch
 
-from .errors import DataError, VocabError
+from common.corpus_format import DOC_END
 
-DOC_END = "</html>"
+from .errors import DataError, VocabError
 
 
 class Vocab:
@@ -80,7 +80,7 @@ def split_documents(text: str) -> list[str]:
     so a paragraph plays the part of a posting. Pieces that are only whitespace are dropped.
     """
     if DOC_END in text:
-        bounds = [m.end() for m in re.finditer(r"</html>(?:\r?\n)*", text)]
+        bounds = [m.end() for m in re.finditer(re.escape(DOC_END) + r"(?:\r?\n)*", text)]
         docs, start = [], 0
         for end in bounds:
             docs.append(text[start:end])

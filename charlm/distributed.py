@@ -68,6 +68,28 @@ def start(device: torch.device, batch_size: int) -> Group | None:
     return Group(dist.get_rank(), dist.get_world_size(), local_rank)
 
 
+def local_rows(group: Group | None, state, batch_size: int):
+    """This rank's rows of a full-batch hidden state (all of it without torchrun)."""
+    if state is None or group is None:
+        return state
+    rows = group.rows(batch_size)
+    return tuple(s[:, rows] for s in state) if isinstance(state, tuple) else state[:, rows]
+
+
+def all_rows(group: Group | None, state):
+    """The hidden state of every stream, gathered from every rank (a collective call)."""
+    if state is None or group is None:
+        return state
+    if isinstance(state, tuple):
+        return tuple(group.gather_rows(s, dim=1) for s in state)
+    return group.gather_rows(state, dim=1)
+
+
+def main_process() -> bool:
+    """Whether this process writes: rank 0 under torchrun, or the only one (known before the group starts)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def stop() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

@@ -1,18 +1,17 @@
-"""One exception hierarchy for charlm, and the one place CLI errors become messages.
+"""One exception hierarchy for charlm.
 
 Every error a user can cause (a bad path, a corpus too small, a corrupt checkpoint,
-a prime the model cannot read) is a CharLMError with a message fit to print as is.
-Anything else is a bug and keeps its traceback.
+a prime the model cannot read) is a CharLMError with a message fit to print as is
+(common/cli.py turns it into one line and exit status 2). Anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
 
-import errno
-import sys
-from typing import Callable
+from common.cli import UserError
 
 
-class CharLMError(Exception):
+class CharLMError(UserError):
     """An error caused by input, with a message meant for the user."""
 
 
@@ -34,33 +33,3 @@ class SettingsError(CharLMError, ValueError):
 
 class TrainingDiverged(CharLMError):
     """The loss became NaN or exploded; continuing would only waste time."""
-
-
-def os_error_message(exc: OSError) -> str:
-    """'cannot write /x/y: Not a directory', from any OSError a path caused."""
-    if exc.errno in (errno.EEXIST, errno.ENOTDIR) and exc.filename:
-        return f"cannot make the folders of {exc.filename}: a file stands where a folder must be"
-    where = f" {exc.filename}" if exc.filename else ""
-    return f"{exc.strerror or exc}{':' if where else ''}{where}"
-
-
-def run_cli(main: Callable[[], int | None]) -> None:
-    """Run a CLI entry point: user errors print one line and exit 2, Ctrl-C exits 130.
-
-    An OSError is the user's too (a folder that cannot be made, a file that cannot be
-    written); a closed stdout (`| head`) ends the program quietly."""
-    try:
-        code = main()
-    except CharLMError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except BrokenPipeError:
-        sys.stdout = None  # nothing more can be written; do not let the final flush fail too
-        sys.exit(0)
-    except OSError as exc:
-        print(f"error: {os_error_message(exc)}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
-    sys.exit(code or 0)

@@ -29,13 +29,15 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from common.cli import run_cli
+
 from . import checkpoint as ckpt_io
 from .data import Split, eval_streams, read_corpus, split_by_document, split_documents, text_fingerprint
-from .errors import CharLMError, run_cli
+from .errors import CharLMError
 from .generate import Generator, SampleSettings
 from .metrics import CopyIndex, coherent_frame, compression_bpc, has_frame, vocab_share, well_formed, words
 from .steppers import PRECISIONS
-from .train import evaluate_loss
+from .objective import evaluate_loss
 
 COPY_LIMIT = 200
 QUANTILES = (10, 25, 50, 75, 90)

@@ -11,15 +11,18 @@ import argparse
 import shutil
 from pathlib import Path
 
+from common.cli import run_cli
+
 from . import checkpoint as ckpt_io
-from .errors import CharLMError, run_cli
+from . import runs
+from .errors import CharLMError
 
 
 def export(run_dir: Path, out: Path, epochs: list[str], half: bool = True) -> list[Path]:
-    found = {str(e): p for e, _, p in ckpt_io.epoch_checkpoints(run_dir)}
+    found = {str(e): p for e, _, p in runs.epoch_checkpoints(run_dir)}
     if not found:
         raise CharLMError(f"{run_dir} has no epoch checkpoints")
-    best = ckpt_io.mark_best(run_dir)
+    best = runs.mark_best(run_dir)
     chosen = []
     for e in epochs:
         if e == "best":
@@ -36,9 +39,9 @@ def export(run_dir: Path, out: Path, epochs: list[str], half: bool = True) -> li
             ckpt["model_state"] = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["model_state"].items()}
         ckpt_io.atomic_save(ckpt, out / path.name)
         written.append(out / path.name)
-    if (run_dir / "metrics.jsonl").exists():
-        shutil.copyfile(run_dir / "metrics.jsonl", out / "metrics.jsonl")
-    ckpt_io.mark_best(out)
+    if (run_dir / runs.METRICS).exists():
+        shutil.copyfile(run_dir / runs.METRICS, out / runs.METRICS)
+    runs.mark_best(out)
     return written
 
 

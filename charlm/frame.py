@@ -1,6 +1,6 @@
 """A posting's frame, written by the model and kept in agreement by the sampler.
 
-Every corpus posting opens with the same frame (scraper/simplify.py):
+Every corpus posting opens with the same frame (common/corpus_format.py):
 
     <html>
     <head><title>TITLE - COMPANY - LOCATION</title></head>
@@ -29,14 +29,11 @@ on characters only; charlm/batch.py turns its wishes into masks over the logits.
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 from typing import Iterator
 
-HEAD = "<html>\n<head><title>"
-SEP = " - "
-FIELDS = ("title", "company", "city")
+from common.corpus_format import HEAD, SEP, field_text
+
 MAX_FIELD = 200  # characters of a field given by a caller
 # 98% of corpus title lines are under 320 characters; the rest list many locations
 # ("San Jose, CA; Austin, TX; ..."), a list a model can repeat forever. Past LONG_TITLE_LINE
@@ -46,7 +43,6 @@ LONGEST_TITLE_LINE = 640
 # A field runs to 60 characters in 95% of corpus postings. A model that writes on without
 # a separator has left the title for prose; at the next word the field ends.
 LONG_FIELD = 100
-TITLE_LINE = re.compile(r"<title>([^<\n]*)</title>")
 
 
 @dataclass(frozen=True)
@@ -57,17 +53,6 @@ class Want:
 
     def allows(self, ch: str) -> bool:
         return ch in self.only if self.only is not None else ch not in self.banned
-
-
-def field_text(value: str) -> str:
-    """A caller's field as the corpus writes it: one line, HTML-escaped."""
-    return html.escape(re.sub(r"\s+", " ", value).strip(), quote=False)
-
-
-def frame_text(title: str, company: str, city: str) -> str:
-    """The whole frame of a posting (escaped fields), as the corpus writes it."""
-    return (f"{HEAD}{title}{SEP}{company}{SEP}{city}</title></head>\n<body>\n"
-            f"<h1>{title}</h1>\n<h2>{company}</h2>\n<h3>{city}</h3>\n")
 
 
 class FrameWriter:
@@ -175,9 +160,3 @@ def _copy(text: str, n: int, k: int) -> Iterator[Want]:
         else:
             p += 1
     yield from _literal(text[p:] + f"</h{k + 1}>\n" + (f"<h{k + 2}>" if k < 2 else ""))
-
-
-def title_line(text: str) -> str | None:
-    """What a posting's <title> holds (escaped), or None."""
-    m = TITLE_LINE.search(text)
-    return m.group(1) if m else None

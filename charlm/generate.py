@@ -31,21 +31,26 @@ from typing import Iterator
 
 import torch
 
+from common.corpus_format import DOC_END, DOC_START, FIELDS, field_text, frame
+
 from . import checkpoint as ckpt_io
 from . import native, novelty
 from .batch import Batch, GuardTables
-from .frame import FIELDS, MAX_FIELD, FrameWriter, field_text, frame_text
-from .data import DOC_END, Vocab
+from .frame import MAX_FIELD, FrameWriter
+from .data import Vocab
 from .errors import SettingsError
 from .model import CharRNN
 from .steppers import NativeLSTM, TorchModel
 
+# The gallery's and the sample CLI's most characters per posting: the longest corpus
+# posting has 15k characters, the median 4k.
+POSTING_LENGTH = 12000
 DEFAULT_PRECISION = "int8"  # val loss of the 3x512 demo within 0.0001 nats/char of fp32 (BENCHMARKS.md)
 
 
 @dataclass(frozen=True)
 class SampleSettings:
-    prime: str = "<html>"
+    prime: str = DOC_START
     temperature: float = 0.8
     max_length: int = 3000
     seed: int | None = None
@@ -77,7 +82,7 @@ class SampleSettings:
 
     def _primed_writer(self, vocab: Vocab) -> FrameWriter | None:
         """A FrameWriter for the fields, fed the prime; None when the vocabulary cannot spell the frame."""
-        if vocab.missing(frame_text("a", "b", "c")):
+        if vocab.missing(frame("a", "b", "c")):
             return None
         writer = FrameWriter(**self.fields())
         for ch in self.prime:
@@ -115,7 +120,7 @@ class SampleSettings:
             writer = self._primed_writer(vocab)
             if writer is None:
                 raise SettingsError(f"this model's vocabulary cannot write the posting frame (it lacks "
-                                    f"{vocab.missing(frame_text('a', 'b', 'c'))}), so it takes no {', '.join(fields)}")
+                                    f"{vocab.missing(frame('a', 'b', 'c'))}), so it takes no {', '.join(fields)}")
             if not writer.followed:
                 raise SettingsError(f"{', '.join(fields)} need a prime that begins the posting frame, such as "
                                     f"the default '<html>'; got prime {self.prime[:40]!r}")

@@ -30,7 +30,8 @@ import string
 
 import torch
 
-VOID = {"br", "hr", "img", "meta", "link", "input"}
+from common.corpus_format import VOID_TAGS
+
 WRAP_UP_SCALE = 500  # characters per e-fold of the odds of closing past wrap_up
 
 
@@ -87,7 +88,7 @@ class TagGuard:
                 self.state = "text"
 
     def _opened(self, name: str) -> None:
-        if name not in VOID:
+        if name not in VOID_TAGS:
             self.stack.append(name)
         self.state = "text"
 

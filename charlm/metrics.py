@@ -16,19 +16,18 @@ import html
 import lzma
 import re
 
+from common.corpus_format import DOC_END, FRAME_ELEMENTS, SEP, VOID_TAGS, frame_fields, title_line
+
 from . import novelty
-from .frame import SEP, title_line
 
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
-VOID = {"br", "hr", "meta", "img", "link", "input"}
-FRAME = re.compile(r"<h1>([^<]*\S[^<]*)</h1>\s*<h2>([^<]*\S[^<]*)</h2>\s*<h3>([^<]*\S[^<]*)</h3>")
 WORD = re.compile(r"[a-z]+")
 
 
 def well_formed(text: str) -> bool:
     """Tags (the corpus has no attributes) nest and close in order, nothing else looks like a tag,
     and the posting ends with </html>."""
-    if not text.rstrip().endswith("</html>"):
+    if not text.rstrip().endswith(DOC_END):
         return False
     stack: list[str] = []
     pos = 0
@@ -37,7 +36,7 @@ def well_formed(text: str) -> bool:
             return False  # a broken tag such as "<h1" or "p>" between two real ones
         pos = m.end()
         closing, name, self_closing = m.group(1), m.group(2).lower(), m.group(3)
-        if name in VOID or self_closing:
+        if name in VOID_TAGS or self_closing:
             continue
         if not closing:
             stack.append(name)
@@ -46,18 +45,12 @@ def well_formed(text: str) -> bool:
     return not stack and "<" not in text[pos:] and ">" not in text[pos:]
 
 
-def frame(text: str) -> tuple[str, str, str] | None:
-    """(title, company, location) from the posting's h1, h2 and h3, or None when the frame is missing."""
-    m = FRAME.search(text)
-    return tuple(html.unescape(g).strip() for g in m.groups()) if m else None
-
-
 def has_frame(text: str) -> bool:
-    return frame(text) is not None
+    return frame_fields(text) is not None
 
 
 def coherent_frame(text: str) -> bool:
-    m = FRAME.search(text)
+    m = FRAME_ELEMENTS.search(text)
     return m is not None and title_line(text) == SEP.join(m.groups())
 
 

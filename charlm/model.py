@@ -21,7 +21,7 @@ State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
 @dataclass(frozen=True)
 class ModelConfig:
-    vocab_size: int
+    vocab_size: int = 0  # 0 until the corpus is read: training sets it from the corpus's vocabulary
     model: str = "lstm"
     rnn_size: int = 512
     num_layers: int = 3
@@ -30,10 +30,14 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.model not in CELLS:
             raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(CELLS)}")
-        if self.vocab_size < 1 or self.rnn_size < 1 or self.num_layers < 1:
-            raise ValueError("vocab_size, rnn_size and num_layers must be positive")
+        if self.vocab_size < 0:
+            raise ValueError(f"vocab_size must be positive, got {self.vocab_size}")
+        for name in ("rnn_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        # Written as "not (inside)" so that nan, which fails every comparison, is refused too.
         if not 0.0 <= self.dropout < 1.0:
-            raise ValueError("dropout must be in [0, 1)")
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,6 +51,8 @@ class ModelConfig:
 class CharRNN(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
+        if config.vocab_size < 1:
+            raise ValueError("the model's vocab_size is not set")
         self.config = config
         # An embedding as wide as the hidden layer replaces char-rnn's one-hot input:
         # the same function for a small vocabulary, without building one-hot tensors.

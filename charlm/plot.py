@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from .errors import CharLMError, run_cli
-from .train import METRICS
+from common.cli import run_cli
+from common.files import atomic_file
 
-
-def read_metrics(run_dir: str | Path) -> list[dict]:
-    path = Path(run_dir) / METRICS
-    if not path.is_file():
-        raise CharLMError(f"{path} not found; is {run_dir} a run folder written by python -m charlm.train?")
-    rows = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise CharLMError(f"{path}:{n} is not valid JSON") from None
-    return rows
+from .errors import CharLMError
+from .runs import METRICS, read_metrics
 
 
 def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -30,9 +18,12 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
 
+    if not (Path(run_dir) / METRICS).is_file():
+        raise CharLMError(f"{Path(run_dir) / METRICS} not found; is {run_dir} a run folder written by "
+                          "python -m charlm.train?")
     rows = read_metrics(run_dir)
-    train = [(r["progress"], r["loss"]) for r in rows if r["type"] == "train"]
-    val = [(r["progress"], r["loss"]) for r in rows if r["type"] == "val"]
+    train = [(r["progress"], r["loss"]) for r in rows if r.get("type") == "train" and {"progress", "loss"} <= r.keys()]
+    val = [(r["progress"], r["loss"]) for r in rows if r.get("type") == "val" and {"progress", "loss"} <= r.keys()]
     if not train:
         raise CharLMError(f"{run_dir} has no training steps logged yet")
     out = Path(out) if out else Path(run_dir) / "loss.png"
@@ -47,11 +38,9 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    fig.savefig(tmp)
+    with atomic_file(out, "wb") as fh:
+        fig.savefig(fh, format="png")
     plt.close(fig)
-    tmp.replace(out)
     return out
 
 

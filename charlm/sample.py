@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .data import DOC_END
-from .errors import run_cli
+from common.cli import run_cli
+from common.corpus_format import DOC_END
+
 from .generate import DEFAULT_PRECISION, Generator, SampleSettings, new_seed
 from .model import resolve_device
 from .steppers import PRECISIONS

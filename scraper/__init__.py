@@ -3,8 +3,8 @@
     python -m scraper --city Seattle --title "data scientist"
     python -m scraper compile
 
-Pipeline: fetch.py (polite HTTP with a raw-response cache) -> sources/<name>.py (one
-parser per source, each yielding Posting objects) -> matching.py (city and title
-filters) -> simplify.py (strip to the corpus frame) -> corpus.py (pages, manifest,
-input.txt).
+Pipeline: cli.py (arguments) -> gather.py (the loop) -> sources/<name>.py (one module
+per source behind sources/base.py's Source, fetching through fetch.py: polite HTTP with a
+raw-response cache) -> matching.py (Query: city and title filters) -> simplify.py (strip
+to the corpus format, common/corpus_format.py) -> corpus.py (pages, manifest, input.txt).
 """

@@ -1,3 +1,5 @@
+from common.cli import run_cli
+
 from .cli import main
 
-main()
+run_cli(main)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections import Counter
 from pathlib import Path
 
-from tqdm import tqdm
-
 from .corpus import Corpus
-from .errors import FetchError, ScraperError
+from .errors import ScraperError
 from .fetch import PROJECT_URL, Fetcher, check_web_url
-from .posting import Failure, Skip
-from .sources import SOURCES, Query
+from .gather import Gathering, gather
+from .matching import Query
+from .sources import SOURCES, ScraperInput
 
 EXAMPLES = """examples:
   python -m scraper --city Seattle --title "data scientist"
@@ -91,124 +89,43 @@ def check_args(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
         p.error("--source csv reads --file; --from-file is for the API sources")
 
 
-SKIPPED = {"empty": "nothing left after stripping", "other script": "not in Latin script"}
+def source_input(a: argparse.Namespace) -> ScraperInput:
+    return ScraperInput(boards=tuple(a.board), companies=tuple(a.company), urls=tuple(a.url),
+                        urls_file=Path(a.urls_file) if a.urls_file else None, file=Path(a.file) if a.file else None,
+                        base_url=a.base_url)
 
 
-class Run:
-    """One gathering run: feeds postings to the corpus and keeps the figures for the summary."""
-
-    def __init__(self, corpus: Corpus, source_name: str, queries: list[Query], limit: int | None):
-        self.corpus = corpus
-        self.source_name = source_name
-        self.queries = queries
-        self.limit = limit
-        self.counts = Counter()
-        self.skipped = Counter()
-        self.errors: list[str] = []
-        self.offline = False
-        self.per_query = Counter()
-        self.bar = tqdm(unit=" postings", desc="gathering", dynamic_ncols=True, file=sys.stderr)
-
-    def full(self, query: Query) -> bool:
-        return self.limit is not None and self.per_query[query] >= self.limit
-
-    def take(self, items, queries: list[Query]) -> None:
-        """Store what matches any of the queries; stops early once every query has its --limit."""
-        for item in items:
-            if isinstance(item, Failure):
-                self.error(item.message)
-                continue
-            self.bar.update(1)
-            if isinstance(item, Skip):
-                self.skipped[item.reason] += 1
-                continue
-            matched = [q for q in queries if not self.full(q) and q.matches(item)]
-            if not matched:
-                self.counts["not matching"] += 1
-            for q in matched:
-                outcome = self.corpus.add(item, q.label(self.source_name))
-                if outcome in SKIPPED:
-                    self.skipped[SKIPPED[outcome]] += 1
-                    break
-                self.per_query[q] += 1
-                self.counts[outcome] += 1
-            self.bar.set_postfix(new=self.counts["new"], refresh=False)
-            if all(self.full(q) for q in queries):
-                return
-
-    def error(self, message: str, exc: Exception | None = None) -> None:
-        self.errors.append(message)
-        tqdm.write(f"warning: {message}", file=sys.stderr)
-        if isinstance(exc, FetchError) and exc.status is None:
-            self.offline = True  # the host could not be reached at all
-
-    def summary(self, figures: dict) -> str:
-        self.bar.close()
-        # A posting found by two queries counts once as new and once as duplicate.
-        lines = [f"new {self.counts['new']:,}, duplicate {self.counts['duplicate']:,}, "
-                 f"not matching {self.counts['not matching']:,}"]
-        if self.skipped:
-            lines.append("skipped: " + ", ".join(f"{r} {n:,}" for r, n in self.skipped.most_common()))
-        if self.errors:
-            lines.append(f"errors: {len(self.errors)} (see warnings above)")
-        lines.append(f"corpus now {figures['postings']:,} postings, {figures['chars']:,} characters, "
-                     f"vocabulary {figures['vocab']} -> {self.corpus.input_path}")
-        return "\n".join(lines)
-
-
-def gather(a: argparse.Namespace) -> int:
+def run_gather(a: argparse.Namespace) -> int:
     corpus_dir = Path(a.corpus_dir)
-    cache = Path(a.cache_dir) if a.cache_dir else corpus_dir / "cache"
-    fetcher = Fetcher(cache, user_agent=f"dreamjobs-scraper/0.1 (+{a.contact})", delay=a.delay,
+    fetcher = Fetcher(Path(a.cache_dir) if a.cache_dir else corpus_dir / "cache", contact=a.contact, delay=a.delay,
                       timeout=a.timeout, retries=a.retries)
-    options = {"base_url": a.base_url, "boards": a.board, "companies": a.company, "urls": a.url,
-               "urls_file": a.urls_file, "file": a.file}
-    source = SOURCES[a.source](fetcher, options)
+    source = SOURCES[a.source](fetcher, source_input(a))
     queries = [Query(c, t) for c in (a.city or [None]) for t in (a.title or [None])]
     corpus = Corpus(corpus_dir)
     if corpus.damaged_lines:
         print(f"note: skipped {corpus.damaged_lines} cut-off manifest line(s) left by an interrupted run",
               file=sys.stderr)
-    run = Run(corpus, source.name, queries, a.limit)
-    interrupted = False
-    try:
-        if a.from_file:
-            for path in a.from_file:
-                try:
-                    run.take(source.replay(path), queries)
-                except ScraperError as exc:
-                    run.error(str(exc), exc)
-        elif source.name == "themuse":
-            # The only source whose API filters: one paged search per city and title.
-            for q in queries:
-                run.bar.set_description(q.label(source.name))
-                try:
-                    run.take(source.search(q), [q])
-                except ScraperError as exc:
-                    run.error(f"{q.label(source.name)}: {exc}", exc)
-        else:
-            try:
-                run.take(source.search(Query()), queries)
-            except ScraperError as exc:
-                run.error(str(exc), exc)
-    except KeyboardInterrupt:
-        interrupted = True
-    figures = corpus.finish()
-    print(run.summary(figures))
+    run = gather(source, queries, corpus, a.limit, a.from_file)
+    print(run.summary(corpus.finish()))
+    return outcome(run)
+
+
+def outcome(run: Gathering) -> int:
+    """The exit status of a run, with what the user should do next."""
     if run.offline:
-        print(f"hint: {source.name}'s host could not be reached. Offline, replay saved responses with "
+        print(f"hint: {run.source.name}'s host could not be reached. Offline, replay saved responses with "
               "--from-file (README: Gathering postings), or build the whole corpus from ../shared/data "
               "with `make corpus`.", file=sys.stderr)
-    if interrupted:
+    if run.interrupted:
         print("interrupted: what was gathered is saved; run the same command again to continue "
               "(responses already fetched come from the cache)", file=sys.stderr)
         return 130
-    if run.errors and run.counts["new"] + run.counts["duplicate"]:
+    if run.errors and run.gathered:
         print(f"error: the run is incomplete: {len(run.errors)} part(s) failed (see the warnings above), so "
               "postings are missing; run the same command again to fetch what failed (what was fetched comes "
               "from the cache)", file=sys.stderr)
         return 1
-    if run.counts["new"] + run.counts["duplicate"] == 0:
+    if not run.gathered:
         print("error: nothing was gathered" + (" (see the warnings above)" if run.errors else
                                                "; no posting matched the cities and titles asked for"),
               file=sys.stderr)
@@ -231,19 +148,12 @@ def compile_corpus(a: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    # `compile` is the one subcommand; everything else is gathering's options.
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        if argv[:1] == ["compile"]:
-            sys.exit(compile_corpus(build_compile_parser().parse_args(argv[1:])))
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        check_args(parser, args)
-        sys.exit(gather(args))
-    except ScraperError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except OSError as exc:  # a corpus folder that cannot be made, a --file that is a folder, ...
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
-        sys.exit(2)
+    if argv[:1] == ["compile"]:
+        return compile_corpus(build_compile_parser().parse_args(argv[1:]))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_args(parser, args)
+    return run_gather(args)

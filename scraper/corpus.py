@@ -20,7 +20,8 @@ import json
 import re
 from pathlib import Path
 
-from .files import atomic_write
+from common.files import atomic_write
+
 from .posting import Posting
 from .simplify import build_document, latin_share
 

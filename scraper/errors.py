@@ -1,7 +1,9 @@
 """The scraper's errors. Each carries a message fit to print; none is meant to show a traceback."""
 
+from common.cli import UserError
 
-class ScraperError(Exception):
+
+class ScraperError(UserError):
     """Base of every error the scraper reports to the user."""
 
 

@@ -29,11 +29,11 @@ import charset_normalizer
 import requests
 from bs4.dammit import EncodingDetector
 
+from common.files import atomic_write
+
 from .errors import FetchError, RobotsDisallowed
-from .files import atomic_write
 
 PROJECT_URL = "https://github.com/dreamjobs/dreamjobs"
-USER_AGENT = f"dreamjobs-scraper/0.1 (+{PROJECT_URL}; job-posting research)"
 RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
@@ -108,11 +108,12 @@ def decode_body(content: bytes, content_type: str | None) -> str:
 
 
 class Fetcher:
-    def __init__(self, cache_dir: str | Path | None, user_agent: str = USER_AGENT, delay: float = 1.0,
+    def __init__(self, cache_dir: str | Path | None, contact: str = PROJECT_URL, delay: float = 1.0,
                  timeout: float = 30.0, retries: int = 4, backoff: float = 1.0, max_wait: float = 120.0,
                  sleep=time.sleep):
         self.cache_dir = Path(cache_dir) if cache_dir else None
-        self.user_agent = user_agent
+        # Sites see who asks and where to reach us.
+        self.user_agent = user_agent = f"dreamjobs-scraper/0.1 (+{contact})"
         self.delay = delay
         self.timeout = timeout
         self.retries = retries
@@ -123,7 +124,6 @@ class Fetcher:
         self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json, text/html;q=0.9"})
         self._last_request: dict[str, float] = {}
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
-        self.requests_made = 0
 
     # -- cache ----------------------------------------------------------------------------------
 
@@ -226,7 +226,6 @@ class Fetcher:
         attempt = 0
         while True:
             self._pace(host)
-            self.requests_made += 1
             try:
                 r = self.session.get(url, timeout=self.timeout)
             except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -15,7 +15,6 @@ class Posting:
     url: str
     description_html: str  # the source's own HTML fragment, untrusted; simplify.py cleans it
     fetched_at: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def location(self) -> str:
@@ -27,7 +26,6 @@ class Skip:
     """Something a source found but could not turn into a posting, with the reason why."""
 
     reason: str
-    detail: str = ""
 
 
 @dataclass

@@ -1,16 +1,4 @@
-"""Strip a posting down to the corpus frame: a few whitelisted tags, no attributes.
-
-The frame (fixed; the model learns it and the webapp parses it back):
-
-    <html>
-    <head><title>TITLE - COMPANY - LOCATION</title></head>
-    <body>
-    <h1>TITLE</h1>
-    <h2>COMPANY</h2>
-    <h3>LOCATION</h3>
-    ...blocks: <p>, <h4>, <ul>/<ol> with one <li> a line; inline <strong>, <em>, <br>...
-    </body>
-    </html>
+"""Strip a posting down to the corpus format (common/corpus_format.py): a few whitelisted tags, no attributes.
 
 Headings inside a description become <h4>, so h1-h3 only ever hold the frame. Links,
 images, scripts, styles and every attribute are dropped; their text is kept when it
@@ -25,6 +13,8 @@ import re
 import unicodedata
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from common import corpus_format
 
 DROP = {"script", "style", "noscript", "iframe", "svg", "math", "img", "picture", "video", "audio",
         "canvas", "object", "embed", "template", "button", "input", "select", "textarea", "option",
@@ -246,16 +236,13 @@ def render_blocks(blocks: list[tuple[str, object]]) -> str:
 
 
 def one_line(text: str) -> str:
-    return _esc(re.sub(r"\s+", " ", normalize_text(html.unescape(text or ""))).strip())
+    return corpus_format.field_text(normalize_text(html.unescape(text or "")))
 
 
 def build_document(title: str, company: str, location: str, description_html: str) -> tuple[str, str]:
     """The posting in the corpus frame, and its body alone (what duplicates are recognised by)."""
     body = render_blocks(html_to_blocks(description_html))
-    t, c, l = one_line(title), one_line(company), one_line(location)
-    doc = (f"<html>\n<head><title>{t} - {c} - {l}</title></head>\n<body>\n"
-           f"<h1>{t}</h1>\n<h2>{c}</h2>\n<h3>{l}</h3>\n{body}\n</body>\n</html>\n")
-    return doc, body
+    return corpus_format.document(one_line(title), one_line(company), one_line(location), body), body
 
 
 def latin_share(text: str) -> float:

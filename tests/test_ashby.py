@@ -4,9 +4,10 @@ import pytest
 
 from scraper.errors import ParseError
 from scraper.fetch import Fetcher
+from scraper.sources import ScraperInput
 from scraper.posting import Posting, Skip
 from scraper.simplify import build_document
-from scraper.sources import Query
+from scraper.matching import Query
 from scraper.sources.ashby import AshbySource
 from conftest import run_module
 
@@ -35,7 +36,7 @@ BOARD = {
 
 
 def test_a_board_parses_into_postings_with_reasons_for_the_rest():
-    items = list(AshbySource(None, {}).parse(BOARD, "now", "dreamco"))
+    items = list(AshbySource(None).parse(BOARD, "now", "dreamco"))
     postings = [p for p in items if isinstance(p, Posting)]
     assert [(p.title, p.company, p.locations) for p in postings] == [
         ("Senior Data Scientist", "dreamco", ["Seattle, WA", "Remote - US"]),
@@ -51,12 +52,12 @@ def test_a_board_parses_into_postings_with_reasons_for_the_rest():
 
 def test_not_a_board_is_a_parse_error():
     with pytest.raises(ParseError, match="jobs list"):
-        list(AshbySource(None, {}).parse([1, 2], "now"))
+        list(AshbySource(None).parse([1, 2], "now"))
 
 
 def test_live_board_and_replay_from_the_command_line(site, tmp_path):
     site.expect_request("/posting-api/job-board/dreamco", query_string="includeCompensation=true").respond_with_json(BOARD)
-    source = AshbySource(Fetcher(tmp_path / "cache", delay=0), {"base_url": site.url_for("/"), "boards": ["dreamco"]})
+    source = AshbySource(Fetcher(tmp_path / "cache", delay=0), ScraperInput(base_url=site.url_for("/"), boards=("dreamco",)))
     assert len([p for p in source.search(Query()) if isinstance(p, Posting)]) == 2
 
     live = run_module("scraper", "--source", "ashby", "--board", "dreamco", "--base-url", site.url_for("/"),

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from charlm import checkpoint as ckpt_io
+from charlm import runs
 from charlm.errors import CheckpointError
 from charlm.generate import Generator
 
@@ -72,6 +73,6 @@ def test_half_precision_weights_load_back_as_float32(tiny_run, tmp_path):
 def test_best_points_at_the_lowest_val_loss(tmp_path):
     for name in ["epoch001_val2.0000.pt", "epoch002_val1.5000.pt", "epoch003_val1.7000.pt", "notes.pt"]:
         (tmp_path / name).write_bytes(b"x")
-    assert [e for e, _, _ in ckpt_io.epoch_checkpoints(tmp_path)] == [1, 2, 3]
-    assert ckpt_io.mark_best(tmp_path).name == "epoch002_val1.5000.pt"
+    assert [e for e, _, _ in runs.epoch_checkpoints(tmp_path)] == [1, 2, 3]
+    assert runs.mark_best(tmp_path).name == "epoch002_val1.5000.pt"
     assert (tmp_path / "best.pt").resolve().name == "epoch002_val1.5000.pt"

@@ -6,7 +6,7 @@ from scraper.sources.csvfile import CsvSource
 
 
 def test_glassdoor_export_parses_with_ratings_stripped(shared_data):
-    items = list(CsvSource(None, {}).replay(shared_data / "glassdoor" / "glassdoor_jobs.csv"))
+    items = list(CsvSource(None).replay(shared_data / "glassdoor" / "glassdoor_jobs.csv"))
     postings = [p for p in items if isinstance(p, Posting)]
     assert len(postings) == 956
     p = postings[0]
@@ -19,6 +19,6 @@ def test_glassdoor_export_parses_with_ratings_stripped(shared_data):
 def test_missing_columns_and_files_are_parse_errors(tmp_path):
     (tmp_path / "x.csv").write_text("Title,Text\nA,B\n")
     with pytest.raises(ParseError, match="missing Job Title"):
-        list(CsvSource(None, {}).replay(tmp_path / "x.csv"))
+        list(CsvSource(None).replay(tmp_path / "x.csv"))
     with pytest.raises(ParseError, match="no such file"):
-        list(CsvSource(None, {}).replay(tmp_path / "none.csv"))
+        list(CsvSource(None).replay(tmp_path / "none.csv"))

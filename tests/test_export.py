@@ -1,6 +1,7 @@
 import torch
 
 from charlm import checkpoint as ckpt_io
+from charlm import runs
 from charlm.generate import Generator
 from conftest import run_module
 
@@ -17,7 +18,7 @@ def test_export_ships_chosen_epochs_in_half_precision(tiny_run, tmp_path):
     assert all(v.dtype == torch.float16 for v in raw["model_state"].values() if v.is_floating_point())
     assert (out / best).stat().st_size < (tiny_run / best).stat().st_size
     assert Generator.from_checkpoint(out / "best.pt").sample(seed=1, max_length=50).startswith("<html>")
-    assert [e for e, _, _ in ckpt_io.epoch_checkpoints(out)][0] == 1
+    assert [e for e, _, _ in runs.epoch_checkpoints(out)][0] == 1
 
 
 def test_export_refuses_an_unknown_epoch(tiny_run, tmp_path):

@@ -26,7 +26,7 @@ def fetcher(tmp_path, **kw):
 
 def test_identifies_itself_with_a_contact_url(site, tmp_path):
     site.expect_request("/jobs").respond_with_json({"ok": True})
-    f = fetcher(tmp_path, user_agent="dreamjobs-scraper/0.1 (+https://example.org/contact)")
+    f = fetcher(tmp_path, contact="https://example.org/contact")
     f.get(site.url_for("/jobs"))
     request = site.log[-1][0]
     assert request.headers["User-Agent"] == "dreamjobs-scraper/0.1 (+https://example.org/contact)"

@@ -3,8 +3,10 @@
 import pytest
 
 from charlm.errors import SettingsError, VocabError
-from charlm.frame import FrameWriter, frame_text
-from charlm.metrics import coherent_frame, frame
+from charlm.frame import FrameWriter
+from charlm.metrics import coherent_frame
+from common.corpus_format import frame as frame_text
+from common.corpus_format import frame_fields as frame
 
 
 def write(writer: FrameWriter, model: str) -> str:

@@ -94,7 +94,8 @@ def test_a_disconnect_frees_the_row_at_once_and_the_abandoned_posting_is_not_sav
             time.sleep(0.1)
         assert r.status_code == 201
         with app.app_context():
-            rows, total = db.list_postings(1)
+            page = db.list_postings("1")
+            rows, total = page.rows, page.total
         assert total == 1 and rows[0]["length"] == 5
 
 

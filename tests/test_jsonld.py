@@ -1,7 +1,8 @@
 import json
 
 from scraper.fetch import Fetcher
-from scraper.sources import Query
+from scraper.sources import ScraperInput
+from scraper.matching import Query
 from scraper.sources.jsonld import JsonLdSource
 
 JOB = {
@@ -23,7 +24,7 @@ def page(*blocks) -> str:
 def test_job_posting_json_ld_is_found_in_graphs_and_lists():
     other = {"@type": "Organization", "name": "Acme"}
     html = page("{not json", json.dumps({"@graph": [other, JOB]}), json.dumps([dict(JOB, identifier="x2")]))
-    postings = list(JsonLdSource(None, {}).parse(html, "now", "https://acme.example/jobs/42"))
+    postings = list(JsonLdSource(None).parse(html, "now", "https://acme.example/jobs/42"))
     assert [p.source_id for p in postings] == ["ds-42", "x2"]
     p = postings[0]
     assert (p.title, p.company, p.locations) == ("Data Scientist", "Acme", ["Seattle, WA"])
@@ -32,9 +33,9 @@ def test_job_posting_json_ld_is_found_in_graphs_and_lists():
 
 
 def test_pages_without_postings_or_descriptions_are_skipped():
-    assert list(JsonLdSource(None, {}).parse(page(), "now", "u"))[0].reason == "no JobPosting JSON-LD"
+    assert list(JsonLdSource(None).parse(page(), "now", "u"))[0].reason == "no JobPosting JSON-LD"
     no_text = dict(JOB, description="")
-    assert list(JsonLdSource(None, {}).parse(page(json.dumps(no_text)), "now", "u"))[0].reason == "no description"
+    assert list(JsonLdSource(None).parse(page(json.dumps(no_text)), "now", "u"))[0].reason == "no description"
 
 
 def test_live_pages_from_urls_and_a_urls_file(site, tmp_path):
@@ -43,5 +44,5 @@ def test_live_pages_from_urls_and_a_urls_file(site, tmp_path):
             page(json.dumps(dict(JOB, identifier=f"id{n}"))), content_type="text/html")
     urls = tmp_path / "urls.txt"
     urls.write_text(f"# career pages\n{site.url_for('/jobs/2')}\n\n")
-    source = JsonLdSource(Fetcher(tmp_path / "cache", delay=0), {"urls": [site.url_for("/jobs/1")], "urls_file": urls})
+    source = JsonLdSource(Fetcher(tmp_path / "cache", delay=0), ScraperInput(urls=(site.url_for("/jobs/1"),), urls_file=urls))
     assert [p.source_id for p in source.search(Query())] == ["id1", "id2"]

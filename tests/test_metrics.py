@@ -1,4 +1,5 @@
-from charlm.metrics import CopyIndex, coherent_frame, compression_bpc, frame, has_frame, vocab_share, well_formed, words
+from charlm.metrics import CopyIndex, coherent_frame, compression_bpc, has_frame, vocab_share, well_formed, words
+from common.corpus_format import frame_fields as frame
 from conftest import REPEATED_POSTING
 
 

@@ -32,7 +32,7 @@ def test_cli_samples_int8_by_default_and_fp32_on_request(tiny_run):
 
 
 def test_cli_writes_a_requested_title_and_city_into_the_frame(tiny_run):
-    from charlm import frame
+    from common.corpus_format import frame_fields as frame
 
     proc = run_module("charlm.sample", str(tiny_run / "best.pt"), "--length", "400", "--seed", "2",
                       "--title", "Dream Data Scientist", "--city", "Seattle, WA")

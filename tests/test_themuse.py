@@ -4,14 +4,15 @@ import pytest
 
 from scraper.errors import ParseError
 from scraper.fetch import Fetcher
+from scraper.sources import ScraperInput
 from scraper.posting import Posting, Skip
-from scraper.sources import Query
+from scraper.matching import Query
 from scraper.sources.themuse import MuseSource, muse_categories, muse_locations
 from conftest import muse_pages, muse_result
 
 
 def test_every_saved_muse_dump_parses(shared_data):
-    source = MuseSource(None, {})
+    source = MuseSource(None)
     ids = set()
     for path in sorted((shared_data / "themuse").glob("*.json")):
         items = list(source.replay(path))
@@ -27,7 +28,7 @@ def test_page_bodies_and_arrays_of_pages_parse_alike(tmp_path):
     pages = muse_pages([muse_result(i) for i in range(45)])
     (tmp_path / "pages.json").write_text(json.dumps(pages))
     (tmp_path / "one.json").write_text(json.dumps(pages[0]))
-    source = MuseSource(None, {})
+    source = MuseSource(None)
     assert len(list(source.replay(tmp_path / "pages.json"))) == 45
     assert len(list(source.replay(tmp_path / "one.json"))) == 20
 
@@ -35,7 +36,7 @@ def test_page_bodies_and_arrays_of_pages_parse_alike(tmp_path):
 def test_results_without_contents_are_skipped_with_a_reason():
     bad = muse_result(1)
     bad["contents"] = "  "
-    items = list(MuseSource(None, {}).parse([bad, muse_result(2)], "now"))
+    items = list(MuseSource(None).parse([bad, muse_result(2)], "now"))
     assert isinstance(items[0], Skip) and items[0].reason == "no description"
     assert isinstance(items[1], Posting)
 
@@ -43,10 +44,10 @@ def test_results_without_contents_are_skipped_with_a_reason():
 def test_malformed_files_raise_parse_errors(tmp_path):
     (tmp_path / "bad.json").write_text('{"results": [')
     with pytest.raises(ParseError, match="malformed JSON"):
-        list(MuseSource(None, {}).replay(tmp_path / "bad.json"))
+        list(MuseSource(None).replay(tmp_path / "bad.json"))
     (tmp_path / "odd.json").write_text('{"jobs": []}')
     with pytest.raises(ParseError, match="no 'results' list"):
-        list(MuseSource(None, {}).replay(tmp_path / "odd.json"))
+        list(MuseSource(None).replay(tmp_path / "odd.json"))
 
 
 def test_cities_and_titles_map_to_muse_parameters():
@@ -66,7 +67,7 @@ def test_live_search_pages_with_location_and_category(site, tmp_path):
         return Response(json.dumps(pages[int(request.args["page"])]), content_type="application/json")
 
     site.expect_request("/api/public/jobs").respond_with_handler(handler)
-    source = MuseSource(Fetcher(tmp_path, delay=0), {"base_url": site.url_for("/")})
+    source = MuseSource(Fetcher(tmp_path, delay=0), ScraperInput(base_url=site.url_for("/")))
     found = list(source.search(Query("Seattle", "data scientist")))
     assert len(found) == 50
     assert [s["page"] for s in seen] == [["0"], ["1"], ["2"]]

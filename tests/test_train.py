@@ -11,10 +11,14 @@ import pytest
 import torch
 
 from charlm import checkpoint as ckpt_io
-from charlm.errors import TrainingDiverged, run_cli
+from charlm import runs
+from charlm.errors import TrainingDiverged
+from common.cli import run_cli
 from charlm.generate import Generator
 from charlm.model import CharRNN, ModelConfig
-from charlm.train import TrainConfig, Trainer, main
+from charlm.config import TrainConfig
+from charlm.train import main
+from charlm.training import Trainer
 from conftest import REPEATED_POSTING, ROOT, TINY, make_corpus, run_module
 
 
@@ -42,7 +46,7 @@ def test_cli_writes_a_checkpoint_per_epoch_named_by_val_loss(small_corpus, tmp_p
     assert re.search(r"split by posting: train 54 postings .* val 6 postings", proc.stdout)
     (run_dir,) = out.iterdir()
     assert f"run {run_dir.name}" in proc.stdout
-    found = ckpt_io.epoch_checkpoints(run_dir)
+    found = runs.epoch_checkpoints(run_dir)
     assert [epoch for epoch, _, _ in found] == [1, 2, 3]
     for epoch, val_in_name, path in found:
         ckpt = ckpt_io.load(path)
@@ -93,10 +97,10 @@ def test_resume_with_more_epochs_ends_where_the_uninterrupted_run_ends(small_cor
     common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *TINY]
     assert main([*common, "--run-name", "whole", "--max-epochs", "4"]) == 0
     assert main([*common, "--run-name", "split", "--max-epochs", "2"]) == 0
-    assert len(ckpt_io.epoch_checkpoints(tmp_path / "split")) == 2
+    assert len(runs.epoch_checkpoints(tmp_path / "split")) == 2
     assert main(["--resume", str(tmp_path / "split"), "--max-epochs", "4"]) == 0
     assert val_losses(tmp_path / "split") == val_losses(tmp_path / "whole")
-    assert len(ckpt_io.epoch_checkpoints(tmp_path / "split")) == 4
+    assert len(runs.epoch_checkpoints(tmp_path / "split")) == 4
 
 
 def test_ctrl_c_mid_epoch_saves_a_state_that_resumes_exactly(small_corpus, tmp_path, monkeypatch, capsys):
@@ -117,7 +121,7 @@ def test_ctrl_c_mid_epoch_saves_a_state_that_resumes_exactly(small_corpus, tmp_p
     assert "continue with: python -m charlm.train --resume" in capsys.readouterr().out
     latest = ckpt_io.load(tmp_path / "cut" / "latest.pt")
     assert latest["resume"]["position"]["epoch"] == 1 and latest["resume"]["position"]["batch"] == 13
-    assert ckpt_io.epoch_checkpoints(tmp_path / "cut") == []
+    assert runs.epoch_checkpoints(tmp_path / "cut") == []
 
     monkeypatch.setattr(Trainer, "train_step", real_step)
     assert main(["--resume", str(tmp_path / "cut")]) == 0
@@ -152,14 +156,14 @@ def test_time_budget_stops_with_a_resumable_state(small_corpus, tmp_path, capsys
     latest = ckpt_io.load(tmp_path / "short" / "latest.pt")
     # Stopped within the first epoch (a tiny budget allows a step or two), resumable from there.
     assert latest["resume"]["position"]["epoch"] == 1 and latest["resume"]["position"]["batch"] == latest["step"] >= 1
-    assert ckpt_io.epoch_checkpoints(tmp_path / "short") == []
+    assert runs.epoch_checkpoints(tmp_path / "short") == []
     rows = [json.loads(line) for line in (tmp_path / "short" / "metrics.jsonl").read_text().splitlines()]
     closing = [r for r in rows if r.get("budget_stop")]
     assert len(closing) == 1 and 0 < closing[0]["val_share"] <= 1
 
 
 def test_the_closing_evaluation_of_a_budget_stops_at_the_deadline_and_says_how_much_it_scored():
-    from charlm.train import evaluate_loss, scored_loss
+    from charlm.objective import evaluate_loss, scored_loss
 
     torch.manual_seed(0)
     model = CharRNN(ModelConfig(vocab_size=20, rnn_size=16, num_layers=1, dropout=0.0))
@@ -220,7 +224,7 @@ def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small
         (tmp_path / "latest.pt").write_bytes(b"PK\x03\x04 not really a zip")
         args = ["--resume", str(tmp_path)]
     elif case == "resume epoch file":
-        args = ["--resume", str(ckpt_io.epoch_checkpoints(tiny_run)[0][2])]
+        args = ["--resume", str(runs.epoch_checkpoints(tiny_run)[0][2])]
     elif case == "resume changes size":
         args = ["--resume", str(tiny_run), "--rnn-size", "64"]
     elif case == "corpus changed":
@@ -289,12 +293,12 @@ def test_a_run_killed_before_its_first_save_starts_again_under_its_name(tmp_path
     wait_for(lambda: metrics.exists() and metrics.read_text().count("\n") >= 1)  # it is training
     proc.kill()
     proc.communicate(timeout=180)
-    assert not ckpt_io.has_saved_state(tmp_path / "early")
+    assert not runs.has_saved_state(tmp_path / "early")
     resumed = run_module("charlm.train", "--resume", str(tmp_path / "early"), timeout=600)
     assert resumed.returncode == 2 and "stopped before its first save" in resumed.stderr
     again = run_module("charlm.train", *args, timeout=600)
     assert again.returncode == 0, again.stderr
-    assert len(ckpt_io.epoch_checkpoints(tmp_path / "early")) == 1 and debris(tmp_path / "early") == []
+    assert len(runs.epoch_checkpoints(tmp_path / "early")) == 1 and debris(tmp_path / "early") == []
 
 
 def test_start_up_clears_a_killed_saves_debris_and_points_best_at_the_best_epoch(tiny_run, tmp_path):
@@ -304,14 +308,14 @@ def test_start_up_clears_a_killed_saves_debris_and_points_best_at_the_best_epoch
     shutil.copytree(tiny_run, run, symlinks=True)
     (run / ".epoch004_val0.1234.pt.4242.dead.tmp").write_bytes(b"half a checkpoint")
     (run / ".best.pt.tmp").symlink_to("epoch001_val1.9048.pt")
-    first = ckpt_io.epoch_checkpoints(run)[0][2]
+    first = runs.epoch_checkpoints(run)[0][2]
     (run / "best.pt").unlink()
     (run / "best.pt").symlink_to(first.name)  # killed before best.pt moved on
     proc = launch(["--resume", str(run), "--max-epochs", "1000"], tmp_path)
     wait_for(lambda: debris(run) == [] and (run / "best.pt").resolve().name != first.name)
     proc.kill()
     proc.communicate(timeout=180)
-    best = min(ckpt_io.epoch_checkpoints(run), key=lambda c: c[1])[2]
+    best = min(runs.epoch_checkpoints(run), key=lambda c: c[1])[2]
     assert (run / "best.pt").resolve() == best.resolve()
 
 
@@ -320,13 +324,13 @@ def test_kill_9_mid_training_then_resume_finishes_with_no_debris_and_the_right_b
             *TINY]
     proc = launch(args, tmp_path)
     run = tmp_path / "k"
-    wait_for(lambda: len(ckpt_io.epoch_checkpoints(run)) >= 1)
+    wait_for(lambda: len(runs.epoch_checkpoints(run)) >= 1)
     time.sleep(0.3)  # somewhere in epoch 2, maybe mid-save
     proc.kill()
     proc.communicate(timeout=180)
     resumed = run_module("charlm.train", "--resume", str(run), timeout=600)
     assert resumed.returncode == 0, resumed.stderr
-    found = ckpt_io.epoch_checkpoints(run)
+    found = runs.epoch_checkpoints(run)
     assert [e for e, _, _ in found] == [1, 2, 3, 4] and debris(run) == []
     assert (run / "best.pt").resolve() == min(found, key=lambda c: c[1])[2].resolve()
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from charlm.generate import POSTING_LENGTH
+from common.corpus_format import FRAME_CSS
 from flask import Flask
 
 from . import api, db, errors, pages
@@ -31,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         BATCH_ROWS=16,  # postings one model samples at once, in one batched step
         QUEUE_SIZE=16,  # requests that wait for a row; beyond that, 503
         PRECISION=None,  # the CPU sampler's weights: charlm's default (fp16 or int8 as it says), or fp32
-        DEFAULT_LENGTH=12000,  # the longest corpus posting has 15k characters; the median 4k
+        DEFAULT_LENGTH=POSTING_LENGTH,
         MAX_LENGTH=20000,
         MAX_PRIME=500,
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -46,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
-    app.jinja_env.globals["loss_chart"] = loss_chart
+    app.jinja_env.globals.update(loss_chart=loss_chart, frame_css=FRAME_CSS)
 
     @app.after_request
     def security_headers(resp):

@@ -15,10 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
-from charlm.errors import os_error_message
+from common.cli import os_error_message, run_cli
 from waitress import serve
 
 from . import create_app
+from .catalog import get_catalog
 from .pages import default_checkpoint
 
 
@@ -39,7 +40,7 @@ def app_database(config: dict) -> str:
     return config.get("DATABASE") or "instance/gallery.sqlite"
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m webapp", description="Serve the dream-job gallery.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=5000, help="port (default 5000)")
@@ -75,14 +76,16 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, sqlite3.DatabaseError) as exc:
         why = os_error_message(exc) if isinstance(exc, OSError) else f"{exc} (not an SQLite file)"
         p.error(f"--database {app_database(config)}: {why}")
-    found = app.extensions["catalog"].scan()
+    with app.app_context():
+        catalog = get_catalog()
+    found = catalog.scan()
     server = "development server, reloading" if args.dev else f"waitress, {threads} threads"
     print(f"dream-job gallery: http://{args.host}:{args.port}/  ({server}; {len(found)} checkpoints in "
           f"{app.config['CHECKPOINTS']}; gallery database {app.config['DATABASE']})", file=sys.stderr)
     if not found:
         print("no checkpoints yet: train one with `python -m charlm.train` (see README)", file=sys.stderr)
     else:
-        warm(app.extensions["catalog"], default_checkpoint(found))
+        warm(catalog, default_checkpoint(found))
     try:
         if args.dev:
             app.run(host=args.host, port=args.port, threaded=True, debug=True, use_reloader=True)
@@ -91,9 +94,11 @@ def main(argv: list[str] | None = None) -> None:
                   ident="dreamjobs (waitress)")
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
-        sys.exit(2)
+        return 2
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
+    return 0
 
 
-main()
+if __name__ == "__main__":
+    run_cli(main)

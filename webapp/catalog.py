@@ -8,15 +8,15 @@ read from disk once, and each has one charlm.BatchServer that all its requests s
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from charlm import BatchServer, Generator, epoch_checkpoints
-from charlm.checkpoint import LATEST
+from charlm import BatchServer, Generator
+from charlm.runs import LATEST, METRICS, best_checkpoint, epoch_checkpoints, read_metrics
+from flask import current_app
 
 LIVE_SECONDS = 120  # a run logs every few seconds while it trains (charlm.train --log-every)
 
@@ -57,6 +57,11 @@ class RunInfo:
     live: bool = False  # its metrics log grew in the last LIVE_SECONDS: it is probably training now
 
 
+def get_catalog() -> "Catalog":
+    """The app's catalog (made once by create_app), as flaskr's get_db gives the database."""
+    return current_app.extensions["catalog"]
+
+
 class Catalog:
     def __init__(self, root: str | Path, cache_size: int = 4, rows: int = 16, queue_size: int = 16,
                  precision: str | None = None, flush_seconds: float = 0.05):
@@ -76,7 +81,7 @@ class Catalog:
         found = []
         for run_dir in self._run_dirs():
             ckpts = epoch_checkpoints(run_dir)
-            best = min(ckpts, key=lambda c: (c[1], c[0]))[2] if ckpts else None
+            best = best_checkpoint(ckpts)
             for epoch, val, path in ckpts:
                 found.append(CheckpointInfo(f"{run_dir.name}:{path.stem}", run_dir.name, epoch, val, path, path == best))
             latest = latest_state(run_dir, ckpts[-1][0] if ckpts else 0)
@@ -110,8 +115,8 @@ class Catalog:
             by_run.setdefault(c.run, []).append(c)
         runs = []
         for run_dir in self._run_dirs():
-            log = run_dir / "metrics.jsonl"
-            epochs, steps = read_history(log)
+            log = run_dir / METRICS
+            epochs, steps = read_history(run_dir)
             if by_run.get(run_dir.name) or epochs or steps:
                 live = log.is_file() and time.time() - log.stat().st_mtime < LIVE_SECONDS
                 runs.append(RunInfo(run_dir.name, by_run.get(run_dir.name, []), epochs, steps, live))
@@ -125,7 +130,7 @@ def latest_state(run_dir: Path, last_epoch: int) -> CheckpointInfo | None:
         return None
     where = None  # (epoch, progress) of the last logged point, and its val loss if it was a budget stop
     val = None
-    for row in read_rows(run_dir / "metrics.jsonl"):
+    for row in read_metrics(run_dir):
         if _numbers(row, "progress", "epoch"):
             where = (row["epoch"], row["progress"])
             val = row["loss"] if row.get("budget_stop") and _numbers(row, "loss") else None
@@ -141,26 +146,11 @@ def _numbers(row: dict, *keys: str) -> bool:
     return all(isinstance(row.get(k), (int, float)) and not isinstance(row.get(k), bool) for k in keys)
 
 
-def read_rows(path: Path) -> list[dict]:
-    """The rows of a metrics.jsonl; lines cut short by a kill are skipped."""
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
-
-
-def read_history(path: Path) -> tuple[list[dict], list[tuple[float, float]]]:
+def read_history(run_dir: Path) -> tuple[list[dict], list[tuple[float, float]]]:
     """Per-epoch losses and the logged train-loss points of a run's metrics.jsonl (empty if absent)."""
     epochs: dict[int, dict] = {}
     steps = []
-    for row in read_rows(path):
+    for row in read_metrics(run_dir):
         if row.get("type") == "train" and _numbers(row, "progress", "loss"):
             steps.append((row["progress"], row["loss"]))
         elif row.get("type") == "val" and _numbers(row, "epoch", "train_loss", "loss"):

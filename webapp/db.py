@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -45,19 +46,22 @@ def insert_posting(**fields) -> int:
     return cur.lastrowid
 
 
-def get_posting(posting_id: int) -> sqlite3.Row | None:
-    if not 0 < posting_id <= MAX_ID:
-        return None
-    return get_db().execute("SELECT * FROM posting WHERE id = ?", (posting_id,)).fetchone()
+def get_posting(posting_id: int) -> sqlite3.Row:
+    """The posting, or a 404 that says it is gone."""
+    row = None
+    if 0 < posting_id <= MAX_ID:
+        row = get_db().execute("SELECT * FROM posting WHERE id = ?", (posting_id,)).fetchone()
+    if row is None:
+        raise BadInput(f"There is no posting {posting_id}; it may have been deleted.", status=404)
+    return row
 
 
-def delete_posting(posting_id: int) -> bool:
-    if not 0 < posting_id <= MAX_ID:
-        return False
+def delete_posting(posting_id: int) -> None:
+    """Delete the posting, or answer 404 when there is none."""
+    get_posting(posting_id)
     db = get_db()
-    cur = db.execute("DELETE FROM posting WHERE id = ?", (posting_id,))
+    db.execute("DELETE FROM posting WHERE id = ?", (posting_id,))
     db.commit()
-    return cur.rowcount > 0
 
 
 def page_number(raw: str | None) -> int:
@@ -68,11 +72,20 @@ def page_number(raw: str | None) -> int:
     return int(raw)
 
 
-def list_postings(page: int, checkpoint_id: str | None = None) -> tuple[list[sqlite3.Row], int]:
-    """One page of postings, newest first, and the total count."""
+@dataclass
+class Page:
+    rows: list[sqlite3.Row]
+    number: int
+    pages: int  # at least 1, so an empty gallery still has its first page
+    total: int
+
+
+def list_postings(raw_page: str | None, checkpoint_id: str | None = None) -> Page:
+    """One page of postings (?page=, checked), newest first, with the page count and total."""
+    page = page_number(raw_page)
     where, args = ("WHERE checkpoint_id = ?", (checkpoint_id,)) if checkpoint_id else ("", ())
     db = get_db()
     total = db.execute(f"SELECT COUNT(*) FROM posting {where}", args).fetchone()[0]
     rows = db.execute(f"SELECT * FROM posting {where} ORDER BY id DESC LIMIT ? OFFSET ?",
                       (*args, PER_PAGE, (page - 1) * PER_PAGE)).fetchall()
-    return rows, total
+    return Page(rows, page, max(1, -(-total // PER_PAGE)), total)

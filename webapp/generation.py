@@ -2,9 +2,10 @@
 
 Every loaded model has one charlm.BatchServer: each request becomes a row of its
 batch (BATCH_ROWS rows, then a queue of QUEUE_SIZE places); a request beyond both is
-answered 503 with Retry-After at once. A streamed generation stops as soon as its
-client goes away: the server's next write fails, the response generator is closed,
-and its row is freed at the next step.
+answered 503 with Retry-After at once. This module owns a request's row from the
+moment it is taken to the moment it is given back: a streamed generation gives it back
+when its response closes, which WSGI servers do whether or not the first event was
+sent, so a client that goes away frees its row at the next step.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
-from charlm import BatchServer, CharLMError, SampleSettings, ServerBusy, frame
-from charlm.frame import FIELDS, MAX_FIELD
+from charlm import BatchServer, CharLMError, SampleSettings, ServerBusy
+from charlm.frame import MAX_FIELD
+from common.corpus_format import FIELDS, frame_fields
+from flask import Response, stream_with_context
 
 from .catalog import Catalog, CheckpointInfo
 from .errors import BadInput, Busy
@@ -25,6 +28,7 @@ from .sanitize import clean
 
 TEMPERATURE_RANGE = (0.1, 2.0)
 MAX_SEED = 2**31 - 1
+DEFAULTS = SampleSettings()  # the temperature and prime a request gets when it names none
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,10 @@ def _number(data: Mapping, key: str, kind, default):
 
 
 def parse_job(data: Mapping, catalog: Catalog, config: Mapping) -> Job:
-    """Check every field of a generation request; raises BadInput with the reason."""
+    """Check every field of a generation request that needs no model; raises BadInput with the reason.
+
+    What needs the model (the prime's and fields' characters against its vocabulary) is
+    checked once, when the posting is submitted to it."""
     if not isinstance(data, Mapping):
         raise BadInput("the request body must be a JSON object")
     checkpoint_id = data.get("checkpoint")
@@ -72,7 +79,7 @@ def parse_job(data: Mapping, catalog: Catalog, config: Mapping) -> Job:
     if info is None:
         raise BadInput(f"unknown checkpoint {checkpoint_id!r}; see /api/checkpoints", status=404)
 
-    temperature = _number(data, "temperature", float, 0.8)
+    temperature = _number(data, "temperature", float, DEFAULTS.temperature)
     lo, hi = TEMPERATURE_RANGE
     if not lo <= temperature <= hi:
         raise BadInput(f"temperature must be between {lo} and {hi}, got {temperature}")
@@ -86,7 +93,7 @@ def parse_job(data: Mapping, catalog: Catalog, config: Mapping) -> Job:
         raise BadInput(f"seed must be between 0 and {MAX_SEED}, got {seed}")
     prime = data.get("prime")
     if prime is None or prime == "":
-        prime = "<html>"
+        prime = DEFAULTS.prime
     if not isinstance(prime, str):
         raise BadInput("prime must be text")
     if len(prime) > config["MAX_PRIME"]:
@@ -104,30 +111,30 @@ def parse_job(data: Mapping, catalog: Catalog, config: Mapping) -> Job:
     return Job(info, temperature, prime, length, seed, tuple(fields))
 
 
-def server_for(catalog: Catalog, job: Job) -> BatchServer:
-    """The sampling loop of the job's model, with the job's settings checked against the model (its vocabulary)."""
+def _submit(catalog: Catalog, job: Job):
+    """Take a row of the job's model: 422 for a checkpoint that cannot load, 400 for settings
+    the model cannot take, 503 when its rows and queue are full."""
     try:
-        server = catalog.server(job.checkpoint)
+        server: BatchServer = catalog.server(job.checkpoint)
     except CharLMError as exc:
         raise BadInput(f"checkpoint {job.checkpoint.id} cannot be loaded: {exc}", status=422) from None
-    try:
-        job.settings().check(server.generator.vocab)
-    except CharLMError as exc:
-        raise BadInput(str(exc)) from None
-    return server
-
-
-def submit(server: BatchServer, job: Job):
-    """Join the model's batch; 503 when its rows and queue are full."""
     try:
         return server.submit(job.settings())
     except ServerBusy as exc:
         raise Busy(f"the model is busy ({exc}); try again in a few seconds") from None
+    except CharLMError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def generate_text(catalog: Catalog, job: Job) -> str:
+    """The whole posting, written while the request waits."""
+    with _submit(catalog, job) as posting:
+        return posting.text()
 
 
 def record(job: Job, text: str) -> dict:
     """The database fields of a finished posting."""
-    title, company, location = frame(text) or (None, None, None)
+    title, company, location = frame_fields(text) or (None, None, None)
     c = job.checkpoint
     return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=job.temperature,
                 prime=job.prime, length=job.length, seed=job.seed, text=text,
@@ -138,25 +145,36 @@ def sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-def stream(posting, job: Job, save: Callable[[str], int], url_for_posting: Callable[[int], str],
-           flush_every: float = 0.05, preview_every: float = 0.5) -> Iterator[str]:
-    """Server-sent events: meta, chunk {text[, html]}..., then done {id, url, html}.
+def stream_response(catalog: Catalog, job: Job, save: Callable[[str], int], url_for_posting: Callable[[int], str],
+                    flush_every: float = 0.05) -> Response:
+    """The posting as server-sent events; the row is taken now, so a full model answers 503
+    before any event, and given back when the response closes."""
+    posting = _submit(catalog, job)
+    resp = Response(stream_with_context(_events(posting, job, save, url_for_posting, flush_every)),
+                    mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    # A generator closed before it starts never runs its own cleanup; the response's close always runs.
+    resp.call_on_close(posting.close)
+    return resp
 
-    The caller closes the posting when the response closes (api.generate)."""
-    yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": job.temperature})
-    parts, pending = [], []
-    last_flush = last_preview = time.monotonic()
-    for piece in posting:
-        parts.append(piece)
-        pending.append(piece)
-        now = time.monotonic()
-        if now - last_flush >= flush_every:
-            event = {"text": "".join(pending)}
-            if now - last_preview >= preview_every:
-                event["html"] = clean("".join(parts))
-                last_preview = now
-            yield sse("chunk", event)
-            pending, last_flush = [], now
+
+def _events(posting, job: Job, save: Callable[[str], int], url_for_posting: Callable[[int], str],
+            flush_every: float, preview_every: float = 0.5) -> Iterator[str]:
+    """meta, chunk {text[, html]}..., then done {id, url, html}."""
+    with posting:
+        yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": job.temperature})
+        parts, pending = [], []
+        last_flush = last_preview = time.monotonic()
+        for piece in posting:
+            parts.append(piece)
+            pending.append(piece)
+            now = time.monotonic()
+            if now - last_flush >= flush_every:
+                event = {"text": "".join(pending)}
+                if now - last_preview >= preview_every:
+                    event["html"] = clean("".join(parts))
+                    last_preview = now
+                yield sse("chunk", event)
+                pending, last_flush = [], now
     if pending:
         yield sse("chunk", {"text": "".join(pending)})
     text = "".join(parts)

@@ -9,22 +9,18 @@ Content-Security-Policy that forbids every resource.
 from __future__ import annotations
 
 import nh3
+from common.corpus_format import FRAME_CSS, TAGS
 
-TAGS = {"h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "br"}
 # Elements dropped together with their content rather than unwrapped to text.
 DROP_WITH_CONTENT = {"script", "style", "title", "head", "svg", "math", "iframe", "noscript", "template",
                      "textarea", "object", "embed", "select", "xmp", "noembed", "noframes"}
 
 FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; sandbox"
 
-STYLE = """body{font:16px/1.5 Georgia,serif;max-width:46em;margin:1.5em auto;padding:0 1em;color:#222}
-h1{font:700 1.7em/1.2 system-ui,sans-serif;margin:.2em 0}h2{font:600 1.2em system-ui,sans-serif;color:#555;margin:.2em 0}
-h3{font:400 1em system-ui,sans-serif;color:#777;margin:.2em 0 1em}h4{font:600 1em system-ui,sans-serif;margin:1.2em 0 .3em}"""
-
 
 def clean(text: str) -> str:
     """The posting's body as safe HTML: whitelisted tags, no attributes, no comments."""
-    return nh3.clean(text, tags=TAGS, attributes={}, clean_content_tags=DROP_WITH_CONTENT,
+    return nh3.clean(text, tags=set(TAGS), attributes={}, clean_content_tags=DROP_WITH_CONTENT,
                      url_schemes=set(), strip_comments=True, link_rel=None)
 
 
@@ -32,5 +28,5 @@ def document(text: str, title: str = "Dream job") -> str:
     """A whole page for the sandboxed frame."""
     safe_title = nh3.clean_text(title or "Dream job")
     return (f'<!doctype html><html><head><meta charset="utf-8"><title>{safe_title}</title>'
-            f"<style>{STYLE}</style></head><body>{clean(text)}</body></html>")
+            f"<style>{FRAME_CSS}</style></head><body>{clean(text)}</body></html>")
 

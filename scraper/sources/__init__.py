@@ -1,7 +1,7 @@
 """One module per source, each behind the Source interface of base.py."""
 
 from .ashby import AshbySource
-from .base import Query, Source
+from .base import ScraperInput, Source
 from .csvfile import CsvSource
 from .greenhouse import GreenhouseSource
 from .jsonld import JsonLdSource
@@ -12,4 +12,4 @@ SOURCES: dict[str, type[Source]] = {
     cls.name: cls for cls in (MuseSource, GreenhouseSource, LeverSource, AshbySource, JsonLdSource, CsvSource)
 }
 
-__all__ = ["SOURCES", "Query", "Source"]
+__all__ = ["SOURCES", "ScraperInput", "Source"]

@@ -13,7 +13,8 @@ from typing import Iterator
 
 from ..errors import ParseError
 from ..posting import Posting, Skip
-from .base import Query, Source
+from ..matching import Query
+from .base import Source
 
 
 class AshbySource(Source):
@@ -21,12 +22,13 @@ class AshbySource(Source):
     base_url = "https://api.ashbyhq.com"
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
-        for org in self.options.get("boards") or []:
-            resp, data = self.fetcher.get_json(f"{self.base_url}/posting-api/job-board/{org}",
+        for org in self.input.boards:
+            resp, data = self.fetcher.get_json(f"{self.api}/posting-api/job-board/{org}",
                                                {"includeCompensation": "true"})
             yield from self.parse(data, resp.fetched_at, org)
 
-    def parse(self, data, fetched_at: str, org: str = "") -> Iterator[Posting | Skip]:
+    def parse(self, data, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
+        """`origin`: the board's name, which the API does not repeat."""
         if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
             raise ParseError("not an Ashby job board response: expected an object with a jobs list")
         for job in data["jobs"]:
@@ -35,13 +37,13 @@ class AshbySource(Source):
                 continue
             title = str(job.get("title") or "").strip()
             if job.get("isListed") is False:
-                yield Skip("unlisted", title)
+                yield Skip("unlisted")
                 continue
             body = job.get("descriptionHtml") or ""
             if not body.strip() and (job.get("descriptionPlain") or "").strip():
                 body = "".join(f"<p>{html.escape(par)}</p>" for par in job["descriptionPlain"].split("\n\n") if par.strip())
             if not body.strip():
-                yield Skip("no description", title)
+                yield Skip("no description")
                 continue
             locations = [job.get("location") or ""]
             locations += [s.get("location") or "" for s in job.get("secondaryLocations") or [] if isinstance(s, dict)]
@@ -50,12 +52,11 @@ class AshbySource(Source):
                 source=self.name,
                 source_id=str(job["id"]),
                 title=title,
-                company=org or _org_from_url(url),
+                company=origin or _org_from_url(url),
                 locations=[loc for loc in dict.fromkeys(locations) if loc],
                 url=url,
                 description_html=body,
                 fetched_at=fetched_at,
-                extra={"department": job.get("department") or ""},
             )
 
 

@@ -1,4 +1,14 @@
-"""The interface every source implements, and the query it answers."""
+"""The interface every source implements (JobSpy's shape): a typed input in, postings out.
+
+    source = SOURCES["greenhouse"](fetcher, ScraperInput(boards=("luno",)))
+    for item in source.search(Query(city="Seattle")):   # Posting | Skip | Failure
+        ...
+
+Each source reads the fields of ScraperInput it needs. `search` fetches live; `replay`
+runs a saved response through the same `parse`, offline. Sources whose server filters
+by city and title (filters_server_side) are searched once per query; the others once,
+with every query matched on our side (scraper/gather.py).
+"""
 
 from __future__ import annotations
 
@@ -6,43 +16,36 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import ClassVar, Iterator
 
 from ..errors import ParseError
 from ..fetch import Fetcher
-from ..matching import any_city_matches, title_matches
+from ..matching import Query
 from ..posting import Failure, Posting, Skip
 
 
 @dataclass(frozen=True)
-class Query:
-    city: str | None = None
-    title: str | None = None
+class ScraperInput:
+    """Where a source looks; each source reads the fields it needs (`python -m scraper --help`)."""
 
-    def label(self, source: str) -> str:
-        parts = [source]
-        if self.city:
-            parts.append(f"city={self.city}")
-        if self.title:
-            parts.append(f"title={self.title}")
-        return " ".join(parts)
-
-    def matches(self, posting: Posting) -> bool:
-        if self.city and not any_city_matches(self.city, posting.locations):
-            return False
-        return not self.title or title_matches(self.title, posting.title)
+    boards: tuple[str, ...] = ()     # greenhouse board tokens; ashby job board names
+    companies: tuple[str, ...] = ()  # lever company names
+    urls: tuple[str, ...] = ()       # jsonld pages
+    urls_file: Path | None = None    # jsonld: a file of URLs, one a line
+    file: Path | None = None         # csv: a Kaggle/Glassdoor-style export
+    base_url: str | None = None      # the source's API base URL, when not its public one (tests)
 
 
 class Source:
-    """Turns a query into postings. Subclasses set `name` and implement parse() and targets()."""
+    name: ClassVar[str] = ""
+    base_url: ClassVar[str] = ""
+    # The API filters by city and title itself: one search per query, not one for all.
+    filters_server_side: ClassVar[bool] = False
 
-    name = ""
-    base_url = ""
-
-    def __init__(self, fetcher: Fetcher | None, options: dict):
+    def __init__(self, fetcher: Fetcher | None, inp: ScraperInput = ScraperInput()):
         self.fetcher = fetcher
-        self.options = options
-        self.base_url = (options.get("base_url") or self.base_url).rstrip("/")
+        self.input = inp
+        self.api = (inp.base_url or self.base_url).rstrip("/")
 
     def search(self, query: Query) -> Iterator[Posting | Skip | Failure]:
         """Live: fetch what the query needs and yield what it holds, lazily, page by page.
@@ -52,8 +55,9 @@ class Source:
         """
         raise NotImplementedError
 
-    def parse(self, data, fetched_at: str) -> Iterator[Posting | Skip]:
-        """One decoded response (or saved file) -> postings."""
+    def parse(self, data, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
+        """One decoded response (or saved file) -> postings. `origin` is where it came from
+        when the data does not say: the board, company, file or page URL."""
         raise NotImplementedError
 
     def replay(self, path: str | Path) -> Iterator[Posting | Skip]:
@@ -74,4 +78,3 @@ def load_json_file(path: str | Path):
 
 def file_time(path: str | Path) -> str:
     return datetime.fromtimestamp(Path(path).stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
-

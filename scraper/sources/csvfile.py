@@ -17,7 +17,8 @@ from typing import Iterator
 from ..errors import ParseError
 from ..posting import Posting, Skip
 from ..simplify import text_to_html
-from .base import Query, Source, file_time
+from ..matching import Query
+from .base import Source, file_time
 
 COLUMNS = ("Job Title", "Company Name", "Location", "Job Description")
 
@@ -26,7 +27,7 @@ class CsvSource(Source):
     name = "csv"
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
-        yield from self.replay(self.options["file"])
+        yield from self.replay(self.input.file)
 
     def replay(self, path) -> Iterator[Posting | Skip]:
         path = Path(path)
@@ -44,12 +45,13 @@ class CsvSource(Source):
                              + (f"; missing {', '.join(missing)}" if missing else "; the file has no rows"))
         yield from self.parse(rows, file_time(path), path.name)
 
-    def parse(self, rows, fetched_at: str, file_name: str = "csv") -> Iterator[Posting | Skip]:
+    def parse(self, rows, fetched_at: str, origin: str = "csv") -> Iterator[Posting | Skip]:
+        """`origin`: the file's name, which each posting's url points into."""
         for n, row in enumerate(rows, 1):
             title = (row.get("Job Title") or "").strip()
             text = (row.get("Job Description") or "").strip()
             if not text:
-                yield Skip("no description", title)
+                yield Skip("no description")
                 continue
             company = re.sub(r"\s*\n\s*-?\d+(\.\d+)?\s*$", "", row.get("Company Name") or "").strip()
             location = (row.get("Location") or "").strip()
@@ -60,7 +62,7 @@ class CsvSource(Source):
                 title=title,
                 company=company,
                 locations=[location] if location and location != "-1" else [],
-                url=f"{file_name}#row{n}",
+                url=f"{origin}#row{n}",
                 description_html=text_to_html(text),
                 fetched_at=fetched_at,
             )

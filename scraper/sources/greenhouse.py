@@ -11,7 +11,8 @@ from typing import Iterator
 
 from ..errors import ParseError
 from ..posting import Posting, Skip
-from .base import Query, Source
+from ..matching import Query
+from .base import Source
 
 
 class GreenhouseSource(Source):
@@ -19,11 +20,11 @@ class GreenhouseSource(Source):
     base_url = "https://boards-api.greenhouse.io"
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
-        for token in self.options.get("boards") or []:
-            resp, data = self.fetcher.get_json(f"{self.base_url}/v1/boards/{token}/jobs", {"content": "true"})
-            yield from self.parse(data, resp.fetched_at)
+        for token in self.input.boards:
+            resp, data = self.fetcher.get_json(f"{self.api}/v1/boards/{token}/jobs", {"content": "true"})
+            yield from self.parse(data, resp.fetched_at, token)
 
-    def parse(self, data, fetched_at: str) -> Iterator[Posting | Skip]:
+    def parse(self, data, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
         if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
             raise ParseError("not a Greenhouse jobs response: no 'jobs' list")
         for job in data["jobs"]:
@@ -33,7 +34,7 @@ class GreenhouseSource(Source):
             content = html.unescape(job.get("content") or "")
             title = (job.get("title") or "").strip()
             if not content.strip():
-                yield Skip("no description", title)
+                yield Skip("no description")
                 continue
             locations = [(job.get("location") or {}).get("name", "")]
             locations += [o.get("location") or o.get("name", "") for o in job.get("offices") or []

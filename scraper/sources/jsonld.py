@@ -19,16 +19,17 @@ from bs4 import BeautifulSoup
 from ..errors import ParseError
 from ..fetch import check_web_url
 from ..posting import Posting, Skip
-from .base import Query, Source, file_time
+from ..matching import Query
+from .base import Source, file_time
 
 
 class JsonLdSource(Source):
     name = "jsonld"
 
     def urls(self) -> list[str]:
-        urls = list(self.options.get("urls") or [])
-        if self.options.get("urls_file"):
-            path = Path(self.options["urls_file"])
+        urls = list(self.input.urls)
+        if self.input.urls_file:
+            path = Path(self.input.urls_file)
             try:
                 lines = path.read_text(encoding="utf-8").splitlines()
             except OSError as exc:
@@ -37,7 +38,7 @@ class JsonLdSource(Source):
                 raise ParseError(f"--urls-file {path}: not a text file of URLs (it is not UTF-8)") from None
             urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
         for url in urls:
-            check_web_url(url, "a URL in --urls-file" if url not in (self.options.get("urls") or []) else "--url")
+            check_web_url(url, "a URL in --urls-file" if url not in self.input.urls else "--url")
         return list(dict.fromkeys(urls))
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
@@ -52,17 +53,19 @@ class JsonLdSource(Source):
             raise ParseError(f"{path}: cannot read ({exc})") from None
         yield from self.parse(text, file_time(path), Path(path).resolve().as_uri())
 
-    def parse(self, data: str, fetched_at: str, page_url: str = "") -> Iterator[Posting | Skip]:
+    def parse(self, data: str, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
+        """`origin`: the page's URL, each posting's url when the JSON-LD names none."""
+        page_url = origin
         found = list(job_postings(data))
         if not found:
-            yield Skip("no JobPosting JSON-LD", page_url)
+            yield Skip("no JobPosting JSON-LD")
         for job in found:
             title = _text(job.get("title"))
             description = _text(job.get("description"))
             if "&lt;" in description and "<" not in description:
                 description = html.unescape(description)
             if not description.strip():
-                yield Skip("no description", title or page_url)
+                yield Skip("no description")
                 continue
             url = _text(job.get("url")) or page_url
             ident = job.get("identifier")

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from ..errors import ParseError
 from ..posting import Posting, Skip
-from .base import Query, Source
+from ..matching import Query
+from .base import Source
 
 
 class LeverSource(Source):
@@ -20,11 +21,12 @@ class LeverSource(Source):
     base_url = "https://api.lever.co"
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
-        for company in self.options.get("companies") or []:
-            resp, data = self.fetcher.get_json(f"{self.base_url}/v0/postings/{company}", {"mode": "json"})
+        for company in self.input.companies:
+            resp, data = self.fetcher.get_json(f"{self.api}/v0/postings/{company}", {"mode": "json"})
             yield from self.parse(data, resp.fetched_at, company)
 
-    def parse(self, data, fetched_at: str, company: str = "") -> Iterator[Posting | Skip]:
+    def parse(self, data, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
+        """`origin`: the company's name on Lever, which the API does not repeat."""
         if not isinstance(data, list):
             raise ParseError("not a Lever postings response: expected an array")
         for p in data:
@@ -40,7 +42,7 @@ class LeverSource(Source):
             parts.append(p.get("additional") or "")
             body = "\n".join(x for x in parts if x)
             if not (description.strip() or p.get("lists")):
-                yield Skip("no description", title)
+                yield Skip("no description")
                 continue
             cats = p.get("categories") or {}
             locations = list(dict.fromkeys([cats.get("location") or "", *(cats.get("allLocations") or [])]))
@@ -50,7 +52,7 @@ class LeverSource(Source):
                 source_id=str(p["id"]),
                 # Lever's API names no company; the board's slug is the company.
                 title=title,
-                company=company or _slug_from_url(url),
+                company=origin or _slug_from_url(url),
                 locations=[loc for loc in locations if loc],
                 url=url,
                 description_html=body,

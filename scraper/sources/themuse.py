@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..matching import words
+from ..matching import canonical_city, words
 from ..posting import Failure, Posting, Skip
 from ..errors import FetchError, ParseError
-from .base import Query, Source
+from ..matching import Query
+from .base import Source
 
-# What The Muse calls the cities users most often ask for.
+# What The Muse calls the cities users most often ask for, by canonical name (matching.ALIASES).
 LOCATIONS = {
     "seattle": ["Seattle, WA"],
     "new york": ["New York, NY", "New York City Metro Area"],
-    "nyc": ["New York, NY", "New York City Metro Area"],
     "san francisco": ["San Francisco, CA", "San Francisco Bay Area"],
     "san francisco bay area": ["San Francisco Bay Area", "San Francisco, CA"],
-    "bay area": ["San Francisco Bay Area"],
     "chicago": ["Chicago, IL"],
     "boston": ["Boston, MA"],
     "los angeles": ["Los Angeles, CA"],
@@ -46,7 +45,7 @@ CATEGORIES = [
 
 
 def muse_locations(city: str) -> list[str]:
-    return LOCATIONS.get(" ".join(words(city)), [city])
+    return LOCATIONS.get(canonical_city(city), [city])
 
 
 def muse_categories(title: str) -> list[str]:
@@ -62,6 +61,7 @@ def muse_categories(title: str) -> list[str]:
 class MuseSource(Source):
     name = "themuse"
     base_url = "https://www.themuse.com"
+    filters_server_side = True
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
         params: list[tuple[str, str]] = []
@@ -72,7 +72,7 @@ class MuseSource(Source):
         page, page_count = 0, 1
         while page < page_count:
             try:
-                resp, body = self.fetcher.get_json(f"{self.base_url}/api/public/jobs", [("page", str(page)), *params])
+                resp, body = self.fetcher.get_json(f"{self.api}/api/public/jobs", [("page", str(page)), *params])
                 if not isinstance(body, dict) or not isinstance(body.get("results"), list):
                     raise ParseError(f"{resp.url}: not a Muse jobs page (no results list)")
             except (FetchError, ParseError) as exc:
@@ -86,7 +86,7 @@ class MuseSource(Source):
             yield from self.parse(body, resp.fetched_at)
             page += 1
 
-    def parse(self, data, fetched_at: str) -> Iterator[Posting | Skip]:
+    def parse(self, data, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
         for result in _results(data):
             if not isinstance(result, dict) or "id" not in result:
                 yield Skip("not a Muse job object")
@@ -94,7 +94,7 @@ class MuseSource(Source):
             title = (result.get("name") or "").strip()
             contents = result.get("contents") or ""
             if not contents.strip():
-                yield Skip("no description", title)
+                yield Skip("no description")
                 continue
             yield Posting(
                 source=self.name,

@@ -63,10 +63,12 @@ async function generate(url, params, view) {
   return id;
 }
 
-// The sanitized HTML (cleaned by the server with nh3) inside a plain page for the sandboxed frame.
+// The sanitized HTML (cleaned by the server with nh3) inside a plain page for the sandboxed frame,
+// styled as the server styles a saved posting's page (corpus_format.FRAME_CSS, given in <body data-frame-css>).
 function frameDocument(html) {
-  return "<!doctype html><meta charset=utf-8><style>body{font:16px/1.5 Georgia,serif;margin:1em;color:#222}" +
-    "h1{font:700 1.6em system-ui,sans-serif}h2,h3{font:1.1em system-ui,sans-serif;color:#555}</style>" + html;
+  const style = document.createElement("style");
+  style.textContent = document.body.dataset.frameCss || "";
+  return "<!doctype html><meta charset=utf-8>" + style.outerHTML + html;
 }
 
 function formParams(form) {

@@ -1,0 +1,100 @@
+"""A training run's settings: TrainConfig, with the model's shape as a ModelConfig inside.
+
+Defaults are char-rnn's recipe for the design's model (3x512 LSTM, dropout 0.5, seq 100,
+batch 50, Adam 2e-3 decayed by 0.97 an epoch after 10). Checkpoints store to_dict();
+from_dict also reads the flat form of checkpoints written before the model's shape
+moved into ModelConfig (the shipped demo's among them).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import CharLMError
+from .model import ModelConfig
+
+# What a resumed run may change; everything else is the run's identity.
+RESUME_OVERRIDES = {"max_epochs", "max_minutes", "device", "eval_every", "log_every", "bf16"}
+
+
+def option(name: str) -> str:
+    """A setting's command-line name: rnn_size -> --rnn-size."""
+    return "--" + name.replace("_", "-")
+
+
+@dataclass
+class TrainConfig:
+    data: str = "corpus/input.txt"
+    checkpoint_dir: str = "checkpoints"
+    run_name: str | None = None
+    model: ModelConfig = field(default_factory=ModelConfig)  # vocab_size is set from the corpus
+    seq_length: int = 100
+    batch_size: int = 50
+    max_epochs: int = 50
+    learning_rate: float = 2e-3
+    lr_decay: float = 0.97
+    lr_decay_after: int = 10
+    grad_clip: float = 5.0
+    val_frac: float = 0.1
+    eval_every: int = 0
+    log_every: int = 10
+    seed: int = 123
+    device: str = "auto"
+    bf16: bool = False
+    max_minutes: float | None = None
+    init_from: str | None = None
+
+    def lr_for_epoch(self, epoch: int) -> float:
+        """char-rnn's schedule: the full rate for lr_decay_after epochs, then lr_decay times less each epoch."""
+        return self.learning_rate * self.lr_decay ** max(0, epoch - self.lr_decay_after)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        data = dict(data)
+        if not isinstance(data.get("model"), dict):  # the flat form: model was the cell's name
+            data["model"] = {k: data.pop(k) for k in ("model", "rnn_size", "num_layers", "dropout") if k in data}
+        data["model"] = ModelConfig.from_dict(data["model"])
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def from_options(cls, options: dict) -> "TrainConfig":
+        """From command-line options, where the model's shape comes flat (--rnn-size ...); checked."""
+        shape = {k: options.pop(k) for k in ("model", "rnn_size", "num_layers", "dropout") if k in options}
+        try:
+            model = ModelConfig(**shape)
+        except ValueError as exc:  # the model's own checks, in the command line's words
+            raise CharLMError(re.sub(r"^\w+", lambda m: option(m.group(0)), str(exc))) from None
+        cfg = cls(model=model, **options)
+        cfg.check()
+        return cfg
+
+    def with_model(self, model: ModelConfig) -> "TrainConfig":
+        return replace(self, model=model)
+
+    def check(self) -> None:
+        positive = {"seq_length": self.seq_length, "batch_size": self.batch_size, "max_epochs": self.max_epochs,
+                    "log_every": self.log_every}
+        for name, value in positive.items():
+            if value < 1:
+                raise CharLMError(f"{option(name)} must be at least 1, got {value}")
+        # Written as "not (inside)" so that nan, which fails every comparison, is refused too.
+        if not (0 < self.learning_rate < math.inf and 0 < self.grad_clip < math.inf and 0 < self.lr_decay <= 1):
+            raise CharLMError("--learning-rate and --grad-clip must be positive numbers and --lr-decay in (0, 1]")
+        if not 0 < self.val_frac < 1:
+            raise CharLMError(f"--val-frac must be between 0 and 1, got {self.val_frac}")
+        if self.eval_every < 0 or (self.max_minutes is not None and not 0 < self.max_minutes < math.inf):
+            raise CharLMError("--eval-every must be >= 0 and --max-minutes a positive number")
+        name = self.run_name
+        if name is not None and (not name or Path(name).name != name or name in (".", "..") or "\\" in name):
+            raise CharLMError(f"--run-name must be a plain folder name inside --checkpoint-dir, got {name!r}")
+
+    def default_run_name(self) -> str:
+        m = self.model
+        return f"{Path(self.data).stem}-{m.model}{m.num_layers}x{m.rnn_size}"

@@ -1,0 +1,78 @@
+"""What training minimises and one step of it; shared by training, evaluate and bench.
+
+The loss is the mean cross-entropy in nats per character. A split is scored as
+stateful streams, as it is read in training, so the hidden state carries across windows.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+
+import torch
+import torch.nn.functional as F
+
+from . import distributed
+from .data import eval_streams
+from .model import CharRNN
+
+
+@torch.no_grad()
+def evaluate_loss(model: CharRNN, ids: torch.Tensor, n_streams: int, width: int, device: torch.device,
+                  autocast=None, progress=None) -> float:
+    """Mean nats per character over every target of ids, read as n_streams stateful streams."""
+    return scored_loss(model, ids, n_streams, width, device, autocast, progress)[0]
+
+
+@torch.no_grad()
+def scored_loss(model: CharRNN, ids: torch.Tensor, n_streams: int, width: int, device: torch.device,
+                autocast=None, progress=None, deadline: float | None = None,
+                group: distributed.Group | None = None) -> tuple[float, float]:
+    """(mean nats per character, share of the targets scored): all of them, or as many
+    windows of every stream as fit before `deadline` (time.monotonic()), at least one.
+
+    Stopping early keeps a prefix of every stream, so the share scored is spread over
+    the whole split rather than its first postings."""
+    was_training = model.training
+    model.eval()
+    x, y = eval_streams(ids, n_streams)
+    n_targets = int((y != -100).sum())
+    if group is not None:  # this rank's streams; the sums are added across ranks below
+        x, y = torch.tensor_split(x, group.world)[group.rank], torch.tensor_split(y, group.world)[group.rank]
+    x, y = x.to(device), y.to(device)
+    state, total, count = None, 0.0, 0
+    for start in range(0, x.shape[1], width):
+        with autocast if autocast is not None else nullcontext():
+            logits, state = model(x[:, start:start + width], state)
+        target = y[:, start:start + width]
+        total += F.cross_entropy(logits.float().flatten(0, 1), target.flatten(),
+                                 ignore_index=-100, reduction="sum").item()
+        count += int((target != -100).sum())
+        if progress:
+            progress(min(width, x.shape[1] - start) * x.shape[0])
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+    model.train(was_training)
+    if group is not None:
+        total, count = group.sum([total, count], device)
+    return total / max(count, 1), count / max(n_targets, 1)
+
+
+def forward_loss(model: CharRNN, x: torch.Tensor, y: torch.Tensor, hidden, autocast) -> tuple[torch.Tensor, object]:
+    """Mean cross-entropy (nats per character) of one batch, and the state after it."""
+    with autocast:
+        logits, hidden = model(x, hidden)
+    return F.cross_entropy(logits.float().flatten(0, 1), y.flatten()), hidden
+
+
+def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device) -> torch.optim.Optimizer:
+    """Adam; on CUDA its fused kernel (one launch for every parameter instead of several per tensor)."""
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=True if device.type == "cuda" else None)
+
+
+def optimize(model: CharRNN, optimizer: torch.optim.Optimizer, loss: torch.Tensor, grad_clip: float) -> None:
+    """Backward, clip the gradient norm, one optimizer step: the update charlm.bench times too."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()

@@ -1,0 +1,131 @@
+"""A run folder's conventions, shared by training, export, plotting and the gallery.
+
+    checkpoints/<run>/
+        epoch001_val1.0601.pt   one per epoch, named by its validation loss (char-rnn's habit)
+        best.pt                 a link to the epoch with the lowest validation loss
+        latest.pt               everything needed to resume exactly where the run stopped
+        metrics.jsonl           one JSON object a line: {"type": "train" | "val", "epoch",
+                                "step", "progress", "loss", ...}, appended as training goes
+
+A run is named corpus-model-size-timestamp unless --run-name names it; the name is
+settled here before training starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from common.files import TEMP_GLOB, atomic_write
+
+from .errors import CharLMError
+
+LATEST = "latest.pt"
+BEST = "best.pt"
+METRICS = "metrics.jsonl"
+EPOCH_NAME = re.compile(r"^epoch(\d+)_val(\d+\.\d+)\.pt$")
+
+
+def epoch_filename(epoch: int, val_loss: float) -> str:
+    return f"epoch{epoch:03d}_val{val_loss:.4f}.pt"
+
+
+def epoch_checkpoints(run_dir: str | Path) -> list[tuple[int, float, Path]]:
+    """(epoch, val loss, path) of a run's per-epoch checkpoints, by epoch."""
+    found = []
+    for p in Path(run_dir).glob("epoch*_val*.pt"):
+        m = EPOCH_NAME.match(p.name)
+        if m:
+            found.append((int(m.group(1)), float(m.group(2)), p))
+    return sorted(found)
+
+
+def best_checkpoint(found: list[tuple[int, float, Path]]) -> Path | None:
+    """The lowest validation loss of epoch_checkpoints(); the earlier epoch on a tie."""
+    return min(found, key=lambda f: (f[1], f[0]))[2] if found else None
+
+
+def mark_best(run_dir: Path) -> Path | None:
+    """Point best.pt at the per-epoch checkpoint with the lowest val loss."""
+    best = best_checkpoint(epoch_checkpoints(run_dir))
+    if best is None:
+        return None
+    link = Path(run_dir) / BEST
+    tmp = Path(run_dir) / f".{BEST}.tmp"
+    tmp.unlink(missing_ok=True)
+    try:
+        tmp.symlink_to(best.name)
+    except OSError:  # filesystems without symlinks get a copy
+        shutil.copyfile(best, tmp)
+    os.replace(tmp, link)
+    return best
+
+
+def has_saved_state(run_dir: Path) -> bool:
+    """Whether a run folder holds anything to resume or sample: latest.pt or an epoch checkpoint."""
+    return (Path(run_dir) / LATEST).is_file() or bool(epoch_checkpoints(run_dir))
+
+
+def repair(run_dir: Path) -> list[str]:
+    """Undo what a kill -9 can leave in a run folder: half-written temporary files, and a
+    best.pt not yet moved to a better epoch saved just before. Returns what was done."""
+    done = []
+    for tmp in Path(run_dir).glob(TEMP_GLOB):
+        tmp.unlink(missing_ok=True)
+        done.append(f"removed {tmp.name}, left by an interrupted save")
+    link = Path(run_dir) / BEST
+    before = link.resolve() if link.exists() else None
+    best = mark_best(Path(run_dir))
+    if best is not None and before is not None and before != best.resolve():
+        done.append(f"{BEST} pointed at {before.name}; now at {best.name}, the lowest val loss")
+    return done
+
+
+def new_run_dir(checkpoint_dir: str, run_name: str | None, default_name: str) -> Path:
+    """The folder of a new run. A named run must not overwrite one that saved something (it
+    starts again in a folder that holds only the log of a run stopped before its first save);
+    an unnamed one gets -2, -3, ... after its default name when that is taken."""
+    base = Path(checkpoint_dir)
+    name = run_name or f"{default_name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    run_dir, n = base / name, 2
+    while run_dir.exists() and any(run_dir.iterdir()):
+        if run_name and not has_saved_state(run_dir):
+            (run_dir / METRICS).unlink(missing_ok=True)
+            break
+        if run_name:
+            raise CharLMError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
+        run_dir, n = base / f"{name}-{n}", n + 1
+    return run_dir
+
+
+def read_metrics(run_dir: str | Path) -> list[dict]:
+    """The rows of a run's metrics.jsonl, in order; a line cut short by a kill is skipped."""
+    path = Path(run_dir) / METRICS
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+def append_metric(run_dir: Path, **entry) -> None:
+    entry["time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with open(Path(run_dir) / METRICS, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry) + "\n")
+
+
+def truncate_metrics(run_dir: Path, step: int) -> None:
+    """Drop what was logged after `step`, the state a run resumes from, so the log never repeats a step."""
+    if (Path(run_dir) / METRICS).is_file():
+        keep = [r for r in read_metrics(run_dir) if r.get("step", 0) <= step]
+        atomic_write(Path(run_dir) / METRICS, "".join(json.dumps(r) + "\n" for r in keep))

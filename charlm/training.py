@@ -1,0 +1,317 @@
+"""The training loop (char-rnn's): `Trainer.new`, `.init_from` or `.resumed`, then `run()`.
+
+The text is cut into batch-size contiguous streams read seq-length characters at a
+time, the hidden state is carried from batch to batch, and after every epoch the whole
+validation split is scored and a checkpoint named by epoch and validation loss is
+written (runs.py). `latest.pt` holds everything needed to resume exactly where a run
+stopped: weights, optimizer, RNG states and stream position. Under torchrun the work
+is shared by DistributedDataParallel (distributed.py); rank 0 alone writes.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from . import checkpoint as ckpt_io
+from . import distributed, runs
+from .config import TrainConfig
+from .data import StreamBatches, Vocab, epoch_order, read_corpus, split_by_document, split_documents, text_fingerprint
+from .errors import CheckpointError, DataError, TrainingDiverged, VocabError
+from .model import CharRNN, ModelConfig, detach_state, resolve_device
+from .objective import forward_loss, make_optimizer, optimize, scored_loss
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, run_dir: Path, text: str, vocab: Vocab, started: float):
+        """Use a named constructor; this one only builds what every kind of run shares."""
+        self.created = started  # the time budget counts from here: reading the corpus is part of it
+        self.cfg, self.run_dir, self.vocab = cfg, run_dir, vocab
+        self.device = resolve_device(cfg.device)
+        self.group = distributed.start(self.device, cfg.batch_size)  # None unless under torchrun
+        if self.group and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.group.local_rank)
+        self.main = self.group is None or self.group.main  # the one process that writes
+        self.data_sha256 = text_fingerprint(text)
+        self.split = split_by_document(split_documents(text), cfg.val_frac, cfg.seed)
+        self.train_docs = [vocab.encode(d) for d in self.split.train]
+        self.val_ids = vocab.encode("".join(self.split.val))
+        if len(self.val_ids) < 2:
+            raise DataError("the validation split has fewer than 2 characters; raise --val-frac")
+        # Fail now, not after building the model, when the layout cannot hold one batch.
+        StreamBatches(torch.cat(self.train_docs), cfg.batch_size, cfg.seq_length)
+
+        torch.manual_seed(cfg.seed)
+        self.model = CharRNN(cfg.model).to(self.device)
+        # Under torchrun the forward pass goes through DDP, which averages gradients across
+        # ranks; checkpoints hold the bare model, so their format does not change.
+        self.net = self.model
+        if self.group:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.group.local_rank] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(self.model, device_ids=ids)
+        self.optimizer = make_optimizer(self.model, cfg.learning_rate, self.device)
+        self.history: list[dict] = []
+        self.step, self.train_seconds = 0, 0.0
+        self.position = {"epoch": 1, "batch": 0, "loss_sum": 0.0, "loss_n": 0}
+        self.hidden = None
+        self.stop_requested = False
+        if self.main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            for note in runs.repair(run_dir):
+                tqdm.write(f"repaired {run_dir}: {note}")
+
+    # -- the three ways a run starts -------------------------------------------------------------
+
+    @classmethod
+    def new(cls, cfg: TrainConfig, run_dir: Path) -> "Trainer":
+        """Fresh weights; the vocabulary is the corpus's characters."""
+        started = time.monotonic()
+        text = read_corpus(cfg.data)
+        vocab = Vocab.from_text(text)
+        return cls(cfg.with_model(ModelConfig(len(vocab), cfg.model.model, cfg.model.rnn_size, cfg.model.num_layers,
+                                              cfg.model.dropout)), run_dir, text, vocab, started)
+
+    @classmethod
+    def init_from(cls, cfg: TrainConfig, run_dir: Path) -> "Trainer":
+        """A new run from a checkpoint's weights, shape and vocabulary (--init-from)."""
+        started = time.monotonic()
+        init = ckpt_io.load(cfg.init_from)
+        text = read_corpus(cfg.data)
+        vocab = Vocab(init["vocab"])
+        missing = vocab.missing(text)
+        if missing:
+            shown = ", ".join(repr(c) for c in missing[:10])
+            raise VocabError(f"vocabulary mismatch: {cfg.data} has characters that the --init-from checkpoint "
+                             f"lacks ({shown}); train from scratch or clean the corpus")
+        # The model's real shape wins over command-line sizes when weights come from a checkpoint.
+        trainer = cls(cfg.with_model(ModelConfig.from_dict(init["config"])), run_dir, text, vocab, started)
+        trainer._load_weights(init, f"--init-from {cfg.init_from}")
+        return trainer
+
+    @classmethod
+    def resumed(cls, cfg: TrainConfig, state: dict, run_dir: Path) -> "Trainer":
+        """The run of a latest.pt, exactly where it stopped (--resume)."""
+        started = time.monotonic()
+        text = read_corpus(cfg.data)
+        if state.get("data_sha256") != text_fingerprint(text):
+            raise DataError(f"{cfg.data} changed since this run started, so it cannot resume exactly; "
+                            "start a new run from its weights with --init-from")
+        trainer = cls(cfg.with_model(ModelConfig.from_dict(state["config"])), run_dir, text, Vocab(state["vocab"]),
+                      started)
+        trainer._load_weights(state, "--resume")
+        trainer._restore(state)
+        return trainer
+
+    def _load_weights(self, source: dict, which: str) -> None:
+        try:
+            self.model.load_state_dict({k: v.float() for k, v in source["model_state"].items()})
+        except (RuntimeError, KeyError, AttributeError) as exc:
+            raise CheckpointError(f"{which}: its weights do not fit the model its config describes "
+                                  f"({str(exc).splitlines()[0][:160]})") from None
+
+    def _restore(self, state: dict) -> None:
+        extra = state["resume"]
+        self.history = list(state["history"])
+        self.step, self.train_seconds = state["step"], state.get("train_seconds", 0.0)
+        self.optimizer.load_state_dict(extra["optimizer"])
+        self.position = dict(extra["position"])
+        self.hidden = distributed.local_rows(self.group, ckpt_io.hidden_from_list(extra["hidden"], self.device),
+                                             self.cfg.batch_size)
+        torch.set_rng_state(extra["rng"])
+        if self.device.type == "cuda" and extra.get("cuda_rng"):
+            torch.cuda.set_rng_state_all(extra["cuda_rng"])
+        if self.main:
+            runs.truncate_metrics(self.run_dir, self.step)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def say(self, message: str) -> None:
+        if self.main:
+            tqdm.write(message)
+
+    def log(self, **entry) -> None:
+        if self.main:
+            runs.append_metric(self.run_dir, **entry)
+
+    def autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cfg.bf16 and self.device.type == "cuda")
+
+    def epoch_batches(self, epoch: int) -> StreamBatches:
+        ids = torch.cat(epoch_order(self.train_docs, self.cfg.seed, epoch))
+        batches = StreamBatches(ids, self.cfg.batch_size, self.cfg.seq_length)
+        if self.group:
+            rows = self.group.rows(self.cfg.batch_size)
+            batches.x, batches.y = batches.x[rows], batches.y[rows]
+        if self.device.type == "cuda":
+            # One pinned, asynchronous copy an epoch; batches are then slices on the GPU.
+            batches.x = batches.x.pin_memory().to(self.device, non_blocking=True)
+            batches.y = batches.y.pin_memory().to(self.device, non_blocking=True)
+        return batches
+
+    def evaluate(self, deadline: float | None = None) -> tuple[float, float]:
+        """(mean nats per character, share scored) of the validation split: all of it, or what fits before deadline."""
+        return scored_loss(self.model, self.val_ids, self.cfg.batch_size, max(self.cfg.seq_length, 256),
+                           self.device, self.autocast(), deadline=deadline, group=self.group)
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        loss, self.hidden = forward_loss(self.net, x, y, self.hidden, self.autocast())
+        value = loss.item()
+        if self.group:  # every rank must take the same decision below
+            value = self.group.sum([value], self.device)[0] / self.group.world
+        # A healthy run starts near ln(V) and falls; far above it, training has blown up.
+        limit = 3.0 * max(math.log(len(self.vocab)), 1.0)
+        if not math.isfinite(value) or value > limit:
+            raise TrainingDiverged(
+                f"training loss became {value:.4g} at epoch {self.position['epoch']} step {self.step + 1} "
+                f"(limit {limit:.2f}); lower --learning-rate or --grad-clip. "
+                f"The last good state is {self.run_dir / runs.LATEST}"
+            )
+        optimize(self.net, self.optimizer, loss, self.cfg.grad_clip)
+        self.hidden = detach_state(self.hidden)
+        self.step += 1
+        return value
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self.stop_requested:  # a second Ctrl-C means now
+            raise KeyboardInterrupt
+        self.stop_requested = True
+        self.say("Ctrl-C: saving a resumable state after this step (press again to abort)")
+
+    def run(self) -> str:
+        """Train until max_epochs, the time budget or Ctrl-C; returns why it stopped."""
+        old_handler = None
+        if hasattr(signal, "SIGINT") and threading.current_thread() is threading.main_thread():
+            old_handler = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            return self._run()
+        finally:
+            if old_handler is not None:
+                signal.signal(signal.SIGINT, old_handler)
+
+    def _run(self) -> str:
+        cfg = self.cfg
+        budget = cfg.max_minutes * 60 if cfg.max_minutes else None
+        # The closing evaluation counts against the budget: training stops early enough
+        # to leave it a tenth of the budget (at most a minute), and it stops at the end.
+        self._deadline = self.created + budget if budget else None
+        self._train_until = self.created + budget - min(60.0, budget / 10) if budget else None
+        self.model.train()
+        while self.position["epoch"] <= cfg.max_epochs:
+            epoch = self.position["epoch"]
+            lr = cfg.lr_for_epoch(epoch)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            stopped = self._train_epoch(epoch, lr)
+            if stopped:
+                return self._stop(stopped)
+            self._end_epoch(epoch, lr)
+        return "done"
+
+    def _train_epoch(self, epoch: int, lr: float) -> str | None:
+        """The rest of an epoch's batches; why it stopped early ("interrupted", "time budget"), or None."""
+        cfg = self.cfg
+        batches = self.epoch_batches(epoch)
+        self._n_batches = len(batches)
+        if self.position["batch"] == 0:
+            self.hidden = None
+        window_sum, window_n, window_t = 0.0, 0, time.monotonic()
+        bar = tqdm(total=len(batches), initial=self.position["batch"], unit="batch", desc=f"epoch {epoch}/{cfg.max_epochs}",
+                   dynamic_ncols=True, leave=False, disable=not self.main)
+        with bar:
+            for i in range(self.position["batch"], len(batches)):
+                t0 = time.monotonic()
+                loss = self.train_step(*batches.batch(i))
+                self.train_seconds += time.monotonic() - t0
+                self.position["batch"] = i + 1
+                self.position["loss_sum"] += loss
+                self.position["loss_n"] += 1
+                window_sum, window_n = window_sum + loss, window_n + 1
+                progress = round(epoch - 1 + (i + 1) / len(batches), 4)
+                if window_n == cfg.log_every or i + 1 == len(batches):
+                    cps = window_n * cfg.batch_size * cfg.seq_length / max(time.monotonic() - window_t, 1e-9)
+                    self.log(type="train", epoch=epoch, step=self.step, progress=progress,
+                             loss=window_sum / window_n, lr=lr, chars_per_s=round(cps))
+                    bar.set_postfix(loss=f"{window_sum / window_n:.3f}", chars_s=f"{cps:,.0f}")
+                    window_sum, window_n, window_t = 0.0, 0, time.monotonic()
+                bar.update(1)
+                if cfg.eval_every and self.step % cfg.eval_every == 0 and i + 1 < len(batches):
+                    val = self.evaluate()[0]
+                    self.log(type="val", epoch=epoch, step=self.step, progress=progress, loss=val)
+                    self.say(f"step {self.step}: val loss {val:.4f}")
+                stop = self._stop_now()
+                if stop:
+                    return stop
+        return None
+
+    def _stop_now(self) -> str | None:
+        interrupted = self.stop_requested
+        over_budget = bool(self._train_until and time.monotonic() > self._train_until)
+        if self.group:  # stop together, at the same step, or the others would wait forever
+            interrupted, over_budget = (v > 0 for v in self.group.sum([interrupted, over_budget], self.device))
+        return "interrupted" if interrupted else "time budget" if over_budget else None
+
+    def _end_epoch(self, epoch: int, lr: float) -> None:
+        val = self.evaluate()[0]
+        train = self.position["loss_sum"] / max(1, self.position["loss_n"])
+        self.history.append({"epoch": epoch, "step": self.step, "train_loss": train, "val_loss": val,
+                             "lr": lr, "train_seconds": round(self.train_seconds, 1)})
+        self.log(type="val", epoch=epoch, step=self.step, progress=float(epoch), loss=val, train_loss=train)
+        path = self.run_dir / runs.epoch_filename(epoch, val)
+        if self.main:
+            ckpt_io.atomic_save(self.checkpoint(epoch, train, val), path)
+        self.position = {"epoch": epoch + 1, "batch": 0, "loss_sum": 0.0, "loss_n": 0}
+        self.hidden = None
+        self.save_latest()
+        best = runs.mark_best(self.run_dir) if self.main else None
+        tag = " (best)" if best == path else ""
+        self.say(f"epoch {epoch}/{self.cfg.max_epochs}: train {train:.4f}  val {val:.4f} nats/char "
+                 f"({val / math.log(2):.3f} bits)  -> {path}{tag}")
+
+    def _stop(self, why: str) -> str:
+        if why == "time budget":
+            # A budget run is often a comparison: leave a val loss at the point it stopped,
+            # on as much of the val split as the budget's last tenth allows, and say how much.
+            val, share = self.evaluate(deadline=self._deadline)
+            self.log(type="val", epoch=self.position["epoch"], step=self.step, loss=val, budget_stop=True,
+                     val_share=round(share, 4),
+                     progress=round(self.position["epoch"] - 1 + self.position["batch"] / max(1, self._n_batches), 4))
+            scope = "the whole val split" if share >= 1 else f"{share:.0%} of the val split (all the budget left time for)"
+            self.say(f"val loss at the end of the budget: {val:.4f} nats/char, on {scope}")
+        path = self.save_latest()
+        self.say(f"{why}: saved resumable state at epoch {self.position['epoch']} batch {self.position['batch']} "
+                 f"to {path}; continue with: python -m charlm.train --resume {self.run_dir}")
+        return why
+
+    def checkpoint(self, epoch: int, train_loss: float | None, val_loss: float | None) -> dict:
+        return ckpt_io.make(self.model, self.vocab, epoch=epoch, step=self.step, train_loss=train_loss,
+                            val_loss=val_loss, history=self.history, train_config=self.cfg.to_dict(),
+                            data_sha256=self.data_sha256, train_seconds=self.train_seconds)
+
+    def save_latest(self) -> Path:
+        """latest.pt, written by rank 0; every rank calls it (the streams' state is gathered)."""
+        hidden = distributed.all_rows(self.group, self.hidden)
+        path = self.run_dir / runs.LATEST
+        if not self.main:
+            return path
+        last = self.history[-1] if self.history else {}
+        state = self.checkpoint(last.get("epoch", 0), last.get("train_loss"), last.get("val_loss"))
+        state["resume"] = {
+            "optimizer": self.optimizer.state_dict(),
+            "position": dict(self.position),
+            "hidden": ckpt_io.hidden_to_list(hidden),
+            "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
+        }
+        ckpt_io.atomic_save(state, path)
+        return path
+

@@ -1,0 +1,86 @@
+"""The corpus format: the one specification of what a posting in corpus/input.txt is.
+
+The scraper writes it (simplify.py), the language model learns and samples it (charlm),
+and the gallery shows it (webapp). Every constant of the format is defined here and
+nowhere else; this module imports nothing outside the standard library, so any package
+may import it without pulling in the others.
+
+A posting is one HTML document, exactly this frame and then its body:
+
+    <html>
+    <head><title>TITLE - COMPANY - LOCATION</title></head>
+    <body>
+    <h1>TITLE</h1>
+    <h2>COMPANY</h2>
+    <h3>LOCATION</h3>
+    ...body: one block a line...
+    </body>
+    </html>
+
+- The three fields are one line each, HTML-escaped (`&amp; &lt; &gt;`, quotes kept),
+  and the <title> line joins them with " - " (a field may itself hold " - ").
+  LOCATION lists several places with "; ".
+- The body holds only BODY_TAGS, with no attributes: blocks <p>, <h4>, and <ul>/<ol>
+  with one <li> a line; inline <strong>, <em> and <br>. Headings of a description
+  become <h4>, so <h1>-<h3> only ever hold the frame.
+- Text is NFKC-normalized with one kind of quote and dash, and holds no control,
+  invisible or pictographic characters.
+- Postings follow each other in input.txt, each ending with DOC_END and a newline.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+DOC_START = "<html>"
+DOC_END = "</html>"
+HEAD = DOC_START + "\n<head><title>"  # what every posting begins with, up to its title line
+SEP = " - "  # between the fields of the title line
+FIELDS = ("title", "company", "city")  # the frame's fields, in order
+FRAME_TAGS = ("h1", "h2", "h3")  # the elements that hold them in the body
+BODY_TAGS = ("h4", "p", "ul", "ol", "li", "strong", "em", "br")
+TAGS = frozenset(FRAME_TAGS + BODY_TAGS)  # every element a posting's body may hold
+# HTML's elements that have no closing tag; <br> is the corpus's own, the others appear
+# in generated text and must not be waited on for a close.
+VOID_TAGS = frozenset({"br", "hr", "img", "meta", "link", "input"})
+
+TITLE_LINE = re.compile(r"<title>([^<\n]*)</title>")
+FRAME_ELEMENTS = re.compile(r"<h1>([^<]*\S[^<]*)</h1>\s*<h2>([^<]*\S[^<]*)</h2>\s*<h3>([^<]*\S[^<]*)</h3>")
+
+# How a posting looks when shown as a page of its own (the gallery's sandboxed frames).
+FRAME_CSS = (
+    "body{font:16px/1.5 Georgia,serif;max-width:46em;margin:1.5em auto;padding:0 1em;color:#222}"
+    "h1{font:700 1.7em/1.2 system-ui,sans-serif;margin:.2em 0}"
+    "h2{font:600 1.2em system-ui,sans-serif;color:#555;margin:.2em 0}"
+    "h3{font:400 1em system-ui,sans-serif;color:#777;margin:.2em 0 1em}"
+    "h4{font:600 1em system-ui,sans-serif;margin:1.2em 0 .3em}"
+)
+
+
+def field_text(value: str) -> str:
+    """A field as the frame holds it: one line, HTML-escaped."""
+    return html.escape(re.sub(r"\s+", " ", value).strip(), quote=False)
+
+
+def frame(title: str, company: str, location: str) -> str:
+    """A posting's opening through </h3>, from fields already in field_text form."""
+    return (f"{HEAD}{title}{SEP}{company}{SEP}{location}</title></head>\n<body>\n"
+            f"<h1>{title}</h1>\n<h2>{company}</h2>\n<h3>{location}</h3>\n")
+
+
+def document(title: str, company: str, location: str, body: str) -> str:
+    """A whole posting as input.txt holds it, from escaped fields and a body of BODY_TAGS."""
+    return f"{frame(title, company, location)}{body}\n</body>\n{DOC_END}\n"
+
+
+def title_line(text: str) -> str | None:
+    """What a posting's <title> holds (escaped), or None."""
+    m = TITLE_LINE.search(text)
+    return m.group(1) if m else None
+
+
+def frame_fields(text: str) -> tuple[str, str, str] | None:
+    """(title, company, location) of a posting, unescaped, from its h1, h2 and h3; None without them."""
+    m = FRAME_ELEMENTS.search(text)
+    return tuple(html.unescape(g).strip() for g in m.groups()) if m else None

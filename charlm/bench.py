@@ -39,15 +39,14 @@ from . import checkpoint as ckpt_io
 from .batch import START
 from .data import Vocab
 from .errors import CharLMError
-from .generate import DEFAULT_PRECISION, Generator, SampleSettings
+from .generate import DEFAULT_PRECISION, POSTING_LENGTH, Generator, SampleSettings
 from .guard import HtmlConstraint, TagGuard
 from .model import CharRNN, ModelConfig
 from .steppers import PRECISIONS, NativeLSTM
 from .objective import forward_loss, make_optimizer, optimize
 
 PRINTABLE = "".join(chr(c) for c in range(32, 127)) + "\n"
-GALLERY_LENGTH = 12000  # webapp's DEFAULT_LENGTH
-TEMPERATURE = 0.8
+TEMPERATURE = SampleSettings.temperature
 
 
 MAX_LAYERS, MAX_UNITS = 16, 8192  # the C kernel's layer limit; far past any model worth timing here
@@ -224,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--precision", default=DEFAULT_PRECISION, choices=list(PRECISIONS),
                    help=f"weights of the native sampler for the end-to-end figures (default {DEFAULT_PRECISION})")
     p.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default 3)")
-    p.add_argument("--length", type=int, default=GALLERY_LENGTH,
-                   help=f"most characters per posting end to end (default {GALLERY_LENGTH}, the gallery's)")
+    p.add_argument("--length", type=int, default=POSTING_LENGTH,
+                   help=f"most characters per posting end to end (default {POSTING_LENGTH}, the gallery's)")
     p.add_argument("--batch-size", type=int, default=50, help="training batch (default 50)")
     p.add_argument("--seq-length", type=int, default=100, help="training window (default 100)")
     p.add_argument("--vocab", type=int, default=len(PRINTABLE), help="vocabulary size (default %(default)s)")
@@ -255,33 +254,38 @@ def main(argv: list[str] | None = None) -> int:
     print("| model | measure | chars/s | ratio |")
     print("|---|---|---:|---:|")
     for name, model, model_vocab in models:
-        s = step_rates(model, args.seconds)
-        print(f"| {name} | step: naive nn.LSTM per character | {s['naive']:,.0f} | 1.0x |")
-        for key in [k for k in s if k.startswith("native")]:
-            precision, batch = key.split()[1:]
-            total = " (total)" if batch != "x1" else ""
-            print(f"| {name} | step: native {precision}, batch {batch[1:]}{total} | {s[key]:,.0f} | "
-                  f"{s[key] / s['naive']:.1f}x naive |", flush=True)
-        gen = Generator(model, model_vocab, precision=args.precision if NativeLSTM.supports(model) else None)
-        e = end_to_end(gen, args.seconds, args.length)
-        how = f"guard on, T {TEMPERATURE}, length {args.length:,}, {gen.backend} {gen.precision}"
-        print(f"| {name} | end to end ({how}): naive loop | {e['naive']:,.0f} | 1.0x |")
-        print(f"| {name} | end to end ({how}): Generator.stream, 1 posting at a time | {e['stream']:,.0f} | "
-              f"{e['stream'] / e['naive']:.1f}x naive; {e['postings']} postings, median "
-              f"{e['median_seconds']:.2f} s for {e['median_chars']:,.0f} chars on average |")
-        print(f"| {name} | end to end ({how}): Generator.generate(16), total | {e['x16']:,.0f} | "
-              f"{e['x16'] / e['naive']:.1f}x naive |", flush=True)
-        if args.skip_training:
-            continue
-        c = model.config
-        t = training_rates(c.num_layers, c.rnn_size, c.vocab_size, args.batch_size, args.seq_length, args.seconds)
-        shape = f"b{args.batch_size} x t{args.seq_length}"
-        print(f"| {name} | train ({shape}): project step | {t['project']:,.0f} | "
-              f"{t['project'] / t['nn.LSTM']:.2f}x bare |")
-        print(f"| {name} | train ({shape}): bare nn.LSTM fwd+bwd | {t['nn.LSTM']:,.0f} | 1.00x bare |")
-        print(f"| {name} | train ({shape}): LSTMCell loop fwd+bwd | {t['LSTMCell']:,.0f} | "
-              f"{t['LSTMCell'] / t['nn.LSTM']:.2f}x bare |", flush=True)
+        report_model(name, model, model_vocab, args)
     return 0
+
+
+def report_model(name: str, model: CharRNN, model_vocab: Vocab, args: argparse.Namespace) -> None:
+    """The table's rows for one model: step, end to end, and (unless skipped) training."""
+    s = step_rates(model, args.seconds)
+    print(f"| {name} | step: naive nn.LSTM per character | {s['naive']:,.0f} | 1.0x |")
+    for key in [k for k in s if k.startswith("native")]:
+        precision, batch = key.split()[1:]
+        total = " (total)" if batch != "x1" else ""
+        print(f"| {name} | step: native {precision}, batch {batch[1:]}{total} | {s[key]:,.0f} | "
+              f"{s[key] / s['naive']:.1f}x naive |", flush=True)
+    gen = Generator(model, model_vocab, precision=args.precision if NativeLSTM.supports(model) else None)
+    e = end_to_end(gen, args.seconds, args.length)
+    how = f"guard on, T {TEMPERATURE}, length {args.length:,}, {gen.backend} {gen.precision}"
+    print(f"| {name} | end to end ({how}): naive loop | {e['naive']:,.0f} | 1.0x |")
+    print(f"| {name} | end to end ({how}): Generator.stream, 1 posting at a time | {e['stream']:,.0f} | "
+          f"{e['stream'] / e['naive']:.1f}x naive; {e['postings']} postings, median "
+          f"{e['median_seconds']:.2f} s for {e['median_chars']:,.0f} chars on average |")
+    print(f"| {name} | end to end ({how}): Generator.generate(16), total | {e['x16']:,.0f} | "
+          f"{e['x16'] / e['naive']:.1f}x naive |", flush=True)
+    if args.skip_training:
+        return
+    c = model.config
+    t = training_rates(c.num_layers, c.rnn_size, c.vocab_size, args.batch_size, args.seq_length, args.seconds)
+    shape = f"b{args.batch_size} x t{args.seq_length}"
+    print(f"| {name} | train ({shape}): project step | {t['project']:,.0f} | "
+          f"{t['project'] / t['nn.LSTM']:.2f}x bare |")
+    print(f"| {name} | train ({shape}): bare nn.LSTM fwd+bwd | {t['nn.LSTM']:,.0f} | 1.00x bare |")
+    print(f"| {name} | train ({shape}): LSTMCell loop fwd+bwd | {t['LSTMCell']:,.0f} | "
+          f"{t['LSTMCell'] / t['nn.LSTM']:.2f}x bare |", flush=True)
 
 
 if __name__ == "__main__":

@@ -105,16 +105,24 @@ def load(path: str | Path) -> dict:
     return ckpt
 
 
+def load_weights(model: CharRNN, ckpt: dict, which: str = "the checkpoint") -> None:
+    """A checkpoint's weights into model, as float32 (exported runs store float16)."""
+    try:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["model_state"].items()})
+    except (RuntimeError, KeyError, AttributeError) as exc:
+        raise CheckpointError(f"{which}: its weights do not fit the model its config describes "
+                              f"({str(exc).splitlines()[0][:160]})") from None
+
+
 def build_model(ckpt: dict) -> tuple[CharRNN, Vocab]:
     """Rebuild the network and vocabulary of a loaded checkpoint (weights restored to float32)."""
     try:
         config = ModelConfig.from_dict(ckpt["config"])
         model = CharRNN(config)
-        state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["model_state"].items()}
-        model.load_state_dict(state)
         vocab = Vocab(ckpt["vocab"])
-    except (TypeError, ValueError, RuntimeError, KeyError) as exc:
-        raise CheckpointError(f"checkpoint weights do not fit its config: {exc}") from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"the checkpoint's model config is not valid: {exc}") from None
+    load_weights(model, ckpt)
     if len(vocab) != config.vocab_size:
         raise CheckpointError("checkpoint vocabulary size does not match its model config")
     model.eval()

@@ -90,20 +90,26 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
     result = {"checkpoint": str(ckpt_path), "data": str(data), "epoch": ckpt.get("epoch"),
               "val_postings": len(split.val), "val_chars": len(val_text),
               "val_loss": val, "val_bpc": val / math.log(2)}
+    if note:
+        result["note"] = note
     for precision in precisions:
         stepped = Generator.from_checkpoint(ckpt_path, precision=precision)
         with tqdm(total=len(val_ids), unit="char", unit_scale=True, desc=f"val loss, sampler {precision}",
                   file=sys.stderr) as bar:
             result.setdefault("sampler_val_loss", {})[precision] = sampler_loss(stepped, val_ids, batch, bar.update)
-    if note:
-        result["note"] = note
     if not skip_compression:
         with tqdm(total=3, desc="compressors", file=sys.stderr) as bar:
             result["compression_bpc"] = compression_bpc("".join(split.train), val_text)
             bar.update(3)
+    result.update(sample_figures(gen, split, text, n, SampleSettings(temperature=temperature, max_length=length,
+                                                                     seed=seed, guard=guard)))
+    return result
 
+
+def sample_figures(gen: Generator, split: Split, corpus: str, n: int, settings: SampleSettings) -> dict:
+    """What n postings sampled with settings (seeds seed, seed+1, ...) look like against the corpus."""
+    temperature, length, seed, guard = settings.temperature, settings.max_length, settings.seed, settings.guard
     samples = []
-    settings = SampleSettings(temperature=temperature, max_length=length, seed=seed, guard=guard)
     with tqdm(total=n, unit="posting", desc="sampling", file=sys.stderr) as bar:
         for start in range(0, n, 10):
             k = min(10, n - start)
@@ -113,13 +119,13 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
     train_words = {w for doc in split.train for w in words(doc)}
     shares = [s for s in (vocab_share(t, train_words) for t in samples) if s is not None]
     with tqdm(total=1, desc="indexing corpus", file=sys.stderr) as bar:
-        index = CopyIndex(text)
+        index = CopyIndex(corpus)
         bar.update(1)
     copies = [index.longest_copy(t) for t in tqdm(samples, desc="novelty", file=sys.stderr)]
     wrap_up = settings.wrap_up() if guard else None
     ended = [t.endswith(settings.stop) and (wrap_up is None or len(t) - len(settings.prime) <= wrap_up)
              for t in samples]
-    result.update({
+    return {
         "samples": n, "temperature": temperature, "max_length": length, "seed": seed, "guard": guard,
         "well_formed": sum(map(well_formed, samples)) / n,
         "frame": sum(map(has_frame, samples)) / n,
@@ -132,8 +138,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
         "length_quantiles": quantiles([len(t) for t in samples]),
         "corpus_length_quantiles": quantiles([len(d) for d in split.train + split.val]),
         "wrap_up": wrap_up, "ended_by_model": sum(ended) / n,
-    })
-    return result
+    }
 
 
 def report(r: dict) -> str:
@@ -171,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("checkpoint", help="a .pt file written by python -m charlm.train")
     p.add_argument("--data", help="the corpus (default: the one the checkpoint was trained on)")
     p.add_argument("-n", type=int, default=50, help="postings to sample (default 50)")
-    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (default 0.8)")
+    p.add_argument("--temperature", type=float, default=SampleSettings.temperature,
+                   help="sampling temperature (default %(default)s)")
     p.add_argument("--length", type=int, default=20000,
                    help="most characters per sample (default 20000; the longest corpus posting has 15k)")
     p.add_argument("--seed", type=int, default=1, help="seed of the first sample; sample i uses seed+i (default 1)")

@@ -1,13 +1,7 @@
 """A posting's frame, written by the model and kept in agreement by the sampler.
 
-Every corpus posting opens with the same frame (common/corpus_format.py):
-
-    <html>
-    <head><title>TITLE - COMPANY - LOCATION</title></head>
-    <body>
-    <h1>TITLE</h1>
-    <h2>COMPANY</h2>
-    <h3>LOCATION</h3>
+Every corpus posting opens with the same frame: a <title> line "TITLE - COMPANY - LOCATION",
+then <h1>TITLE</h1>, <h2>COMPANY</h2>, <h3>LOCATION</h3> (common/corpus_format.py).
 
 A character model writes the title line well, but by the time it reaches <h1> it has
 drifted: "Software Engineer, Beached - ..." above "Senior Software Engineer, Hospital".

@@ -137,13 +137,12 @@ class Generator:
     `precision`; "torch" steps the nn module, the reference and the path on CUDA.
     """
 
-    def __init__(self, model: CharRNN, vocab: Vocab, info: dict | None = None, device: str = "cpu",
+    def __init__(self, model: CharRNN, vocab: Vocab, device: str = "cpu",
                  precision: str | None = None, backend: str | None = None,
                  copy_index: novelty.CopyIndex | None = None):
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.vocab = vocab
-        self.info = info or {}
         if backend is None:
             backend = "native" if self.device.type == "cpu" and NativeLSTM.supports(model) else "torch"
         if backend == "native":
@@ -166,9 +165,8 @@ class Generator:
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", precision: str | None = None,
                         backend: str | None = None) -> "Generator":
         model, vocab, ckpt = ckpt_io.load_model(path)
-        info = {k: ckpt.get(k) for k in ("epoch", "step", "train_loss", "val_loss", "history", "config")}
         corpus = (ckpt.get("train_config") or {}).get("data")
-        return cls(model, vocab, info, device, precision, backend, novelty.corpus_index(corpus) if corpus else None)
+        return cls(model, vocab, device, precision, backend, novelty.corpus_index(corpus) if corpus else None)
 
     def batch(self, capacity: int) -> Batch:
         """An empty batch for up to `capacity` rows (see charlm/batch.py)."""

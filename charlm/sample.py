@@ -6,9 +6,8 @@ import argparse
 import sys
 
 from common.cli import run_cli
-from common.corpus_format import DOC_END
 
-from .generate import DEFAULT_PRECISION, Generator, SampleSettings, new_seed
+from .generate import DEFAULT_PRECISION, POSTING_LENGTH, Generator, SampleSettings, new_seed
 from .model import resolve_device
 from .steppers import PRECISIONS
 
@@ -23,19 +22,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("checkpoint", help="a .pt file written by python -m charlm.train")
     p.add_argument("-n", type=int, default=1, help="number of postings; posting i uses seed+i")
-    p.add_argument("--temperature", type=float, default=0.8,
+    d = SampleSettings()
+    p.add_argument("--temperature", type=float, default=d.temperature,
                    help="below 1 is safer and more repetitive, above 1 wilder")
-    p.add_argument("--prime", default="<html>", help="text the posting starts with")
-    p.add_argument("--length", type=int, default=12000,
+    p.add_argument("--prime", default=d.prime, help="text the posting starts with")
+    p.add_argument("--length", type=int, default=POSTING_LENGTH,
                    help="most characters to generate per posting; guarded postings are wrapped up past "
-                        "min(3500, half of this)")
+                        f"min({d.wrap_up_after}, half of this)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed to stderr)")
     p.add_argument("--top-k", type=int, default=None, help="sample only among the k likeliest characters")
     p.add_argument("--argmax", action="store_true", help="always take the likeliest character")
     p.add_argument("--no-guard", action="store_true",
                    help="sample the model unconstrained; by default tags always parse and close in order, "
                         "and long postings are wrapped up (charlm/guard.py)")
-    p.add_argument("--stop", default=DOC_END, help="stop a posting after this string; '' never stops early")
+    p.add_argument("--stop", default=d.stop, help="stop a posting after this string; '' never stops early")
     for field, example in (("title", "Data Scientist"), ("company", "Dream Jobs Inc"), ("city", "Seattle, WA")):
         p.add_argument(f"--{field}", help=f"the posting's {field}, written into its frame exactly "
                                           f"(e.g. {example!r}); the model writes the rest around it")

@@ -14,6 +14,7 @@ import math
 import signal
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -23,7 +24,7 @@ from . import checkpoint as ckpt_io
 from . import distributed, runs
 from .config import TrainConfig
 from .data import StreamBatches, Vocab, epoch_order, read_corpus, split_by_document, split_documents, text_fingerprint
-from .errors import CheckpointError, DataError, TrainingDiverged, VocabError
+from .errors import DataError, TrainingDiverged, VocabError
 from .model import CharRNN, ModelConfig, detach_state, resolve_device
 from .objective import forward_loss, make_optimizer, optimize, scored_loss
 
@@ -76,8 +77,7 @@ class Trainer:
         started = time.monotonic()
         text = read_corpus(cfg.data)
         vocab = Vocab.from_text(text)
-        return cls(cfg.with_model(ModelConfig(len(vocab), cfg.model.model, cfg.model.rnn_size, cfg.model.num_layers,
-                                              cfg.model.dropout)), run_dir, text, vocab, started)
+        return cls(cfg.with_model(replace(cfg.model, vocab_size=len(vocab))), run_dir, text, vocab, started)
 
     @classmethod
     def init_from(cls, cfg: TrainConfig, run_dir: Path) -> "Trainer":
@@ -93,7 +93,7 @@ class Trainer:
                              f"lacks ({shown}); train from scratch or clean the corpus")
         # The model's real shape wins over command-line sizes when weights come from a checkpoint.
         trainer = cls(cfg.with_model(ModelConfig.from_dict(init["config"])), run_dir, text, vocab, started)
-        trainer._load_weights(init, f"--init-from {cfg.init_from}")
+        ckpt_io.load_weights(trainer.model, init, f"--init-from {cfg.init_from}")
         return trainer
 
     @classmethod
@@ -106,16 +106,9 @@ class Trainer:
                             "start a new run from its weights with --init-from")
         trainer = cls(cfg.with_model(ModelConfig.from_dict(state["config"])), run_dir, text, Vocab(state["vocab"]),
                       started)
-        trainer._load_weights(state, "--resume")
+        ckpt_io.load_weights(trainer.model, state, "--resume")
         trainer._restore(state)
         return trainer
-
-    def _load_weights(self, source: dict, which: str) -> None:
-        try:
-            self.model.load_state_dict({k: v.float() for k, v in source["model_state"].items()})
-        except (RuntimeError, KeyError, AttributeError) as exc:
-            raise CheckpointError(f"{which}: its weights do not fit the model its config describes "
-                                  f"({str(exc).splitlines()[0][:160]})") from None
 
     def _restore(self, state: dict) -> None:
         extra = state["resume"]

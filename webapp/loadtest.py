@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import requests
+from charlm.generate import POSTING_LENGTH, SampleSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoints", default=str(ROOT / "checkpoints"), help="checkpoints folder to serve")
     p.add_argument("--checkpoint", help="checkpoint id to sample (default: the best of the first run)")
     p.add_argument("--clients", type=int, default=16, help="clients streaming at once (default 16)")
-    p.add_argument("--length", type=int, default=12000, help="most characters per posting (default 12000)")
-    p.add_argument("--temperature", type=float, default=0.8, help="(default 0.8)")
+    p.add_argument("--length", type=int, default=POSTING_LENGTH, help="most characters per posting (default %(default)s)")
+    p.add_argument("--temperature", type=float, default=SampleSettings.temperature, help="(default %(default)s)")
     p.add_argument("--rows", type=int, default=16, help="the server's --rows (default 16)")
     p.add_argument("--timeout", type=float, default=300, help="seconds before a client gives up (default 300)")
     args = p.parse_args(argv)
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             if ckpt is None:
                 raise SystemExit(f"error: no checkpoints in {args.checkpoints}")
             body = {"checkpoint": ckpt, "length": args.length, "temperature": args.temperature,
-                    "prime": "<html>", "stream": True}
+                    "prime": SampleSettings.prime, "stream": True}
             # Load the model before the clock starts: the first request of a cold server pays for it.
             requests.post(f"{base}/api/generate", json={**body, "length": 1, "stream": False}, timeout=120)
             results = [Result() for _ in range(args.clients)]

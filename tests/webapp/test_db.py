@@ -1,0 +1,50 @@
+import pytest
+
+from webapp import db
+from webapp.errors import BadInput
+
+
+def add(title: str, checkpoint: str = "tiny:epoch001") -> int:
+    return db.insert_posting(checkpoint_id=checkpoint, run="tiny", epoch=1, val_loss=1.0, temperature=0.8,
+                             prime="<html>", length=100, seed=1, text=f"<h1>{title}</h1>", title=title,
+                             company=None, location=None)
+
+
+def test_pages_list_newest_first_and_count_every_posting(app):
+    with app.app_context():
+        ids = [add(f"Job {i}") for i in range(db.PER_PAGE + 3)]
+        first = db.list_postings(None)
+        assert first.total == db.PER_PAGE + 3 and first.pages == 2 and first.number == 1
+        assert [r["id"] for r in first.rows] == ids[::-1][:db.PER_PAGE]
+        second = db.list_postings("2")
+        assert [r["id"] for r in second.rows] == ids[:3][::-1]
+        assert db.list_postings("3").rows == []
+
+
+def test_a_page_is_filtered_by_checkpoint_and_an_empty_gallery_has_one_page(app):
+    with app.app_context():
+        assert (db.list_postings(None).total, db.list_postings(None).pages) == (0, 1)
+        add("A", "tiny:epoch001")
+        add("B", "tiny:epoch002")
+        page = db.list_postings("1", "tiny:epoch002")
+        assert page.total == 1 and page.rows[0]["title"] == "B"
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "1.5", "²", "abc", "", str(db.MAX_PAGE + 1)])
+def test_a_page_number_that_is_not_a_whole_number_in_range_is_a_400(app, raw):
+    with app.app_context(), pytest.raises(BadInput) as exc:
+        db.list_postings(raw)
+    assert exc.value.status == 400 and "page must be a whole number" in exc.value.message
+
+
+def test_a_missing_posting_is_a_404_for_reading_and_deleting_and_delete_removes_it(app):
+    with app.app_context():
+        pid = add("Keep me")
+        assert db.get_posting(pid)["title"] == "Keep me"
+        db.delete_posting(pid)
+        for missing in (pid, 0, db.MAX_ID + 1):
+            with pytest.raises(BadInput) as exc:
+                db.get_posting(missing)
+            assert exc.value.status == 404 and f"no posting {missing}" in exc.value.message
+            with pytest.raises(BadInput):
+                db.delete_posting(missing)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from common.corpus_format import HEAD, SEP, field_text
+from common.corpus_format import HEAD, SEP, TITLE_END, field_text
 
 MAX_FIELD = 200  # characters of a field given by a caller
 # 98% of corpus title lines are under 320 characters; the rest list many locations
@@ -77,7 +77,7 @@ class FrameWriter:
         i = 0
         while i < 3:
             if self.given[i] is not None:
-                yield from _literal(self.given[i] + (SEP if i < 2 else "</title></head>\n<body>\n<h1>"))
+                yield from _literal(self.given[i] + (SEP if i < 2 else TITLE_END + "<h1>"))
                 regions.append((self.given[i], 1))
                 i += 1
                 continue
@@ -118,7 +118,7 @@ def _free(separators: int, last: bool) -> Iterator[Want]:
             ch = yield Want(banned="\n" + ("" if may_end else "<") + (" " if not text else "")
                             + (";" if len(text) >= LONG_TITLE_LINE else ""))
         if ch == "<":
-            yield from _literal("/title></head>\n<body>\n<h1>")
+            yield from _literal(TITLE_END[1:] + "<h1>")  # its "<" is written
             return text
         text += ch
         if not last and text.count(SEP) > separators:

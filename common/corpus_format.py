@@ -37,6 +37,7 @@ DOC_START = "<html>"
 DOC_END = "</html>"
 HEAD = DOC_START + "\n<head><title>"  # what every posting begins with, up to its title line
 SEP = " - "  # between the fields of the title line
+TITLE_END = "</title></head>\n<body>\n"  # from the end of the title line to the body's first element
 FIELDS = ("title", "company", "city")  # the frame's fields, in order
 FRAME_TAGS = ("h1", "h2", "h3")  # the elements that hold them in the body
 BODY_TAGS = ("h4", "p", "ul", "ol", "li", "strong", "em", "br")
@@ -65,7 +66,7 @@ def field_text(value: str) -> str:
 
 def frame(title: str, company: str, location: str) -> str:
     """A posting's opening through </h3>, from fields already in field_text form."""
-    return (f"{HEAD}{title}{SEP}{company}{SEP}{location}</title></head>\n<body>\n"
+    return (f"{HEAD}{title}{SEP}{company}{SEP}{location}{TITLE_END}"
             f"<h1>{title}</h1>\n<h2>{company}</h2>\n<h3>{location}</h3>\n")
 
 

@@ -13,7 +13,10 @@ Prints, for one checkpoint:
   (coherent frame; charlm/frame.py), novelty (the share of samples sharing a verbatim stretch of more
   than 200 characters with the corpus, and the median longest shared stretch), and
   length against the corpus's postings (median and quantiles of both), with the
-  share of samples the model ended before the guard's wrap-up began.
+  share of samples the model ended before the guard's wrap-up began;
+- with the job classifier (jobclass/, shipped as checkpoints/demo/jobclass.skops): the
+  share of samples whose body reads as the family their own title maps to, beside the
+  same share of the val split's real postings.
 """
 
 from __future__ import annotations
@@ -24,22 +27,24 @@ import math
 import statistics
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
 from common.cli import run_cli
+from jobclass import JobClassifier, agreement
+from jobclass.train import DEFAULT_OUT as CLASSIFIER
 
 from . import checkpoint as ckpt_io
 from .data import Split, eval_streams, read_corpus, split_by_document, split_documents, text_fingerprint
 from .errors import CharLMError
 from .generate import Generator, SampleSettings
-from .metrics import CopyIndex, coherent_frame, compression_bpc, has_frame, vocab_share, well_formed, words
+from .metrics import COPY_LIMIT, CopyIndex, coherent_frame, compression_bpc, has_frame, vocab_share, well_formed, words
 from .steppers import PRECISIONS
 from .objective import evaluate_loss
 
-COPY_LIMIT = 200
 QUANTILES = (10, 25, 50, 75, 90)
 
 
@@ -69,8 +74,15 @@ def sampler_loss(gen: Generator, ids: torch.Tensor, n_streams: int, progress=Non
     return total / int((y != -100).sum())
 
 
+def agreement_rate(postings: list[str], classifier: JobClassifier) -> float | None:
+    """The share of titled postings whose body the classifier reads as the family their title maps to."""
+    found = [a for a in map(agreement, postings, classifier.predict(postings)) if a is not None]
+    return sum(found) / len(found) if found else None
+
+
 def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, length: int, seed: int,
-             skip_compression: bool = False, guard: bool = True, precisions: tuple[str, ...] = ()) -> dict:
+             skip_compression: bool = False, guard: bool = True, precisions: tuple[str, ...] = (),
+             classifier: JobClassifier | None = None) -> dict:
     ckpt = ckpt_io.load(ckpt_path)
     data = data or (ckpt.get("train_config") or {}).get("data") or "corpus/input.txt"
     text = read_corpus(data)
@@ -101,13 +113,18 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
         with tqdm(total=3, desc="compressors", file=sys.stderr) as bar:
             result["compression_bpc"] = compression_bpc("".join(split.train), val_text)
             bar.update(3)
-    result.update(sample_figures(gen, split, text, n, SampleSettings(temperature=temperature, max_length=length,
-                                                                     seed=seed, guard=guard)))
+    samples, figures = sample_figures(gen, split, text, n, SampleSettings(temperature=temperature, max_length=length,
+                                                                          seed=seed, guard=guard))
+    result.update(figures)
+    if classifier is not None:
+        result["family_agreement"] = agreement_rate(samples, classifier)
+        result["real_family_agreement"] = agreement_rate(split.val, classifier)
     return result
 
 
-def sample_figures(gen: Generator, split: Split, corpus: str, n: int, settings: SampleSettings) -> dict:
-    """What n postings sampled with settings (seeds seed, seed+1, ...) look like against the corpus."""
+def sample_figures(gen: Generator, split: Split, corpus: str, n: int,
+                   settings: SampleSettings) -> tuple[list[str], dict]:
+    """n postings sampled with settings (seeds seed, seed+1, ...), and what they look like against the corpus."""
     temperature, length, seed, guard = settings.temperature, settings.max_length, settings.seed, settings.guard
     samples = []
     with tqdm(total=n, unit="posting", desc="sampling", file=sys.stderr) as bar:
@@ -125,7 +142,7 @@ def sample_figures(gen: Generator, split: Split, corpus: str, n: int, settings: 
     wrap_up = settings.wrap_up() if guard else None
     ended = [t.endswith(settings.stop) and (wrap_up is None or len(t) - len(settings.prime) <= wrap_up)
              for t in samples]
-    return {
+    return samples, {
         "samples": n, "temperature": temperature, "max_length": length, "seed": seed, "guard": guard,
         "well_formed": sum(map(well_formed, samples)) / n,
         "frame": sum(map(has_frame, samples)) / n,
@@ -167,6 +184,9 @@ def report(r: dict) -> str:
               "    corpus  " + " / ".join(f"{v:,.0f}" for v in r["corpus_length_quantiles"])]
     where = f" (before the wrap-up at {r['wrap_up']:,} characters)" if r["wrap_up"] is not None else ""
     lines.append(f"  ended by the model alone:       {r['ended_by_model']:.0%}{where}")
+    if r.get("family_agreement") is not None:
+        lines.append(f"  body reads as its title's family: {r['family_agreement']:.0%} (job classifier; real postings "
+                     f"of the val split: {r['real_family_agreement']:.0%}, which it was trained on)")
     return "\n".join(lines)
 
 
@@ -186,12 +206,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="sample the model unconstrained (default: the guard of charlm/guard.py, as the gallery)")
     p.add_argument("--precision", action="append", choices=list(PRECISIONS), default=[],
                    help="also score the val split through the sampler's step at this precision (repeatable)")
+    p.add_argument("--classifier", default=CLASSIFIER,
+                   help=f"job classifier for the family agreement (default {CLASSIFIER}; skipped when absent)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     args = p.parse_args(argv)
     if not 1 <= args.n <= 10_000 or not 1 <= args.length <= 1_000_000:
         p.error("-n must be 1..10,000 and --length 1..1,000,000")
+    classifier = JobClassifier.load(args.classifier) if Path(args.classifier).is_file() else None
     result = evaluate(args.checkpoint, args.data, args.n, args.temperature, args.length, args.seed,
-                      args.no_compression, not args.no_guard, tuple(args.precision))
+                      args.no_compression, not args.no_guard, tuple(args.precision), classifier)
     print(json.dumps(result) if args.json else report(result))
     return 0
 

@@ -39,6 +39,7 @@ from .batch import Batch, GuardTables
 from .frame import MAX_FIELD, FrameWriter
 from .data import Vocab
 from .errors import SettingsError
+from .metrics import COPY_LIMIT
 from .model import CharRNN
 from .steppers import NativeLSTM, TorchModel
 
@@ -68,7 +69,7 @@ class SampleSettings:
     city: str | None = None
     # Guarded postings copy no more than this many characters of the model's corpus in a row,
     # when the corpus is at hand (charlm/novelty.py).
-    max_copy: int | None = 200
+    max_copy: int | None = COPY_LIMIT
 
     def fields(self) -> dict[str, str]:
         return {k: v for k in FIELDS if (v := getattr(self, k)) is not None}
@@ -139,7 +140,7 @@ class Generator:
 
     def __init__(self, model: CharRNN, vocab: Vocab, device: str = "cpu",
                  precision: str | None = None, backend: str | None = None,
-                 copy_index: novelty.CopyIndex | None = None):
+                 copy_index: novelty.CopyIndex | None = None, corpus: str | None = None):
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.vocab = vocab
@@ -160,13 +161,14 @@ class Generator:
         self.backend = backend
         self.guard_tables = GuardTables(vocab)
         self.copy_index = copy_index
+        self.corpus = corpus  # the path of the corpus the model learned from, when it is known
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", precision: str | None = None,
                         backend: str | None = None) -> "Generator":
         model, vocab, ckpt = ckpt_io.load_model(path)
         corpus = (ckpt.get("train_config") or {}).get("data")
-        return cls(model, vocab, device, precision, backend, novelty.corpus_index(corpus) if corpus else None)
+        return cls(model, vocab, device, precision, backend, novelty.corpus_index(corpus) if corpus else None, corpus)
 
     def batch(self, capacity: int) -> Batch:
         """An empty batch for up to `capacity` rows (see charlm/batch.py)."""

@@ -16,10 +16,15 @@ import html
 import lzma
 import re
 
+import numpy as np
+
 from common.corpus_format import DOC_END, FRAME_ELEMENTS, SEP, VOID_TAGS, frame_fields, title_line
 
 from . import novelty
 
+# A posting that repeats more of its corpus than this in one stretch is a copy, not a dream
+# (the sampler's copy guard keeps postings under it; evaluate and the gallery's badges flag it).
+COPY_LIMIT = 200
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
 WORD = re.compile(r"[a-z]+")
 
@@ -69,17 +74,33 @@ class CopyIndex:
 
     A sorted array of hashes of every q-character window of the corpus says, for each
     window of the text, whether it might occur; runs of such windows are candidates,
-    checked exactly with substring search, longest first. Exact for every length: hash
-    collisions only add candidates, and copies shorter than q are found directly.
+    checked exactly, longest first, by comparing at the places their first window starts
+    (kept beside the hashes). Exact for every length: hash collisions only add candidates,
+    and copies shorter than q are found directly.
     """
+
+    # A window that starts more places than this is looked for by a scan of the corpus instead.
+    MAX_PLACES = 256
 
     def __init__(self, corpus: str, q: int = 16):
         self.corpus = corpus
         self.q = q
-        self.windows = novelty.CopyIndex(corpus, q)  # the sampler's copy guard hashes the same way
+        hashes = novelty.window_hashes(novelty.code_points(corpus), q)  # the sampler's copy guard hashes the same way
+        self.starts = np.argsort(hashes, kind="stable").astype(np.int32)  # window starts, by hash
+        self.sorted = hashes[self.starts]
+
+    def _places(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """[lo, hi) of each hash's run in self.sorted (empty where the corpus lacks it)."""
+        return np.searchsorted(self.sorted, h, "left"), np.searchsorted(self.sorted, h, "right")
 
     def _occurs(self, s: str) -> bool:
-        return s in self.corpus
+        """Whether s occurs in the corpus: compared where its first window starts, when that is few places."""
+        if len(s) < self.q:
+            return s in self.corpus
+        lo, hi = (int(v[0]) for v in self._places(novelty.window_hashes(novelty.code_points(s[:self.q]), self.q)))
+        if hi - lo > self.MAX_PLACES:
+            return s in self.corpus
+        return any(self.corpus.startswith(s, int(p)) for p in self.starts[lo:hi])
 
     def _longest_within(self, s: str, at_least: int) -> int:
         """Longest substring of s in the corpus, given one of length at_least is known to exist."""
@@ -92,7 +113,8 @@ class CopyIndex:
         return best
 
     def longest_copy(self, text: str) -> int:
-        hit = self.windows.contains(novelty.window_hashes(novelty.code_points(text), self.q))
+        lo, hi = self._places(novelty.window_hashes(novelty.code_points(text), self.q))
+        hit = hi > lo
         runs, start = [], None
         for i, flag in enumerate(list(hit) + [False]):
             if flag and start is None:

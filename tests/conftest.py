@@ -185,3 +185,47 @@ def demo():
     if not DEMO.exists():
         pytest.skip("the shipped demo checkpoint is missing")
     return Generator.from_checkpoint(DEMO)
+
+
+# Bodies of three kinds of job, as real postings word them: what the job classifier tests learn from.
+FAMILY_BODIES = {
+    "Data Scientist": ["Build statistical models and machine learning pipelines in Python",
+                       "Design A/B experiments and causal inference studies", "Regression, forecasting and NLP",
+                       "PhD in statistics or a quantitative field", "Present model results to stakeholders"],
+    "Software Engineer": ["Design and ship backend services in Java and Go", "Write unit tests and review code",
+                          "Own our CI/CD pipelines and Kubernetes deployments", "Build REST APIs and microservices",
+                          "Debug production incidents and improve reliability"],
+    "Registered Nurse": ["Provide direct patient care on a medical surgical unit", "Administer medications",
+                         "Valid RN license and BLS certification", "Chart patient assessments",
+                         "Collaborate with physicians and families on care plans"],
+}
+DATA_SCIENCE_BODY = ("<p>We are looking for someone to build statistical models and machine learning pipelines "
+                     "in Python, design A/B experiments and run causal inference studies.</p>\n"
+                     "<ul>\n<li>Regression, forecasting and NLP</li>\n<li>PhD in statistics or a quantitative "
+                     "field</li>\n</ul>")
+
+
+@pytest.fixture(scope="session")
+def family_corpus(tmp_path_factory) -> Path:
+    """A corpus folder (pages/ and manifest.jsonl, as the scraper writes them) of 90 postings in three
+    families, each company hiring for one family only, 6 postings each."""
+    import json
+
+    from common.corpus_format import document
+
+    root = tmp_path_factory.mktemp("family-corpus")
+    (root / "pages").mkdir()
+    rng = random.Random(3)
+    lines = []
+    for f, (title, duties) in enumerate(FAMILY_BODIES.items()):
+        for c in range(5):
+            company = f"Company {f}-{c}"
+            for k in range(6):
+                body = f"<p>{company} is growing.</p>\n<ul>\n" + "".join(
+                    f"<li>{d}</li>\n" for d in rng.sample(duties, 4)) + "</ul>"
+                name = f"test-{f}-{c}-{k}.html"
+                titled = f"Senior {title}" if k % 2 else title
+                (root / "pages" / name).write_text(document(titled, company, "Seattle, WA", body))
+                lines.append(json.dumps({"file": name, "title": titled, "company": company}))
+    (root / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    return root

@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.from_mapping(
         CHECKPOINTS=str(ROOT / "checkpoints"),
+        CLASSIFIER=str(ROOT / "checkpoints" / "demo" / "jobclass.skops"),  # labels and agreement badges
         DATABASE=os.path.join(app.instance_path, "gallery.sqlite"),
         BATCH_ROWS=16,  # postings one model samples at once, in one batched step
         QUEUE_SIZE=16,  # requests that wait for a row; beyond that, 503
@@ -48,7 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
-    app.jinja_env.globals.update(loss_chart=loss_chart, frame_css=FRAME_CSS)
+    app.jinja_env.globals.update(loss_chart=loss_chart, frame_css=FRAME_CSS, posting_badges=db.badges)
 
     @app.after_request
     def security_headers(resp):

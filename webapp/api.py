@@ -18,7 +18,7 @@ def posting_json(row) -> dict:
             "epoch": row["epoch"], "val_loss": row["val_loss"], "temperature": row["temperature"],
             "prime": row["prime"], "length": row["length"], "seed": row["seed"], "title": row["title"],
             "company": row["company"], "location": row["location"], "text": row["text"], "html": clean(row["text"]),
-            "url": url_for("pages.posting", posting_id=row["id"])}
+            "badges": db.badges(row), "url": url_for("pages.posting", posting_id=row["id"])}
 
 
 @bp.get("/checkpoints")
@@ -33,10 +33,11 @@ def generate():
         raise BadInput("the request body must be a JSON object with at least 'checkpoint'")
     job = parse_job(data, get_catalog(), current_app.config)
     if data.get("stream"):
-        return stream_response(get_catalog(), job, save=lambda text: db.insert_posting(**record(job, text)),
+        return stream_response(get_catalog(), job,
+                               save=lambda text: db.insert_posting(**record(job, text, get_catalog())),
                                url_for_posting=lambda pid: url_for("pages.posting", posting_id=pid),
                                flush_every=current_app.config["STREAM_FLUSH_SECONDS"])
-    posting_id = db.insert_posting(**record(job, generate_text(get_catalog(), job)))
+    posting_id = db.insert_posting(**record(job, generate_text(get_catalog(), job), get_catalog()))
     return jsonify(posting_json(db.get_posting(posting_id))), 201
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,9 @@ def init_db(app: Flask) -> None:
     schema = (Path(__file__).parent / "schema.sql").read_text()
     with sqlite3.connect(app.config["DATABASE"]) as db:
         db.executescript(schema)
+        # Galleries made before postings had badges gain the column; their postings have none.
+        if "badges" not in {row[1] for row in db.execute("PRAGMA table_info(posting)")}:
+            db.execute("ALTER TABLE posting ADD COLUMN badges TEXT")
     app.teardown_appcontext(close_db)
 
 
@@ -44,6 +48,14 @@ def insert_posting(**fields) -> int:
     cur = db.execute(f"INSERT INTO posting ({names}) VALUES ({marks})", tuple(fields.values()))
     db.commit()
     return cur.lastrowid
+
+
+def badges(row: sqlite3.Row) -> dict | None:
+    """A posting's stored badges (None for one saved before badges existed)."""
+    try:
+        return json.loads(row["badges"]) if row["badges"] else None
+    except json.JSONDecodeError:
+        return None
 
 
 def get_posting(posting_id: int) -> sqlite3.Row:

@@ -22,6 +22,7 @@ from charlm.frame import MAX_FIELD
 from common.corpus_format import FIELDS, frame_fields
 from flask import Response, stream_with_context
 
+from .badges import badges, get_classifier
 from .catalog import Catalog, CheckpointInfo
 from .errors import BadInput, Busy
 from .sanitize import clean
@@ -132,13 +133,14 @@ def generate_text(catalog: Catalog, job: Job) -> str:
         return posting.text()
 
 
-def record(job: Job, text: str) -> dict:
-    """The database fields of a finished posting."""
+def record(job: Job, text: str, catalog: Catalog) -> dict:
+    """The database fields of a finished posting, its badges included (computed once, here)."""
     title, company, location = frame_fields(text) or (None, None, None)
     c = job.checkpoint
+    quality = badges(text, catalog.server(c).generator.corpus, get_classifier())
     return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=job.temperature,
                 prime=job.prime, length=job.length, seed=job.seed, text=text,
-                title=title, company=company, location=location)
+                title=title, company=company, location=location, badges=json.dumps(quality))
 
 
 def sse(event: str, data: dict) -> str:

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS posting (
     text          TEXT    NOT NULL,
     title         TEXT,
     company       TEXT,
-    location      TEXT
+    location      TEXT,
+    badges        TEXT     -- JSON, computed when the posting was saved (webapp/badges.py)
 );
 
 CREATE INDEX IF NOT EXISTS posting_by_checkpoint ON posting (checkpoint_id, id);

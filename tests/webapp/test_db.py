@@ -48,3 +48,21 @@ def test_a_missing_posting_is_a_404_for_reading_and_deleting_and_delete_removes_
             assert exc.value.status == 404 and f"no posting {missing}" in exc.value.message
             with pytest.raises(BadInput):
                 db.delete_posting(missing)
+
+
+def test_a_gallery_from_before_badges_gains_the_column_and_its_postings_show_without_badges(tmp_path, checkpoints_dir):
+    import sqlite3
+
+    from webapp import create_app
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE posting (id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL DEFAULT "
+                    "'2026-01-01T00:00:00Z', checkpoint_id TEXT NOT NULL, run TEXT NOT NULL, epoch INTEGER, "
+                    "val_loss REAL, temperature REAL NOT NULL, prime TEXT NOT NULL, length INTEGER NOT NULL, "
+                    "seed INTEGER NOT NULL, text TEXT NOT NULL, title TEXT, company TEXT, location TEXT)")
+        old.execute("INSERT INTO posting (checkpoint_id, run, temperature, prime, length, seed, text, title) "
+                    "VALUES ('tiny:epoch001', 'tiny', 0.8, '<html>', 10, 1, '<h1>Old</h1>', 'Old')")
+    client = create_app({"CHECKPOINTS": str(checkpoints_dir), "DATABASE": str(path)}).test_client()
+    assert client.get("/api/postings/1").get_json()["badges"] is None
+    assert client.get("/postings/1").status_code == 200 and "Old" in client.get("/gallery").get_data(True)

@@ -1,0 +1,74 @@
+"""Quality badges of a posting, computed once when it is saved and stored with it.
+
+    well_formed      every tag closes in order and the posting ends
+    coherent_frame   the title line repeats h1-h3 exactly
+    longest_copy     the longest stretch copied verbatim from the model's corpus; copied when
+                     above COPY_LIMIT (None when the corpus is not at hand)
+    length           characters, and against the corpus's median posting
+    family, level    what the job classifier reads in the body, with its confidence
+    agrees           whether that family is the one the posting's own title maps to
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from charlm.data import split_documents
+from charlm.metrics import COPY_LIMIT, CopyIndex, coherent_frame, well_formed
+from common.cli import UserError
+from flask import current_app
+from jobclass import JobClassifier, agreement
+
+
+@dataclass(frozen=True)
+class CorpusFacts:
+    copies: CopyIndex
+    median_length: float
+
+
+@functools.lru_cache(maxsize=2)
+def _facts(path: str, mtime_ns: int) -> CorpusFacts:
+    text = Path(path).read_text(encoding="utf-8")
+    return CorpusFacts(CopyIndex(text), statistics.median(len(d) for d in split_documents(text)))
+
+
+def corpus_facts(path: str | None) -> CorpusFacts | None:
+    """The copy index and median length of a corpus, built once per file version (a few seconds)."""
+    if not path or not Path(path).is_file():
+        return None
+    return _facts(str(Path(path).resolve()), Path(path).stat().st_mtime_ns)
+
+
+def badges(text: str, corpus: str | None, classifier: JobClassifier | None) -> dict:
+    out = {"well_formed": well_formed(text), "coherent_frame": coherent_frame(text), "length": len(text),
+           "copy_limit": COPY_LIMIT}
+    facts = corpus_facts(corpus)
+    if facts is not None:
+        longest = facts.copies.longest_copy(text)
+        out.update(longest_copy=longest, copied=longest > COPY_LIMIT, corpus_median_length=facts.median_length,
+                   length_vs_corpus=round(len(text) / facts.median_length - 1, 3))
+    if classifier is not None:
+        labels = classifier.predict([text])[0]
+        out.update(labels.public(), agrees=agreement(text, labels))
+    return out
+
+
+_lock = threading.Lock()
+
+
+def get_classifier() -> JobClassifier | None:
+    """The app's job classifier (config CLASSIFIER), loaded on first use; None when there is none."""
+    ext = current_app.extensions
+    with _lock:
+        if "classifier" not in ext:
+            path = current_app.config.get("CLASSIFIER")
+            try:
+                ext["classifier"] = JobClassifier.load(path) if path and Path(path).is_file() else None
+            except UserError as exc:
+                current_app.logger.warning("no job labels: %s", exc)
+                ext["classifier"] = None
+        return ext["classifier"]

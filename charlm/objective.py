@@ -39,20 +39,22 @@ def scored_loss(model: CharRNN, ids: torch.Tensor, n_streams: int, width: int, d
     n_targets = int((y != -100).sum())
     if group is not None:  # this rank's streams; the sums are added across ranks below
         x, y = torch.tensor_split(x, group.world)[group.rank], torch.tensor_split(y, group.world)[group.rank]
+    targets = y  # counted on the host, so the loop never waits for the device
     x, y = x.to(device), y.to(device)
-    state, total, count = None, 0.0, 0
+    state, count = None, 0
+    total = torch.zeros((), dtype=torch.float64, device=device)
     for start in range(0, x.shape[1], width):
         with autocast if autocast is not None else nullcontext():
             logits, state = model(x[:, start:start + width], state)
-        target = y[:, start:start + width]
-        total += F.cross_entropy(logits.float().flatten(0, 1), target.flatten(),
-                                 ignore_index=-100, reduction="sum").item()
-        count += int((target != -100).sum())
+        total += F.cross_entropy(logits.float().flatten(0, 1), y[:, start:start + width].flatten(),
+                                 ignore_index=-100, reduction="sum").double()
+        count += int((targets[:, start:start + width] != -100).sum())
         if progress:
             progress(min(width, x.shape[1] - start) * x.shape[0])
         if deadline is not None and time.monotonic() >= deadline:
             break
     model.train(was_training)
+    total = total.item()
     if group is not None:
         total, count = group.sum([total, count], device)
     return total / max(count, 1), count / max(n_targets, 1)

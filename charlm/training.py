@@ -156,22 +156,27 @@ class Trainer:
 
     # -- the loop --------------------------------------------------------------------------------
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> float:
+    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One optimizer step; its loss stays on the device (reading it would wait for the GPU every step)."""
         loss, self.hidden = forward_loss(self.net, x, y, self.hidden, self.autocast())
-        value = loss.item()
-        if self.group:  # every rank must take the same decision below
-            value = self.group.sum([value], self.device)[0] / self.group.world
-        # A healthy run starts near ln(V) and falls; far above it, training has blown up.
-        limit = 3.0 * max(math.log(len(self.vocab)), 1.0)
-        if not math.isfinite(value) or value > limit:
-            raise TrainingDiverged(
-                f"training loss became {value:.4g} at epoch {self.position['epoch']} step {self.step + 1} "
-                f"(limit {limit:.2f}); lower --learning-rate or --grad-clip. "
-                f"The last good state is {self.run_dir / runs.LATEST}"
-            )
         optimize(self.net, self.optimizer, loss, self.cfg.grad_clip)
         self.hidden = detach_state(self.hidden)
         self.step += 1
+        return loss.detach()
+
+    def window_loss(self, total: torch.Tensor, n: int) -> float:
+        """The mean loss of the last n steps, read once (averaged over the ranks), and checked:
+        a healthy run starts near ln(V) and falls; far above it, or NaN, training has blown up."""
+        value = total.item() / n
+        if self.group:  # every rank must take the same decision below
+            value = self.group.sum([value], self.device)[0] / self.group.world
+        limit = 3.0 * max(math.log(len(self.vocab)), 1.0)
+        if not math.isfinite(value) or value > limit:
+            raise TrainingDiverged(
+                f"training loss became {value:.4g} at epoch {self.position['epoch']} step {self.step - n + 1} "
+                f"to {self.step} (their mean; limit {limit:.2f}); lower --learning-rate or --grad-clip. "
+                f"The last good state is {self.run_dir / runs.LATEST}"
+            )
         return value
 
     def _on_sigint(self, signum, frame) -> None:
@@ -217,31 +222,35 @@ class Trainer:
         self._n_batches = len(batches)
         if self.position["batch"] == 0:
             self.hidden = None
-        window_sum, window_n, window_t = 0.0, 0, time.monotonic()
+        # This window's losses are summed on the device and read once per --log-every steps.
+        window_sum, window_n, window_t = torch.zeros((), device=self.device), 0, time.monotonic()
         bar = tqdm(total=len(batches), initial=self.position["batch"], unit="batch", desc=f"epoch {epoch}/{cfg.max_epochs}",
                    dynamic_ncols=True, leave=False, disable=not self.main)
         with bar:
             for i in range(self.position["batch"], len(batches)):
                 t0 = time.monotonic()
-                loss = self.train_step(*batches.batch(i))
+                window_sum += self.train_step(*batches.batch(i))
+                window_n += 1
                 self.train_seconds += time.monotonic() - t0
                 self.position["batch"] = i + 1
-                self.position["loss_sum"] += loss
-                self.position["loss_n"] += 1
-                window_sum, window_n = window_sum + loss, window_n + 1
                 progress = round(epoch - 1 + (i + 1) / len(batches), 4)
-                if window_n == cfg.log_every or i + 1 == len(batches):
+                boundary = window_n == cfg.log_every or i + 1 == len(batches)
+                # Under DDP the ranks agree on stopping at window ends only: no collective every step.
+                stop = self._stop_now() if boundary or not self.group else None
+                if boundary or stop:
+                    mean = self.window_loss(window_sum, window_n)
+                    self.position["loss_sum"] += mean * window_n
+                    self.position["loss_n"] += window_n
                     cps = window_n * cfg.batch_size * cfg.seq_length / max(time.monotonic() - window_t, 1e-9)
                     self.log(type="train", epoch=epoch, step=self.step, progress=progress,
-                             loss=window_sum / window_n, lr=lr, chars_per_s=round(cps))
-                    bar.set_postfix(loss=f"{window_sum / window_n:.3f}", chars_s=f"{cps:,.0f}")
-                    window_sum, window_n, window_t = 0.0, 0, time.monotonic()
+                             loss=mean, lr=lr, chars_per_s=round(cps))
+                    bar.set_postfix(loss=f"{mean:.3f}", chars_s=f"{cps:,.0f}")
+                    window_sum, window_n, window_t = torch.zeros((), device=self.device), 0, time.monotonic()
                 bar.update(1)
                 if cfg.eval_every and self.step % cfg.eval_every == 0 and i + 1 < len(batches):
                     val = self.evaluate()[0]
                     self.log(type="val", epoch=epoch, step=self.step, progress=progress, loss=val)
                     self.say(f"step {self.step}: val loss {val:.4f}")
-                stop = self._stop_now()
                 if stop:
                     return stop
         return None

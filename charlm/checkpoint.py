@@ -62,6 +62,19 @@ def make(model: CharRNN, vocab: Vocab, *, epoch: int, step: int, train_loss: flo
     }
 
 
+def resume_part(optimizer: torch.optim.Optimizer, position: dict, hidden, device: torch.device) -> dict:
+    """latest.pt's `resume`: what a run needs beyond its weights to go on exactly where it stopped."""
+    return {"optimizer": optimizer.state_dict(), "position": dict(position), "hidden": hidden_to_list(hidden),
+            "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else []}
+
+
+def restore_rng(resume: dict, device: torch.device) -> None:
+    torch.set_rng_state(resume["rng"])
+    if device.type == "cuda" and resume.get("cuda_rng"):
+        torch.cuda.set_rng_state_all(resume["cuda_rng"])
+
+
 def hidden_to_list(state) -> list[torch.Tensor] | None:
     """The streams' hidden state as resume["hidden"] stores it: (h, c) or h, as a list on the CPU."""
     if state is None:

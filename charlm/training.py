@@ -118,9 +118,7 @@ class Trainer:
         self.position = dict(extra["position"])
         self.hidden = distributed.local_rows(self.group, ckpt_io.hidden_from_list(extra["hidden"], self.device),
                                              self.cfg.batch_size)
-        torch.set_rng_state(extra["rng"])
-        if self.device.type == "cuda" and extra.get("cuda_rng"):
-            torch.cuda.set_rng_state_all(extra["cuda_rng"])
+        ckpt_io.restore_rng(extra, self.device)
         if self.main:
             runs.truncate_metrics(self.run_dir, self.step)
 
@@ -307,13 +305,7 @@ class Trainer:
             return path
         last = self.history[-1] if self.history else {}
         state = self.checkpoint(last.get("epoch", 0), last.get("train_loss"), last.get("val_loss"))
-        state["resume"] = {
-            "optimizer": self.optimizer.state_dict(),
-            "position": dict(self.position),
-            "hidden": ckpt_io.hidden_to_list(hidden),
-            "rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
-        }
+        state["resume"] = ckpt_io.resume_part(self.optimizer, self.position, hidden, self.device)
         ckpt_io.atomic_save(state, path)
         return path
 

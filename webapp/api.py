@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from . import db
 from .catalog import get_catalog
 from .errors import BadInput
-from .generation import generate_text, parse_job, record, stream_response
+from .generation import generate_posting, parse_job, stream_response
 from .sanitize import clean
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -33,11 +33,10 @@ def generate():
         raise BadInput("the request body must be a JSON object with at least 'checkpoint'")
     job = parse_job(data, get_catalog(), current_app.config)
     if data.get("stream"):
-        return stream_response(get_catalog(), job,
-                               save=lambda text: db.insert_posting(**record(job, text, get_catalog())),
+        return stream_response(get_catalog(), job, save=lambda fields: db.insert_posting(**fields),
                                url_for_posting=lambda pid: url_for("pages.posting", posting_id=pid),
                                flush_every=current_app.config["STREAM_FLUSH_SECONDS"])
-    posting_id = db.insert_posting(**record(job, generate_text(get_catalog(), job), get_catalog()))
+    posting_id = db.insert_posting(**generate_posting(get_catalog(), job))
     return jsonify(posting_json(db.get_posting(posting_id))), 201
 
 

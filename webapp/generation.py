@@ -127,17 +127,18 @@ def _submit(catalog: Catalog, job: Job):
         raise BadInput(str(exc)) from None
 
 
-def generate_text(catalog: Catalog, job: Job) -> str:
-    """The whole posting, written while the request waits."""
+def generate_posting(catalog: Catalog, job: Job) -> dict:
+    """The whole posting, written while the request waits, as the database fields of record()."""
     with _submit(catalog, job) as posting:
-        return posting.text()
+        return record(job, posting.text(), posting.server.generator.corpus)
 
 
-def record(job: Job, text: str, catalog: Catalog) -> dict:
-    """The database fields of a finished posting, its badges included (computed once, here)."""
+def record(job: Job, text: str, corpus: str | None) -> dict:
+    """The database fields of a finished posting, its badges included (computed once, here, against
+    `corpus`, the one the posting's model learned from)."""
     title, company, location = frame_fields(text) or (None, None, None)
     c = job.checkpoint
-    quality = badges(text, catalog.server(c).generator.corpus, get_classifier())
+    quality = badges(text, corpus, get_classifier())
     return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=job.temperature,
                 prime=job.prime, length=job.length, seed=job.seed, text=text,
                 title=title, company=company, location=location, badges=json.dumps(quality))
@@ -147,8 +148,8 @@ def sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-def stream_response(catalog: Catalog, job: Job, save: Callable[[str], int], url_for_posting: Callable[[int], str],
-                    flush_every: float = 0.05) -> Response:
+def stream_response(catalog: Catalog, job: Job, save: Callable[[dict], int],
+                    url_for_posting: Callable[[int], str], flush_every: float = 0.05) -> Response:
     """The posting as server-sent events; the row is taken now, so a full model answers 503
     before any event, and given back when the response closes."""
     posting = _submit(catalog, job)
@@ -159,7 +160,7 @@ def stream_response(catalog: Catalog, job: Job, save: Callable[[str], int], url_
     return resp
 
 
-def _events(posting, job: Job, save: Callable[[str], int], url_for_posting: Callable[[int], str],
+def _events(posting, job: Job, save: Callable[[dict], int], url_for_posting: Callable[[int], str],
             flush_every: float, preview_every: float = 0.5) -> Iterator[str]:
     """meta, chunk {text[, html]}..., then done {id, url, html}."""
     with posting:
@@ -180,5 +181,5 @@ def _events(posting, job: Job, save: Callable[[str], int], url_for_posting: Call
     if pending:
         yield sse("chunk", {"text": "".join(pending)})
     text = "".join(parts)
-    posting_id = save(text)
+    posting_id = save(record(job, text, posting.server.generator.corpus))
     yield sse("done", {"id": posting_id, "url": url_for_posting(posting_id), "html": clean(text)})

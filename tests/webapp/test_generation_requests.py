@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from charlm import Generator
-from conftest import serving
+from conftest import serving, sse_events
 from webapp import create_app, db
 
 
@@ -118,3 +118,29 @@ def test_requests_beyond_rows_and_queue_get_503_and_queued_ones_are_served(make_
             t.join(timeout=120)
     assert time.monotonic() - start < 120
     assert len(statuses) == 8 and set(statuses) <= {201, 503} and statuses.count(201) >= 4
+
+
+def test_a_checkpoint_removed_while_its_posting_is_written_still_saves_the_posting(app, monkeypatch):
+    """Badges are computed against the corpus of the model that wrote the posting, without looking
+    the checkpoint up again (its file may be gone by the time the posting ends)."""
+    from webapp.catalog import Catalog
+
+    client = app.test_client()
+    ck = next(c["id"] for c in client.get("/api/checkpoints").get_json() if c["best"])
+    client.post("/api/generate", json={"checkpoint": ck, "length": 5})  # the model is loaded
+    real_server = Catalog.server
+    calls = []
+
+    def gone_after_submit(self, info):
+        calls.append(info.id)
+        if len(calls) > 1:
+            raise FileNotFoundError(str(info.path))
+        return real_server(self, info)
+
+    monkeypatch.setattr(Catalog, "server", gone_after_submit)
+    resp = client.post("/api/generate", json={"checkpoint": ck, "length": 50, "seed": 4})
+    assert resp.status_code == 201 and resp.get_json()["badges"]["length"] == len(resp.get_json()["text"])
+    calls.clear()
+    events = sse_events(client.post("/api/generate", json={"checkpoint": ck, "length": 50, "stream": True})
+                        .get_data(as_text=True))
+    assert events[-1][0] == "done" and client.get(f"/api/postings/{events[-1][1]['id']}").get_json()["badges"]

@@ -22,10 +22,7 @@ class AshbySource(Source):
     base_url = "https://api.ashbyhq.com"
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
-        for org in self.input.boards:
-            resp, data = self.fetcher.get_json(f"{self.api}/posting-api/job-board/{org}",
-                                               {"includeCompensation": "true"})
-            yield from self.parse(data, resp.fetched_at, org)
+        return self.fetch_each(self.input.boards, "posting-api/job-board/{name}", {"includeCompensation": "true"})
 
     def parse(self, data, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
         """`origin`: the board's name, which the API does not repeat."""

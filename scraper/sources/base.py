@@ -55,6 +55,13 @@ class Source:
         """
         raise NotImplementedError
 
+    def fetch_each(self, names: tuple[str, ...], path: str, params: dict) -> Iterator[Posting | Skip]:
+        """One JSON response per board or company name (`path` holds {name}), each parsed with
+        that name as its origin: the shape of every job-board API here."""
+        for name in names:
+            resp, data = self.fetcher.get_json(f"{self.api}/{path.format(name=name)}", params)
+            yield from self.parse(data, resp.fetched_at, name)
+
     def parse(self, data, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
         """One decoded response (or saved file) -> postings. `origin` is where it came from
         when the data does not say: the board, company, file or page URL."""

@@ -20,9 +20,7 @@ class GreenhouseSource(Source):
     base_url = "https://boards-api.greenhouse.io"
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
-        for token in self.input.boards:
-            resp, data = self.fetcher.get_json(f"{self.api}/v1/boards/{token}/jobs", {"content": "true"})
-            yield from self.parse(data, resp.fetched_at, token)
+        return self.fetch_each(self.input.boards, "v1/boards/{name}/jobs", {"content": "true"})
 
     def parse(self, data, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
         if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):

@@ -21,9 +21,7 @@ class LeverSource(Source):
     base_url = "https://api.lever.co"
 
     def search(self, query: Query) -> Iterator[Posting | Skip]:
-        for company in self.input.companies:
-            resp, data = self.fetcher.get_json(f"{self.api}/v0/postings/{company}", {"mode": "json"})
-            yield from self.parse(data, resp.fetched_at, company)
+        return self.fetch_each(self.input.companies, "v0/postings/{name}", {"mode": "json"})
 
     def parse(self, data, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
         """`origin`: the company's name on Lever, which the API does not repeat."""

@@ -20,7 +20,7 @@ import json
 import re
 from pathlib import Path
 
-from common.files import atomic_write
+from common.files import TEMP_GLOB, atomic_write
 
 from .posting import Posting
 from .simplify import build_document, latin_share
@@ -50,7 +50,7 @@ class Corpus:
         self.by_body: dict[str, str] = {}
         self.damaged_lines = 0
         # Temporary files of writes that a kill cut short; their final files were never made.
-        for tmp in self.root.glob("**/.*.tmp"):
+        for tmp in self.root.glob("**/" + TEMP_GLOB):
             tmp.unlink(missing_ok=True)
         self._load()
 

@@ -19,16 +19,21 @@ from common.cli import os_error_message, run_cli
 from waitress import serve
 
 from . import create_app
+from .badges import corpus_facts, get_classifier
 from .catalog import get_catalog
 from .pages import default_checkpoint
 
 
-def warm(catalog, checkpoint_id: str | None) -> None:
+def warm(app, checkpoint_id: str | None) -> None:
     """Load the checkpoint the generate page offers first (its weights, its kernel and its
-    corpus's copy index: several seconds) while the server starts, not on the first request."""
+    corpus's copy index) and what its postings' badges need (the corpus's exact-copy index,
+    the job classifier) while the server starts: several seconds the first request would wait."""
     def load():
         try:
-            catalog.server(catalog.get(checkpoint_id))
+            with app.app_context():
+                catalog = get_catalog()
+                corpus_facts(catalog.server(catalog.get(checkpoint_id)).generator.corpus)
+                get_classifier()
         except Exception:  # noqa: BLE001 - a damaged checkpoint is reported when it is asked for
             pass
 
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     if not found:
         print("no checkpoints yet: train one with `python -m charlm.train` (see README)", file=sys.stderr)
     else:
-        warm(catalog, default_checkpoint(found))
+        warm(app, default_checkpoint(found))
     try:
         if args.dev:
             app.run(host=args.host, port=args.port, threaded=True, debug=True, use_reloader=True)

@@ -9,8 +9,9 @@ API, guard on, temperature 0.8, the gallery's length, seeds 0, 1, 2, ...):
               softmax and torch.multinomial in Python: the 1.0x of this part
   stream      Generator.stream, one posting at a time
   x16         Generator.generate(16): sixteen postings in one batch, total rate
-Training (characters per second of batch x seq-length windows):
+Training (characters per second of batch x seq-length windows, on --device):
   project    charlm.train's step: embedding, LSTM, head, cross-entropy, backward, clip, Adam
+  compiled   the same step under torch.compile (--compile)
   nn.LSTM    a bare cuDNN-style fused nn.LSTM forward+backward of the same shape
   LSTMCell   the same stack stepped one timestep at a time in Python
 
@@ -41,9 +42,9 @@ from .data import Vocab
 from .errors import CharLMError
 from .generate import DEFAULT_PRECISION, POSTING_LENGTH, Generator, SampleSettings
 from .guard import HtmlConstraint, TagGuard
-from .model import CharRNN, ModelConfig
+from .model import CharRNN, ModelConfig, resolve_device
 from .steppers import PRECISIONS, NativeLSTM
-from .objective import forward_loss, make_optimizer, optimize
+from .objective import TrainStep, make_optimizer
 
 PRINTABLE = "".join(chr(c) for c in range(32, 127)) + "\n"
 TEMPERATURE = SampleSettings.temperature
@@ -72,15 +73,17 @@ def random_model(vocab: Vocab, layers: int, units: int) -> CharRNN:
         raise CharLMError(f"a {layers}x{units} LSTM does not fit in this machine's memory") from None
 
 
-def timed(run_once, seconds: float) -> tuple[float, int]:
-    """Call run_once() (returning characters done) until `seconds` pass; (seconds, characters)."""
-    run_once()  # warm-up: first-call allocations and lazy initialisation
+def timed(run_once, seconds: float, sync=lambda: None) -> tuple[float, int]:
+    """Call run_once() (returning characters done) until `seconds` pass; (seconds, characters).
+    sync() waits for queued device work, so that a GPU's time is counted, not its launches."""
+    run_once()  # warm-up: first-call allocations, lazy initialisation, compilation
+    sync()
     start, chars = time.perf_counter(), 0
     while True:
         chars += run_once()
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return elapsed, chars
+        if time.perf_counter() - start >= seconds:
+            sync()
+            return time.perf_counter() - start, chars
 
 
 def step_rates(model: CharRNN, seconds: float) -> dict[str, float]:
@@ -185,21 +188,23 @@ class CellStack(nn.Module):
         return torch.stack(outs, 1)
 
 
-def training_rates(layers: int, units: int, vocab_size: int, batch: int, seq: int, seconds: float) -> dict[str, float]:
+def training_rates(layers: int, units: int, vocab_size: int, batch: int, seq: int, seconds: float,
+                   device: torch.device, compile: bool) -> dict[str, float]:
     per_step = batch * seq
-    model = CharRNN(ModelConfig(vocab_size, "lstm", units, layers, 0.5)).train()
-    opt = make_optimizer(model, 2e-3, torch.device("cpu"))  # the trainer's optimizer on this device
-    x = torch.randint(0, vocab_size, (batch, seq))
-    y = torch.randint(0, vocab_size, (batch, seq))
+    model = CharRNN(ModelConfig(vocab_size, "lstm", units, layers, 0.5)).to(device).train()
+    step = TrainStep(model, model, make_optimizer(model, 2e-3, device), 5.0, nullcontext)
+    x = torch.randint(0, vocab_size, (batch, seq), device=device)
+    y = torch.randint(0, vocab_size, (batch, seq), device=device)
+    hidden = None
 
-    def project():
-        loss, _ = forward_loss(model, x, y, None, nullcontext())
-        optimize(model, opt, loss, 5.0)
+    def project(step=step):
+        nonlocal hidden
+        _, hidden = step(x, y, hidden)
         return per_step
 
-    bare = nn.LSTM(units, units, layers, batch_first=True)
-    cells = CellStack(units, layers)
-    inputs = torch.randn(batch, seq, units)
+    bare = nn.LSTM(units, units, layers, batch_first=True).to(device)
+    cells = CellStack(units, layers).to(device)
+    inputs = torch.randn(batch, seq, units, device=device)
 
     def fwd_bwd(net):
         def run():
@@ -208,9 +213,14 @@ def training_rates(layers: int, units: int, vocab_size: int, batch: int, seq: in
             return per_step
         return run
 
+    runs = [("project", project), ("nn.LSTM", fwd_bwd(bare)), ("LSTMCell", fwd_bwd(cells))]
+    if compile:
+        compiled = TrainStep(model, model, step.optimizer, 5.0, nullcontext, compile=True)
+        runs.insert(1, ("compiled", lambda: project(compiled)))
+    sync = torch.cuda.synchronize if device.type == "cuda" else lambda: None
     rates = {}
-    for label, fn in (("project", project), ("nn.LSTM", fwd_bwd(bare)), ("LSTMCell", fwd_bwd(cells))):
-        el, chars = timed(fn, seconds)
+    for label, fn in runs:
+        el, chars = timed(fn, seconds, sync)
         rates[label] = chars / el
     return rates
 
@@ -229,11 +239,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seq-length", type=int, default=100, help="training window (default 100)")
     p.add_argument("--vocab", type=int, default=len(PRINTABLE), help="vocabulary size (default %(default)s)")
     p.add_argument("--skip-training", action="store_true", help="measure sampling only")
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"],
+                   help="where the training rows run (default cpu; sampling always runs on the CPU)")
+    p.add_argument("--compile", action="store_true", help="add a row for the training step under torch.compile")
     args = p.parse_args(argv)
     if not args.seconds > 0 or args.batch_size < 1 or args.seq_length < 1 or not 2 <= args.vocab <= len(PRINTABLE) \
             or not 1 <= args.length <= MAX_LENGTH or args.seconds == float("inf"):
         raise CharLMError(f"--seconds must be a positive number, batch and seq-length at least 1, --length "
                           f"1..{MAX_LENGTH:,}, --vocab 2..{len(PRINTABLE)}")
+    device = resolve_device(args.device)
     torch.manual_seed(0)
     vocab = Vocab(PRINTABLE[: args.vocab - 1] + "\n" if args.vocab < len(PRINTABLE) else PRINTABLE)
     if args.checkpoint:
@@ -254,11 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     print("| model | measure | chars/s | ratio |")
     print("|---|---|---:|---:|")
     for name, model, model_vocab in models:
-        report_model(name, model, model_vocab, args)
+        report_model(name, model, model_vocab, args, device)
     return 0
 
 
-def report_model(name: str, model: CharRNN, model_vocab: Vocab, args: argparse.Namespace) -> None:
+def report_model(name: str, model: CharRNN, model_vocab: Vocab, args: argparse.Namespace,
+                 device: torch.device) -> None:
     """The table's rows for one model: step, end to end, and (unless skipped) training."""
     s = step_rates(model, args.seconds)
     print(f"| {name} | step: naive nn.LSTM per character | {s['naive']:,.0f} | 1.0x |")
@@ -279,10 +294,14 @@ def report_model(name: str, model: CharRNN, model_vocab: Vocab, args: argparse.N
     if args.skip_training:
         return
     c = model.config
-    t = training_rates(c.num_layers, c.rnn_size, c.vocab_size, args.batch_size, args.seq_length, args.seconds)
-    shape = f"b{args.batch_size} x t{args.seq_length}"
+    t = training_rates(c.num_layers, c.rnn_size, c.vocab_size, args.batch_size, args.seq_length, args.seconds,
+                       device, args.compile)
+    shape = f"b{args.batch_size} x t{args.seq_length}, {device.type}"
     print(f"| {name} | train ({shape}): project step | {t['project']:,.0f} | "
           f"{t['project'] / t['nn.LSTM']:.2f}x bare |")
+    if "compiled" in t:
+        print(f"| {name} | train ({shape}): project step, torch.compile | {t['compiled']:,.0f} | "
+              f"{t['compiled'] / t['nn.LSTM']:.2f}x bare |")
     print(f"| {name} | train ({shape}): bare nn.LSTM fwd+bwd | {t['nn.LSTM']:,.0f} | 1.00x bare |")
     print(f"| {name} | train ({shape}): LSTMCell loop fwd+bwd | {t['LSTMCell']:,.0f} | "
           f"{t['LSTMCell'] / t['nn.LSTM']:.2f}x bare |", flush=True)

@@ -1,7 +1,7 @@
 """A training run's settings: TrainConfig, with the model's shape as a ModelConfig inside.
 
 Defaults are char-rnn's recipe for the design's model (3x512 LSTM, dropout 0.5, seq 100,
-batch 50, Adam 2e-3 decayed by 0.97 an epoch after 10). Checkpoints store to_dict();
+batch 50, Adam 2e-3 decayed by 0.97 an epoch after 10, no warm-up). Checkpoints store to_dict();
 from_dict also reads the flat form of checkpoints written before the model's shape
 moved into ModelConfig (the shipped demo's among them).
 """
@@ -17,7 +17,7 @@ from .errors import CharLMError
 from .model import ModelConfig
 
 # What a resumed run may change; everything else is the run's identity.
-RESUME_OVERRIDES = {"max_epochs", "max_minutes", "device", "eval_every", "log_every", "bf16"}
+RESUME_OVERRIDES = {"max_epochs", "max_minutes", "device", "eval_every", "log_every", "bf16", "compile"}
 
 
 def option(name: str) -> str:
@@ -37,6 +37,7 @@ class TrainConfig:
     learning_rate: float = 2e-3
     lr_decay: float = 0.97
     lr_decay_after: int = 10
+    warmup_steps: int = 0
     grad_clip: float = 5.0
     val_frac: float = 0.1
     eval_every: int = 0
@@ -44,12 +45,18 @@ class TrainConfig:
     seed: int = 123
     device: str = "auto"
     bf16: bool = False
+    compile: bool = False
     max_minutes: float | None = None
     init_from: str | None = None
 
-    def lr_for_epoch(self, epoch: int) -> float:
-        """char-rnn's schedule: the full rate for lr_decay_after epochs, then lr_decay times less each epoch."""
-        return self.learning_rate * self.lr_decay ** max(0, epoch - self.lr_decay_after)
+    def lr_at(self, epoch: int, step: int) -> float:
+        """The learning rate of optimizer step `step` (0-based) in `epoch` (1-based): char-rnn's
+        schedule (the full rate for lr_decay_after epochs, then lr_decay times less each epoch),
+        reached by a linear ramp over the first warmup_steps steps. A large batch takes a larger
+        rate, and the ramp keeps Adam's first updates, made before its moment estimates
+        settle, from throwing a fresh network off at that rate."""
+        rate = self.learning_rate * self.lr_decay ** max(0, epoch - self.lr_decay_after)
+        return rate * min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else rate
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -89,6 +96,8 @@ class TrainConfig:
             raise CharLMError("--learning-rate and --grad-clip must be positive numbers and --lr-decay in (0, 1]")
         if not 0 < self.val_frac < 1:
             raise CharLMError(f"--val-frac must be between 0 and 1, got {self.val_frac}")
+        if self.warmup_steps < 0:
+            raise CharLMError(f"--warmup-steps must be >= 0, got {self.warmup_steps}")
         if self.eval_every < 0 or (self.max_minutes is not None and not 0 < self.max_minutes < math.inf):
             raise CharLMError("--eval-every must be >= 0 and --max-minutes a positive number")
         name = self.run_name

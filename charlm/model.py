@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .errors import CharLMError
@@ -69,6 +70,7 @@ class CharRNN(nn.Module):
         )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.rnn_size, config.vocab_size)
+        self.readout_loss = readout_loss  # compile_readout() swaps in a compiled one
 
     def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> State:
         shape = (self.config.num_layers, batch_size, self.config.rnn_size)
@@ -77,10 +79,29 @@ class CharRNN(nn.Module):
             return (h, torch.zeros(shape, device=device))
         return h
 
-    def forward(self, idx: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
-        """idx: (B, T) character ids -> logits (B, T, V) and the state after the last step."""
+    def forward(self, idx: torch.Tensor, state: State | None = None,
+                targets: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
+        """idx: (B, T) character ids -> logits (B, T, V) and the state after the last step.
+
+        Given targets (B, T), the mean cross-entropy (nats per character) in place of the
+        logits: training asks this way so that the loss is inside what DDP wraps and what
+        compile_readout() compiles."""
         out, state = self.rnn(self.embed(idx), state)
-        return self.head(self.drop(out)), state
+        if targets is None:
+            return self.head(self.drop(out)), state
+        return self.readout_loss(self.drop, self.head, out, targets), state
+
+    def compile_readout(self) -> None:
+        """Run dropout, head and cross-entropy through torch.compile (a few generated kernels
+        instead of an op each, forward and backward). The recurrent stack stays cuDNN's (ATen's
+        on a CPU): Dynamo would unroll it one timestep at a time, minutes of compiling for a
+        slower step."""
+        self.readout_loss = torch.compile(readout_loss)
+
+
+def readout_loss(drop: nn.Dropout, head: nn.Linear, out: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of the next character, from the top layer's outputs."""
+    return F.cross_entropy(head(drop(out)).float().flatten(0, 1), targets.flatten())
 
 
 def detach_state(state: State) -> State:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from . import distributed
 from .data import eval_streams
-from .model import CharRNN
+from .model import CharRNN, detach_state
 
 
 @torch.no_grad()
@@ -63,8 +63,7 @@ def scored_loss(model: CharRNN, ids: torch.Tensor, n_streams: int, width: int, d
 def forward_loss(model: CharRNN, x: torch.Tensor, y: torch.Tensor, hidden, autocast) -> tuple[torch.Tensor, object]:
     """Mean cross-entropy (nats per character) of one batch, and the state after it."""
     with autocast:
-        logits, hidden = model(x, hidden)
-    return F.cross_entropy(logits.float().flatten(0, 1), y.flatten()), hidden
+        return model(x, hidden, targets=y)
 
 
 def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device) -> torch.optim.Optimizer:
@@ -72,9 +71,31 @@ def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device) -> t
     return torch.optim.Adam(model.parameters(), lr=lr, fused=True if device.type == "cuda" else None)
 
 
-def optimize(model: CharRNN, optimizer: torch.optim.Optimizer, loss: torch.Tensor, grad_clip: float) -> None:
-    """Backward, clip the gradient norm, one optimizer step: the update charlm.bench times too."""
+def optimize(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor, grad_clip: float) -> None:
+    """Backward, clip the gradient norm (one foreach kernel per step on CUDA), one optimizer step."""
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
     optimizer.step()
+
+
+class TrainStep:
+    """One optimizer step on a batch, as the trainer runs it and charlm.bench times it.
+
+    `net` is `model`, or its DistributedDataParallel wrapper under torchrun. With
+    compile=True the model's readout and loss go through torch.compile (see
+    CharRNN.compile_readout); the first steps pay the compilation. A step never reads the
+    loss back: it stays on the device for the caller to sum.
+    """
+
+    def __init__(self, net: torch.nn.Module, model: CharRNN, optimizer: torch.optim.Optimizer, grad_clip: float,
+                 autocast, compile: bool = False):
+        self.net, self.model, self.optimizer, self.grad_clip, self.autocast = net, model, optimizer, grad_clip, autocast
+        if compile:
+            model.compile_readout()
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor, hidden) -> tuple[torch.Tensor, object]:
+        """(the batch's loss, still on the device; the state to carry into the next batch)."""
+        loss, hidden = forward_loss(self.net, x, y, hidden, self.autocast())
+        optimize(self.net, self.optimizer, loss, self.grad_clip)
+        return loss.detach(), detach_state(hidden)

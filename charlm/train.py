@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--learning-rate", type=float, help=f"Adam learning rate (default {d.learning_rate})")
     o.add_argument("--lr-decay", type=float, help=f"learning-rate factor per epoch once decay starts (default {d.lr_decay})")
     o.add_argument("--lr-decay-after", type=int, help=f"epochs at the full learning rate (default {d.lr_decay_after})")
+    o.add_argument("--warmup-steps", type=int,
+                   help="ramp the learning rate up linearly over this many first steps (default 0: none)")
     o.add_argument("--grad-clip", type=float, help=f"clip the gradient norm to this (default {d.grad_clip})")
     o.add_argument("--seed", type=int, help=f"seed for the split, initialization and dropout (default {d.seed})")
 
@@ -58,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"],
                    help=f"auto picks cuda, then mps, then cpu (default {d.device})")
     r.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA (ignored elsewhere)")
+    r.add_argument("--compile", action="store_true",
+                   help="run the forward pass and loss through torch.compile (the first steps compile)")
     r.add_argument("--eval-every", type=int, help="also score the val split every N steps; 0: only after each epoch")
     r.add_argument("--log-every", type=int, help=f"steps per train-loss line in metrics.jsonl (default {d.log_every})")
     r.add_argument("--max-minutes", type=float, help="stop after this much time, saving a resumable state")
@@ -108,7 +112,8 @@ def describe(trainer: Trainer, resumed: bool) -> None:
     print(trainer.split.describe())
     print(f"vocab {len(trainer.vocab)} chars; {m.model} {m.num_layers}x{m.rnn_size}, "
           f"{n_params:,} parameters; device {trainer.device}{ranks}"
-          + (" (bf16 autocast)" if cfg.bf16 and trainer.device.type == "cuda" else ""))
+          + (" (bf16 autocast)" if cfg.bf16 and trainer.device.type == "cuda" else "")
+          + (" (torch.compile)" if cfg.compile else ""))
     if resumed:
         pos = trainer.position
         print(f"resuming at epoch {pos['epoch']} batch {pos['batch']} (step {trainer.step})")

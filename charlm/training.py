@@ -25,8 +25,8 @@ from . import distributed, runs
 from .config import TrainConfig
 from .data import StreamBatches, Vocab, epoch_order, read_corpus, split_by_document, split_documents, text_fingerprint
 from .errors import DataError, TrainingDiverged, VocabError
-from .model import CharRNN, ModelConfig, detach_state, resolve_device
-from .objective import forward_loss, make_optimizer, optimize, scored_loss
+from .model import CharRNN, ModelConfig, resolve_device
+from .objective import TrainStep, make_optimizer, scored_loss
 
 
 class Trainer:
@@ -59,6 +59,7 @@ class Trainer:
             ids = [self.group.local_rank] if self.device.type == "cuda" else None
             self.net = DistributedDataParallel(self.model, device_ids=ids)
         self.optimizer = make_optimizer(self.model, cfg.learning_rate, self.device)
+        self.step_once = TrainStep(self.net, self.model, self.optimizer, cfg.grad_clip, self.autocast, cfg.compile)
         self.history: list[dict] = []
         self.step, self.train_seconds = 0, 0.0
         self.position = {"epoch": 1, "batch": 0, "loss_sum": 0.0, "loss_n": 0}
@@ -154,13 +155,17 @@ class Trainer:
 
     # -- the loop --------------------------------------------------------------------------------
 
+    def set_lr(self, epoch: int) -> float:
+        lr = self.cfg.lr_at(epoch, self.step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        return lr
+
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """One optimizer step; its loss stays on the device (reading it would wait for the GPU every step)."""
-        loss, self.hidden = forward_loss(self.net, x, y, self.hidden, self.autocast())
-        optimize(self.net, self.optimizer, loss, self.cfg.grad_clip)
-        self.hidden = detach_state(self.hidden)
+        loss, self.hidden = self.step_once(x, y, self.hidden)
         self.step += 1
-        return loss.detach()
+        return loss
 
     def window_loss(self, total: torch.Tensor, n: int) -> float:
         """The mean loss of the last n steps, read once (averaged over the ranks), and checked:
@@ -204,16 +209,13 @@ class Trainer:
         self.model.train()
         while self.position["epoch"] <= cfg.max_epochs:
             epoch = self.position["epoch"]
-            lr = cfg.lr_for_epoch(epoch)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            stopped = self._train_epoch(epoch, lr)
+            stopped = self._train_epoch(epoch)
             if stopped:
                 return self._stop(stopped)
-            self._end_epoch(epoch, lr)
+            self._end_epoch(epoch, cfg.lr_at(epoch, self.step - 1))
         return "done"
 
-    def _train_epoch(self, epoch: int, lr: float) -> str | None:
+    def _train_epoch(self, epoch: int) -> str | None:
         """The rest of an epoch's batches; why it stopped early ("interrupted", "time budget"), or None."""
         cfg = self.cfg
         batches = self.epoch_batches(epoch)
@@ -226,6 +228,8 @@ class Trainer:
                    dynamic_ncols=True, leave=False, disable=not self.main)
         with bar:
             for i in range(self.position["batch"], len(batches)):
+                if i == self.position["batch"] or self.step < cfg.warmup_steps:
+                    lr = self.set_lr(epoch)
                 t0 = time.monotonic()
                 window_sum += self.train_step(*batches.batch(i))
                 window_n += 1

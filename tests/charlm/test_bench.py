@@ -5,7 +5,7 @@ from conftest import run_module
 
 def test_bench_prints_step_end_to_end_and_training_rates_against_their_baselines():
     proc = run_module("charlm.bench", "--sizes", "1x32", "--seconds", "0.2", "--length", "300",
-                      "--batch-size", "4", "--seq-length", "16")
+                      "--batch-size", "4", "--seq-length", "16", "--compile")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert re.search(r"torch threads \(\d+ cores\), torch \S+", out)
@@ -17,10 +17,13 @@ def test_bench_prints_step_end_to_end_and_training_rates_against_their_baselines
     assert [m.split(": ", 1)[1] for m in measures[7:10]] == [
         "naive loop", "Generator.stream, 1 posting at a time", "Generator.generate(16), total"]
     assert all(m.startswith("end to end (guard on, T 0.8, length 300") for m in measures[7:10])
-    assert len(rows) == 13
+    assert [m for m in measures if m.startswith("train")] == [
+        f"train (b4 x t16, cpu): {m}" for m in ("project step", "project step, torch.compile",
+                                                 "bare nn.LSTM fwd+bwd", "LSTMCell loop fwd+bwd")]
+    assert len(rows) == 14
     for row in rows:
         assert float(row.split("|")[3].replace(",", "")) > 0
-    assert sum("x naive" in r for r in rows) == 8 and sum("x bare" in r for r in rows) == 3
+    assert sum("x naive" in r for r in rows) == 8 and sum("x bare" in r for r in rows) == 4
 
 
 def test_bench_rejects_a_bad_size():

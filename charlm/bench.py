@@ -191,16 +191,19 @@ class CellStack(nn.Module):
 def training_rates(layers: int, units: int, vocab_size: int, batch: int, seq: int, seconds: float,
                    device: torch.device, compile: bool) -> dict[str, float]:
     per_step = batch * seq
-    model = CharRNN(ModelConfig(vocab_size, "lstm", units, layers, 0.5)).to(device).train()
-    step = TrainStep(model, model, make_optimizer(model, 2e-3, device), 5.0, nullcontext)
     x = torch.randint(0, vocab_size, (batch, seq), device=device)
     y = torch.randint(0, vocab_size, (batch, seq), device=device)
-    hidden = None
 
-    def project(step=step):
-        nonlocal hidden
-        _, hidden = step(x, y, hidden)
-        return per_step
+    def project(compile: bool):
+        # Each on a model of its own: compiling swaps the readout of the model it is given.
+        model = CharRNN(ModelConfig(vocab_size, "lstm", units, layers, 0.5)).to(device).train()
+        step, hidden = TrainStep(model, model, make_optimizer(model, 2e-3, device), 5.0, nullcontext, compile), None
+
+        def run():
+            nonlocal hidden
+            _, hidden = step(x, y, hidden)
+            return per_step
+        return run
 
     bare = nn.LSTM(units, units, layers, batch_first=True).to(device)
     cells = CellStack(units, layers).to(device)
@@ -213,10 +216,9 @@ def training_rates(layers: int, units: int, vocab_size: int, batch: int, seq: in
             return per_step
         return run
 
-    runs = [("project", project), ("nn.LSTM", fwd_bwd(bare)), ("LSTMCell", fwd_bwd(cells))]
+    runs = [("project", project(False)), ("nn.LSTM", fwd_bwd(bare)), ("LSTMCell", fwd_bwd(cells))]
     if compile:
-        compiled = TrainStep(model, model, step.optimizer, 5.0, nullcontext, compile=True)
-        runs.insert(1, ("compiled", lambda: project(compiled)))
+        runs.insert(1, ("compiled", project(True)))
     sync = torch.cuda.synchronize if device.type == "cuda" else lambda: None
     rates = {}
     for label, fn in runs:

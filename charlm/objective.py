@@ -90,7 +90,7 @@ class TrainStep:
 
     def __init__(self, net: torch.nn.Module, model: CharRNN, optimizer: torch.optim.Optimizer, grad_clip: float,
                  autocast, compile: bool = False):
-        self.net, self.model, self.optimizer, self.grad_clip, self.autocast = net, model, optimizer, grad_clip, autocast
+        self.net, self.optimizer, self.grad_clip, self.autocast = net, optimizer, grad_clip, autocast
         if compile:
             model.compile_readout()
 

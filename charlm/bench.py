@@ -241,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seq-length", type=int, default=100, help="training window (default 100)")
     p.add_argument("--vocab", type=int, default=len(PRINTABLE), help="vocabulary size (default %(default)s)")
     p.add_argument("--skip-training", action="store_true", help="measure sampling only")
+    p.add_argument("--skip-sampling", action="store_true",
+                   help="measure training only (on a GPU host the sampling rows time its CPU, not the GPU)")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"],
                    help="where the training rows run (default cpu; sampling always runs on the CPU)")
     p.add_argument("--compile", action="store_true", help="add a row for the training step under torch.compile")
@@ -249,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
             or not 1 <= args.length <= MAX_LENGTH or args.seconds == float("inf"):
         raise CharLMError(f"--seconds must be a positive number, batch and seq-length at least 1, --length "
                           f"1..{MAX_LENGTH:,}, --vocab 2..{len(PRINTABLE)}")
+    if args.skip_training and args.skip_sampling:
+        raise CharLMError("--skip-training and --skip-sampling together leave nothing to measure")
     device = resolve_device(args.device)
     torch.manual_seed(0)
     vocab = Vocab(PRINTABLE[: args.vocab - 1] + "\n" if args.vocab < len(PRINTABLE) else PRINTABLE)
@@ -276,7 +280,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def report_model(name: str, model: CharRNN, model_vocab: Vocab, args: argparse.Namespace,
                  device: torch.device) -> None:
-    """The table's rows for one model: step, end to end, and (unless skipped) training."""
+    """The table's rows for one model: step, end to end and training, less what is skipped."""
+    if not args.skip_sampling:
+        report_sampling(name, model, model_vocab, args)
+    if not args.skip_training:
+        report_training(name, model.config, args, device)
+
+
+def report_sampling(name: str, model: CharRNN, model_vocab: Vocab, args: argparse.Namespace) -> None:
     s = step_rates(model, args.seconds)
     print(f"| {name} | step: naive nn.LSTM per character | {s['naive']:,.0f} | 1.0x |")
     for key in [k for k in s if k.startswith("native")]:
@@ -293,9 +304,9 @@ def report_model(name: str, model: CharRNN, model_vocab: Vocab, args: argparse.N
           f"{e['median_seconds']:.2f} s for {e['median_chars']:,.0f} chars on average |")
     print(f"| {name} | end to end ({how}): Generator.generate(16), total | {e['x16']:,.0f} | "
           f"{e['x16'] / e['naive']:.1f}x naive |", flush=True)
-    if args.skip_training:
-        return
-    c = model.config
+
+
+def report_training(name: str, c: ModelConfig, args: argparse.Namespace, device: torch.device) -> None:
     t = training_rates(c.num_layers, c.rnn_size, c.vocab_size, args.batch_size, args.seq_length, args.seconds,
                        device, args.compile)
     shape = f"b{args.batch_size} x t{args.seq_length}, {device.type}"

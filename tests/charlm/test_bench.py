@@ -26,9 +26,20 @@ def test_bench_prints_step_end_to_end_and_training_rates_against_their_baselines
     assert sum("x naive" in r for r in rows) == 8 and sum("x bare" in r for r in rows) == 4
 
 
+def test_bench_can_time_training_alone_as_on_a_gpu_host():
+    proc = run_module("charlm.bench", "--sizes", "1x32", "--seconds", "0.2", "--batch-size", "4", "--seq-length", "16",
+                      "--skip-sampling")
+    assert proc.returncode == 0, proc.stderr
+    measures = [line.split("|")[2].strip() for line in proc.stdout.splitlines() if line.startswith("| lstm 1x32")]
+    assert measures == [f"train (b4 x t16, cpu): {m}" for m in (
+        "project step", "bare nn.LSTM fwd+bwd", "LSTMCell loop fwd+bwd")]
+
+
 def test_bench_rejects_a_bad_size():
     proc = run_module("charlm.bench", "--sizes", "big")
     assert proc.returncode == 2 and "LAYERSxUNITS" in proc.stderr
     for sizes, message in (("99x512", "layers must be 1-16"), ("3x999999", "units 1-8192"), (",", "names no model")):
         proc = run_module("charlm.bench", "--sizes", sizes, "--skip-training")
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_module("charlm.bench", "--skip-sampling", "--skip-training")
+    assert proc.returncode == 2 and "nothing to measure" in proc.stderr

@@ -40,9 +40,10 @@ from . import checkpoint as ckpt_io
 from .batch import START
 from .data import Vocab
 from .errors import CharLMError
-from .generate import DEFAULT_PRECISION, POSTING_LENGTH, Generator, SampleSettings
+from .generate import DEFAULT_PRECISION, POSTING_LENGTH, Generator, SampleSettings, copy_guard_of
 from .guard import HtmlConstraint, TagGuard
 from .model import CharRNN, ModelConfig, resolve_device
+from .novelty import CopyIndex
 from .steppers import PRECISIONS, NativeLSTM
 from .objective import TrainStep, make_optimizer
 
@@ -257,11 +258,13 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     vocab = Vocab(PRINTABLE[: args.vocab - 1] + "\n" if args.vocab < len(PRINTABLE) else PRINTABLE)
     if args.checkpoint:
-        model, ck_vocab, _ = ckpt_io.load_model(args.checkpoint)
+        model, ck_vocab, ckpt = ckpt_io.load_model(args.checkpoint)
         c = model.config
-        models = [(f"{args.checkpoint} ({c.model} {c.num_layers}x{c.rnn_size})", model.eval(), ck_vocab)]
+        # Its corpus's copy guard too, when the corpus is at hand: what the gallery and charlm.sample run.
+        models = [(f"{args.checkpoint} ({c.model} {c.num_layers}x{c.rnn_size})", model.eval(), ck_vocab,
+                   copy_guard_of(ckpt)[0])]
     else:
-        models = [(f"lstm {layers}x{units}", random_model(vocab, layers, units), vocab)
+        models = [(f"lstm {layers}x{units}", random_model(vocab, layers, units), vocab, None)
                   for layers, units in (parse_size(s) for s in args.sizes.split(",") if s.strip())]
     if not models:
         raise CharLMError("--sizes names no model")
@@ -273,21 +276,22 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("| model | measure | chars/s | ratio |")
     print("|---|---|---:|---:|")
-    for name, model, model_vocab in models:
-        report_model(name, model, model_vocab, args, device)
+    for name, model, model_vocab, copies in models:
+        report_model(name, model, model_vocab, copies, args, device)
     return 0
 
 
-def report_model(name: str, model: CharRNN, model_vocab: Vocab, args: argparse.Namespace,
-                 device: torch.device) -> None:
+def report_model(name: str, model: CharRNN, model_vocab: Vocab, copies: CopyIndex | None,
+                 args: argparse.Namespace, device: torch.device) -> None:
     """The table's rows for one model: step, end to end and training, less what is skipped."""
     if not args.skip_sampling:
-        report_sampling(name, model, model_vocab, args)
+        report_sampling(name, model, model_vocab, copies, args)
     if not args.skip_training:
         report_training(name, model.config, args, device)
 
 
-def report_sampling(name: str, model: CharRNN, model_vocab: Vocab, args: argparse.Namespace) -> None:
+def report_sampling(name: str, model: CharRNN, model_vocab: Vocab, copies: CopyIndex | None,
+                    args: argparse.Namespace) -> None:
     s = step_rates(model, args.seconds)
     print(f"| {name} | step: naive nn.LSTM per character | {s['naive']:,.0f} | 1.0x |")
     for key in [k for k in s if k.startswith("native")]:
@@ -295,9 +299,11 @@ def report_sampling(name: str, model: CharRNN, model_vocab: Vocab, args: argpars
         total = " (total)" if batch != "x1" else ""
         print(f"| {name} | step: native {precision}, batch {batch[1:]}{total} | {s[key]:,.0f} | "
               f"{s[key] / s['naive']:.1f}x naive |", flush=True)
-    gen = Generator(model, model_vocab, precision=args.precision if NativeLSTM.supports(model) else None)
+    gen = Generator(model, model_vocab, precision=args.precision if NativeLSTM.supports(model) else None,
+                    copy_index=copies)
     e = end_to_end(gen, args.seconds, args.length)
-    how = f"guard on, T {TEMPERATURE}, length {args.length:,}, {gen.backend} {gen.precision}"
+    how = (f"guard on{', copy guard on' if copies is not None else ''}, T {TEMPERATURE}, length {args.length:,}, "
+           f"{gen.backend} {gen.precision}")
     print(f"| {name} | end to end ({how}): naive loop | {e['naive']:,.0f} | 1.0x |")
     print(f"| {name} | end to end ({how}): Generator.stream, 1 posting at a time | {e['stream']:,.0f} | "
           f"{e['stream'] / e['naive']:.1f}x naive; {e['postings']} postings, median "

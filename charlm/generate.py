@@ -131,6 +131,12 @@ def new_seed() -> int:
     return secrets.randbelow(2**31)
 
 
+def copy_guard_of(ckpt: dict) -> tuple[novelty.CopyIndex | None, str | None]:
+    """The copy index of the corpus a checkpoint learned from, and that corpus's path; None where it is not at hand."""
+    corpus = (ckpt.get("train_config") or {}).get("data")
+    return (novelty.corpus_index(corpus) if corpus else None), corpus
+
+
 class Generator:
     """Sampling from one loaded model. Safe to share between threads: each call has its own batch.
 
@@ -167,8 +173,7 @@ class Generator:
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", precision: str | None = None,
                         backend: str | None = None) -> "Generator":
         model, vocab, ckpt = ckpt_io.load_model(path)
-        corpus = (ckpt.get("train_config") or {}).get("data")
-        return cls(model, vocab, device, precision, backend, novelty.corpus_index(corpus) if corpus else None, corpus)
+        return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt))
 
     def batch(self, capacity: int) -> Batch:
         """An empty batch for up to `capacity` rows (see charlm/batch.py)."""

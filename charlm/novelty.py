@@ -20,10 +20,13 @@ body, and the title line of the frame (charlm/frame.py), whose headings repeat i
 
 from __future__ import annotations
 
+import ctypes
 import functools
 from pathlib import Path
 
 import numpy as np
+
+from . import native
 
 Q = 32  # window length: long enough that a hit means a copy, short enough to act early
 BASE = np.uint64(1_000_003)
@@ -79,19 +82,33 @@ def corpus_index(path: str | Path) -> CopyIndex | None:
 
 
 class CopyGuard:
-    """The copy state of up to `capacity` rows of one batch (slots as in charlm/batch.py)."""
+    """The copy state of up to `capacity` rows of one batch (slots as in charlm/batch.py).
+
+    The state lives in numpy arrays; the per-step update and check run in the sampling
+    kernel (sampler.c: dj_copy_feed, dj_copy_check), which reads and writes them in place.
+    """
 
     def __init__(self, index: CopyIndex, chars: str, capacity: int):
         self.index = index
+        self.lib = native.lib()
+        self.id_of = {c: i for i, c in enumerate(chars)}
         self.codes = np.array([ord(c) for c in chars], dtype=np.uint64)
         self.space = np.array([c.isspace() for c in chars])
-        self.top = BASE ** np.uint64(Q - 1)  # weight of a window's first character
+        with np.errstate(over="ignore"):
+            self.top = BASE ** np.uint64(Q - 1)  # weight of a window's first character
         self.ring = np.zeros((capacity, Q), dtype=np.uint64)
         self.h = np.zeros(capacity, dtype=np.uint64)
         self.seen = np.zeros(capacity, dtype=np.int64)  # characters fed
         self.run = np.zeros(capacity, dtype=np.int64)  # consecutive windows found in the corpus
-        self.last_space = np.zeros(capacity, dtype=bool)
         self.limit = np.zeros(capacity, dtype=np.int64)  # longest copy allowed; 0 = not guarded
+        self.last_space = np.zeros(capacity, dtype=bool)
+        self._slots = np.zeros(capacity, dtype=np.int32)
+        self._one = np.zeros(1, dtype=np.int32)
+        self.state = native.CopyState(
+            index.hashes.ctypes.data, len(index.hashes), self.codes.ctypes.data, self.space.ctypes.data,
+            int(BASE), int(self.top), Q, HARD_MARGIN, SOFT_SHARE,
+            *(a.ctypes.data for a in (self.ring, self.h, self.seen, self.run, self.limit, self.last_space)))
+        self._ref = ctypes.byref(self.state)
 
     def start(self, slot: int, text: str, limit: int | None) -> None:
         self.ring[slot] = 0
@@ -99,43 +116,21 @@ class CopyGuard:
         self.limit[slot] = limit or 0
         self.last_space[slot] = False
         for ch in text:
-            self._feed(slot, ord(ch), ch.isspace())
-
-    def _feed(self, slot: int, code: int, space: bool) -> None:
-        with np.errstate(over="ignore"):
-            out = self.ring[slot, self.seen[slot] % Q]
-            self.h[slot] = (self.h[slot] - out * self.top) * BASE + np.uint64(code)
-        self.ring[slot, self.seen[slot] % Q] = code
-        self.seen[slot] += 1
-        hit = self.seen[slot] >= Q and bool(self.index.contains(self.h[slot:slot + 1])[0])
-        self.run[slot] = self.run[slot] + 1 if hit else 0
-        self.last_space[slot] = space
+            self._one[0] = self.id_of[ch]
+            self.lib.dj_copy_feed(self._ref, slot, self._one.ctypes.data, 1)
 
     def move(self, src: int, dst: int) -> None:
         for a in (self.ring, self.h, self.seen, self.run, self.last_space, self.limit):
             a[dst] = a[src]
 
     def feed(self, ids: np.ndarray) -> None:
-        """The characters rows [0, B) just wrote, as vocabulary ids."""
-        B = len(ids)
-        codes = self.codes[ids]
-        slots = np.arange(B)
-        at = self.seen[:B] % Q
-        with np.errstate(over="ignore"):
-            self.h[:B] = (self.h[:B] - self.ring[slots, at] * self.top) * BASE + codes
-        self.ring[slots, at] = codes
-        self.seen[:B] += 1
-        hit = (self.seen[:B] >= Q) & self.index.contains(self.h[:B])
-        self.run[:B] = np.where(hit, self.run[:B] + 1, 0)
-        self.last_space[:B] = self.space[ids]
+        """The characters rows [0, len(ids)) just wrote, as vocabulary ids (int32)."""
+        self.lib.dj_copy_feed(self._ref, 0, ids.ctypes.data, len(ids))
 
-    def copying(self, B: int) -> np.ndarray:
+    def copying(self, B: int) -> list[int]:
         """Slots whose next character must not continue their copy."""
-        copy = np.where(self.run[:B] > 0, self.run[:B] + Q - 1, 0)
-        guarded = self.limit[:B] > 0
-        hard = copy >= self.limit[:B] - HARD_MARGIN
-        soft = (copy >= (self.limit[:B] * SOFT_SHARE).astype(np.int64)) & self.last_space[:B]
-        return np.flatnonzero(guarded & (hard | soft))
+        n = self.lib.dj_copy_check(self._ref, B, self._slots.ctypes.data)
+        return self._slots[:n].tolist()
 
     def continuing(self, slot: int) -> np.ndarray:
         """Which next characters would extend the slot's copy (a mask over the vocabulary)."""

@@ -52,6 +52,15 @@ class Net(ctypes.Structure):
     ]
 
 
+class CopyState(ctypes.Structure):
+    _fields_ = [
+        ("index", ctypes.c_void_p), ("n_index", ctypes.c_int64), ("codes", ctypes.c_void_p), ("space", ctypes.c_void_p),
+        ("base", ctypes.c_uint64), ("top", ctypes.c_uint64), ("q", ctypes.c_int32), ("hard_margin", ctypes.c_int32),
+        ("soft_share", ctypes.c_double),
+        *[(n, ctypes.c_void_p) for n in ("ring", "h", "seen", "run", "limit", "last_space")],
+    ]
+
+
 class State(ctypes.Structure):
     _fields_ = [("cap", ctypes.c_int32), *[(n, ctypes.c_void_p) for n in ("xh", "c", "gates", "logits", "xq", "xs")]]
 
@@ -144,6 +153,10 @@ def lib() -> ctypes.CDLL:
             loaded.dj_guard_feed.restype = None
             loaded.dj_constrain.argtypes = [p, p, p]
             loaded.dj_constrain.restype = None
+            loaded.dj_copy_feed.argtypes = [p, i32, p, i32]
+            loaded.dj_copy_feed.restype = None
+            loaded.dj_copy_check.argtypes = [p, i32, p]
+            loaded.dj_copy_check.restype = i32
             loaded.dj_row_size.restype = i32
             if loaded.dj_row_size() != ctypes.sizeof(Row):
                 raise NativeUnavailable("sampler.c and charlm/native/__init__.py disagree on the row layout")

@@ -1,6 +1,7 @@
 """torchrun with DistributedDataParallel on CPU (gloo): the same training as one process, split over two."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -19,11 +20,19 @@ COMMON = ["--rnn-size", "32", "--num-layers", "2", "--batch-size", "8", "--seq-l
 TOLERANCE = 1e-4
 
 
+# The process group meets on a port torchrun picks free and then binds: on a busy machine
+# another process can take it in between. That, and only that, is worth a second try.
+PORT_TROUBLE = re.compile(r"address already in use|EADDRINUSE|DistNetworkError|RendezvousConnectionError", re.I)
+
+
 def torchrun(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                           "-m", "charlm.train", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=900)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "charlm.train", *args]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0 and PORT_TROUBLE.search(proc.stderr):
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    return proc
 
 
 def val_losses(run):

@@ -9,7 +9,7 @@ from conftest import TINY, posting
 from charlm import checkpoint as ckpt_io
 from charlm.generate import Generator
 from charlm.metrics import CopyIndex as ExactCopies
-from charlm.novelty import Q, CopyIndex, code_points, window_hashes
+from charlm.novelty import Q, CopyGuard, CopyIndex, code_points, window_hashes
 
 
 ANTHEM = ("We are an equal opportunity employer and we celebrate diversity, and we are committed "
@@ -37,6 +37,34 @@ def test_the_index_knows_every_window_of_the_corpus_and_little_else():
     outside = window_hashes(code_points("We are an equal chance employer who values all"[:Q]))
     assert index.contains(inside).all() and not index.contains(outside).any()
     assert not CopyIndex("too short").contains(np.array([1, 2], dtype=np.uint64)).any()
+
+
+def test_the_guard_follows_each_row_as_its_windows_enter_and_leave_the_corpus():
+    corpus = ANTHEM + " Apply today."
+    chars = "".join(sorted(set(corpus + "xz!")))
+    guard = CopyGuard(CopyIndex(corpus), chars, capacity=3)
+    # Row 0 recites the corpus, then leaves it; row 1 writes what the corpus never says; row 2 joins
+    # with a prime that is already a copy, then recites on.
+    texts = [ANTHEM[:60] + "xx!zx" + ANTHEM[:40], "xz!" * 35, ANTHEM[:100]]
+    guard.start(2, texts[2][:40], limit=60)
+    fed = ["", "", texts[2][:40]]
+    for step in range(60):
+        ids = [chars.index(t[len(f)]) for t, f in zip(texts, fed)]
+        guard.feed(np.array(ids, dtype=np.int32))
+        fed = [f + t[len(f)] for t, f in zip(texts, fed)]
+        for row, text in enumerate(fed):
+            hits = [ANTHEM.find(text[i:i + Q]) >= 0 if i + Q <= len(text) else False for i in range(len(text))]
+            run = 0
+            for hit in hits[:len(text) - Q + 1]:
+                run = run + 1 if hit else 0
+            assert guard.seen[row] == len(text)
+            assert guard.run[row] == run, (step, row)
+            if len(text) >= Q:
+                assert guard.h[row] == window_hashes(code_points(text[-Q:]))[0]
+    # Row 2 has copied 100 characters against its limit of 60: it must leave the corpus now.
+    assert guard.copying(3) == [2]
+    mask = guard.continuing(2)
+    assert mask[chars.index(ANTHEM[100])] and mask.sum() == 1
 
 
 def test_guarded_postings_copy_no_more_than_max_copy_of_the_corpus(reciter):

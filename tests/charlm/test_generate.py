@@ -79,3 +79,21 @@ def test_bad_settings_are_refused_with_a_message(gen, kw, error, message):
 def test_settings_object_and_keywords_agree(gen):
     s = SampleSettings(prime="<h2>", temperature=0.5, max_length=80, seed=4)
     assert gen.sample(s) == gen.sample(prime="<h2>", temperature=0.5, max_length=80, seed=4)
+
+
+def test_rows_of_one_batch_with_shared_and_different_primes_write_what_each_writes_alone(gen):
+    # A batch keeps each prime's starting state for the next row with that prime (up to 32 of
+    # them); 40 different primes, each used twice, also cover what it forgets.
+    primes = [f"<p>{'a' * i}" for i in range(40)] * 2
+    batch, texts = gen.batch(4), {}
+    pending = [(k, SampleSettings(prime=p, max_length=30, seed=k, stop=None)) for k, p in enumerate(primes)]
+    while pending or batch.keys:
+        while pending and len(batch.keys) < batch.capacity:
+            key, s = pending.pop(0)
+            s.check(gen.vocab)
+            assert batch.add(key, s, s.seed)
+            texts[key] = s.prime
+        for key, ch, _ in batch.advance():
+            texts[key] += ch
+    for key, p in enumerate(primes):
+        assert texts[key] == gen.sample(prime=p, max_length=30, seed=key, stop=None), p

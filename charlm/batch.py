@@ -90,7 +90,8 @@ class Batch:
             return False
         vocab, s = self.vocab, settings
         lead = START if not vocab.missing(START) else ""
-        state, logits = self.stepper.start([vocab.index[c] for c in lead + s.prime])
+        prime = [vocab.index[c] for c in s.prime]
+        state, logits = self.stepper.start([vocab.index[c] for c in lead] + prime)
         row = native.Row()
         row.seed, row.temperature = seed, s.temperature
         row.argmax, row.top_k, row.guard = int(s.argmax), s.top_k or 0, int(s.guard)
@@ -108,7 +109,7 @@ class Batch:
         self.stepper.put(slot, state, logits)
         self.keys.append(key)
         if self.copies is not None:
-            self.copies.start(slot, s.prime, s.max_copy if s.guard else None)
+            self.copies.start(slot, prime, s.max_copy if s.guard else None)
         writer = s.frame_writer(vocab)
         if writer is not None:
             self.frames[key] = writer

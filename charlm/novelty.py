@@ -91,7 +91,6 @@ class CopyGuard:
     def __init__(self, index: CopyIndex, chars: str, capacity: int):
         self.index = index
         self.lib = native.lib()
-        self.id_of = {c: i for i, c in enumerate(chars)}
         self.codes = np.array([ord(c) for c in chars], dtype=np.uint64)
         self.space = np.array([c.isspace() for c in chars])
         with np.errstate(over="ignore"):
@@ -103,21 +102,21 @@ class CopyGuard:
         self.limit = np.zeros(capacity, dtype=np.int64)  # longest copy allowed; 0 = not guarded
         self.last_space = np.zeros(capacity, dtype=bool)
         self._slots = np.zeros(capacity, dtype=np.int32)
-        self._one = np.zeros(1, dtype=np.int32)
         self.state = native.CopyState(
             index.hashes.ctypes.data, len(index.hashes), self.codes.ctypes.data, self.space.ctypes.data,
             int(BASE), int(self.top), Q, HARD_MARGIN, SOFT_SHARE,
             *(a.ctypes.data for a in (self.ring, self.h, self.seen, self.run, self.limit, self.last_space)))
         self._ref = ctypes.byref(self.state)
 
-    def start(self, slot: int, text: str, limit: int | None) -> None:
+    def start(self, slot: int, prime: list[int], limit: int | None) -> None:
+        """A new row in `slot` that begins with the prime (vocabulary ids)."""
         self.ring[slot] = 0
         self.h[slot] = self.seen[slot] = self.run[slot] = 0
         self.limit[slot] = limit or 0
         self.last_space[slot] = False
-        for ch in text:
-            self._one[0] = self.id_of[ch]
-            self.lib.dj_copy_feed(self._ref, slot, self._one.ctypes.data, 1)
+        ids = np.array(prime, dtype=np.int32)
+        for k in range(len(ids)):  # one row, one character at a time
+            self.lib.dj_copy_feed(self._ref, slot, ids[k:].ctypes.data, 1)
 
     def move(self, src: int, dst: int) -> None:
         for a in (self.ring, self.h, self.seen, self.run, self.last_space, self.limit):

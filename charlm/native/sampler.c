@@ -478,7 +478,8 @@ int dj_sample(const Guard *g, Row *rows, int B, float *logits, int32_t *out, flo
 /* The copy guard's bookkeeping (charlm/novelty.py, CopyGuard), per step: roll each row's
    window hash on by the character it wrote and look the window up among the corpus's sorted
    hashes. The same wrapping uint64 arithmetic as novelty.window_hashes. In numpy this was a
-   dozen small array operations a step, a sixth of the time of 16 rows on two cores. */
+   dozen small array calls a step in the sampling thread, each a chance for the gallery's
+   request threads to take the interpreter lock from it (BENCHMARKS.md, serving). */
 typedef struct {
     const uint64_t *index;          /* sorted distinct hashes of the corpus's windows */
     int64_t n_index;

@@ -46,7 +46,7 @@ def test_the_guard_follows_each_row_as_its_windows_enter_and_leave_the_corpus():
     # Row 0 recites the corpus, then leaves it; row 1 writes what the corpus never says; row 2 joins
     # with a prime that is already a copy, then recites on.
     texts = [ANTHEM[:60] + "xx!zx" + ANTHEM[:40], "xz!" * 35, ANTHEM[:100]]
-    guard.start(2, texts[2][:40], limit=60)
+    guard.start(2, [chars.index(c) for c in texts[2][:40]], limit=60)
     fed = ["", "", texts[2][:40]]
     for step in range(60):
         ids = [chars.index(t[len(f)]) for t, f in zip(texts, fed)]

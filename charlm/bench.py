@@ -37,7 +37,9 @@ from torch import nn
 from common.cli import run_cli
 
 from . import checkpoint as ckpt_io
+from . import native
 from .batch import START
+from .bench_busy import parse_counts, report_busy
 from .data import Vocab
 from .errors import CharLMError
 from .generate import DEFAULT_PRECISION, POSTING_LENGTH, Generator, SampleSettings, copy_guard_of
@@ -53,6 +55,18 @@ TEMPERATURE = SampleSettings.temperature
 
 MAX_LAYERS, MAX_UNITS = 16, 8192  # the C kernel's layer limit; far past any model worth timing here
 MAX_LENGTH = 1_000_000
+
+
+def cpu_name() -> str:
+    """The CPU's model name and its widest vector extensions, for the figures' header."""
+    try:
+        info = open("/proc/cpuinfo").read()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    name = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "unknown CPU")
+    flags = set(next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), []))
+    wide = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni") if f in flags]
+    return f"{name} ({' '.join(wide) or 'no AVX2'})"
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -247,6 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"],
                    help="where the training rows run (default cpu; sampling always runs on the CPU)")
     p.add_argument("--compile", action="store_true", help="add a row for the training step under torch.compile")
+    p.add_argument("--busy", default=None, metavar="N,N",
+                   help="measure sampling beside N busy processes each (e.g. 0,1,2), for every --threads setting, "
+                        "as one table (charlm/bench_busy.py); training is skipped")
+    p.add_argument("--threads", default="auto", metavar="T,T",
+                   help="sampler threads for --busy: auto (the default: the pacer's choice) and/or fixed counts")
     args = p.parse_args(argv)
     if not args.seconds > 0 or args.batch_size < 1 or args.seq_length < 1 or not 2 <= args.vocab <= len(PRINTABLE) \
             or not 1 <= args.length <= MAX_LENGTH or args.seconds == float("inf"):
@@ -270,10 +289,18 @@ def main(argv: list[str] | None = None) -> int:
         raise CharLMError("--sizes names no model")
 
     print(f"# charlm.bench, {date.today().isoformat()}")
-    print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads "
+    print(f"machine: {cpu_name()}, {platform.machine()}, {torch.get_num_threads()} torch threads, sampler up to "
+          f"{native.threads()} threads "
           f"({os.cpu_count()} cores), torch {torch.__version__}, Python {platform.python_version()}")
     print("command: python -m charlm.bench " + " ".join(argv if argv is not None else sys.argv[1:]))
     print()
+    if args.busy is not None:
+        busy, threads = parse_counts(args.busy, "--busy", False), parse_counts(args.threads, "--threads", True)
+        for name, model, model_vocab, copies in models:
+            print(f"{name}, {args.precision}, guard on, T {TEMPERATURE}, length {args.length:,}:")
+            report_busy(lambda t: Generator(model, model_vocab, precision=args.precision, copy_index=copies,
+                                            threads=t), busy, threads, args.seconds, args.length)
+        return 0
     print("| model | measure | chars/s | ratio |")
     print("|---|---|---:|---:|")
     for name, model, model_vocab, copies in models:

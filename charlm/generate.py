@@ -141,12 +141,14 @@ class Generator:
     """Sampling from one loaded model. Safe to share between threads: each call has its own batch.
 
     backend "native" (the default on the CPU for LSTMs) steps through the C kernel at
-    `precision`; "torch" steps the nn module, the reference and the path on CUDA.
+    `precision`, on `threads` threads (None: as many of the cores this process may use as
+    are fastest at each moment); "torch" steps the nn module, the reference and the path on CUDA.
     """
 
     def __init__(self, model: CharRNN, vocab: Vocab, device: str = "cpu",
                  precision: str | None = None, backend: str | None = None,
-                 copy_index: novelty.CopyIndex | None = None, corpus: str | None = None):
+                 copy_index: novelty.CopyIndex | None = None, corpus: str | None = None,
+                 threads: int | None = None):
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.vocab = vocab
@@ -156,7 +158,7 @@ class Generator:
             if self.device.type != "cpu":
                 raise SettingsError("the native sampler runs on the CPU only")
             self.precision = precision or DEFAULT_PRECISION
-            self.engine = NativeLSTM(self.model, self.precision)
+            self.engine = NativeLSTM(self.model, self.precision, threads)
         elif backend == "torch":
             if precision not in (None, "fp32"):
                 raise SettingsError(f"precision {precision} needs the native CPU sampler; the torch path is fp32")
@@ -171,9 +173,9 @@ class Generator:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", precision: str | None = None,
-                        backend: str | None = None) -> "Generator":
+                        backend: str | None = None, threads: int | None = None) -> "Generator":
         model, vocab, ckpt = ckpt_io.load_model(path)
-        return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt))
+        return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt), threads=threads)
 
     def batch(self, capacity: int) -> Batch:
         """An empty batch for up to `capacity` rows (see charlm/batch.py)."""

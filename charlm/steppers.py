@@ -7,7 +7,8 @@ never depend on which other rows share the batch.
 
 NativeLSTM runs charlm/native/sampler.c: weights packed once at the chosen precision
 (fp32, fp16 or int8), layer 0's input projection precomputed per character, one
-OpenMP parallel region per step. TorchStepper calls the model's own nn.LSTM/GRU/RNN
+OpenMP parallel region per step on as many threads as its pacer finds fastest now
+(`threads`: None for that, or a fixed count). TorchStepper calls the model's own nn.LSTM/GRU/RNN
 one character at a time: the reference, and the path on CUDA where cuDNN is fast.
 """
 
@@ -28,6 +29,17 @@ def _ptr(t: torch.Tensor) -> int:
     return t.data_ptr()
 
 
+def fixed_order_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a @ b summed over k in order, one rounded multiply and add at a time.
+
+    torch's matmul sums in whatever order the CPU's kernel picks (it differs between AVX2
+    and AVX-512), which would make the packed model, and so the text, depend on the CPU."""
+    out = torch.zeros(a.shape[0], b.shape[1])
+    for k in range(a.shape[1]):
+        out += a[:, k:k + 1] * b[k]
+    return out
+
+
 def _int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Symmetric int8 per output row: (weights, scales) with w ~= weights * scales[:, None]."""
     scale = w.abs().amax(dim=1).clamp_min(1e-12) / 127
@@ -43,7 +55,7 @@ class NativeLSTM:
     int32; the fastest, within 0.003 nats/char of fp32 (BENCHMARKS.md).
     """
 
-    def __init__(self, model: CharRNN, precision: str):
+    def __init__(self, model: CharRNN, precision: str, threads: int | None = None):
         cfg = model.config
         if not self.supports(model):
             raise SettingsError("the native sampler runs LSTMs with a multiple of 16 units")
@@ -53,7 +65,9 @@ class NativeLSTM:
             raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         self.lib = native.lib()
         self.L, self.H, self.V = cfg.num_layers, cfg.rnn_size, cfg.vocab_size
-        self.precision = precision
+        if threads is not None and not 1 <= threads <= 1024:
+            raise SettingsError(f"threads must be 1-1024, got {threads}")
+        self.precision, self.threads = precision, threads
         rnn = model.rnn
 
         def param(t: torch.Tensor) -> torch.Tensor:
@@ -63,7 +77,8 @@ class NativeLSTM:
         with torch.no_grad():
             w = lambda name, l: param(getattr(rnn, f"{name}_l{l}"))  # noqa: E731
             # Exactly what nn.LSTM computes for layer 0's input, looked up instead of multiplied.
-            self.table = (param(model.embed.weight) @ w("weight_ih", 0).T + w("bias_ih", 0) + w("bias_hh", 0)).contiguous()
+            self.table = (fixed_order_matmul(param(model.embed.weight), w("weight_ih", 0).T)
+                          + w("bias_ih", 0) + w("bias_hh", 0)).contiguous()
             mats = [w("weight_hh", 0)]
             mats += [torch.cat([w("weight_ih", l), w("weight_hh", l)], dim=1) for l in range(1, self.L)]
             mats.append(param(model.head.weight))
@@ -76,7 +91,7 @@ class NativeLSTM:
             self.weights = [m.to(torch.float16 if precision == "fp16" else torch.float32).contiguous() for m in mats]
             self.scales = []
         self.biases = [b.contiguous() for b in biases]
-        self.net = native.Net(self.L, self.H, self.V, PRECISIONS.index(precision), _ptr(self.table))
+        self.net = native.Net(self.L, self.H, self.V, PRECISIONS.index(precision), native.Pacer(), 0, _ptr(self.table))
         for l in range(self.L + 1):
             self.net.w[l], self.net.bias[l] = _ptr(self.weights[l]), _ptr(self.biases[l])
             if self.scales:
@@ -100,6 +115,8 @@ class Buffers:
         self.xq, self.xs = torch.zeros(cap, 2 * H, dtype=torch.int16), torch.zeros(cap)
         self.ids = torch.zeros(cap, dtype=torch.int32)
         self.state = native.State(cap, *(_ptr(t) for t in (self.xh, self.c, self.gates, self.logits, self.xq, self.xs)))
+        net.lib.dj_pacer_init(ctypes.byref(self.state.pacer), native.threads(), net.threads or 0)
+        net.lib.dj_pacer_resume(ctypes.byref(net.net), ctypes.byref(self.state.pacer))
 
 
 class NativeStepper:
@@ -150,6 +167,12 @@ class NativeStepper:
         B = ids.shape[0]
         self.bufs.ids[:B] = ids
         return self._step(self.bufs, B)
+
+    @property
+    def threads(self) -> int:
+        """The thread count the batch's steps run on now (the pacer's choice, or the fixed count)."""
+        pacer = self.bufs.state.pacer
+        return pacer.rungs[pacer.at]
 
 
 class TorchModel:

@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
         BATCH_ROWS=16,  # postings one model samples at once, in one batched step
         QUEUE_SIZE=16,  # requests that wait for a row; beyond that, 503
         PRECISION=None,  # the CPU sampler's weights: charlm's default (fp16 or int8 as it says), or fp32
+        SAMPLER_THREADS=None,  # threads of a sampling step: None lets charlm's pacer choose, up to the usable cores
         DEFAULT_LENGTH=POSTING_LENGTH,
         MAX_LENGTH=20000,
         MAX_PRIME=500,
@@ -45,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_db(app)
     app.extensions["catalog"] = Catalog(app.config["CHECKPOINTS"], rows=app.config["BATCH_ROWS"],
                                         queue_size=app.config["QUEUE_SIZE"], precision=app.config["PRECISION"],
-                                        flush_seconds=app.config["STREAM_FLUSH_SECONDS"])
+                                        threads=app.config["SAMPLER_THREADS"], flush_seconds=app.config["STREAM_FLUSH_SECONDS"])
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)

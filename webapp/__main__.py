@@ -18,6 +18,8 @@ from pathlib import Path
 from common.cli import os_error_message, run_cli
 from waitress import serve
 
+from charlm import native_threads
+
 from . import create_app
 from .badges import corpus_facts, get_classifier
 from .catalog import get_catalog
@@ -56,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="requests that wait for a free row; beyond rows + queue, 503 (default 16)")
     p.add_argument("--precision", choices=["fp32", "fp16", "int8"], default=None,
                    help="weights of the CPU sampler (default: charlm's, see README); fp32 is the model as trained")
+    p.add_argument("--sampler-threads", type=int, default=None,
+                   help="threads of each sampling step (default: as many of the cores this process may use as "
+                        "are fastest at the moment; fewer when the machine is busy)")
     p.add_argument("--database", default=None, help="gallery SQLite file (default: instance/gallery.sqlite)")
     p.add_argument("--threads", type=int, default=None,
                    help="server threads (default rows + queue + 8: each streamed posting holds one while it is written)")
@@ -69,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     threads = args.threads if args.threads is not None else args.rows + args.queue + 8
     if threads < 1 or args.timeout < 1:
         p.error("--threads and --timeout must be at least 1")
-    config = {"BATCH_ROWS": args.rows, "QUEUE_SIZE": args.queue, "PRECISION": args.precision}
+    if args.sampler_threads is not None and not 1 <= args.sampler_threads <= 1024:
+        p.error("--sampler-threads must be 1-1024")
+    config = {"BATCH_ROWS": args.rows, "QUEUE_SIZE": args.queue, "PRECISION": args.precision,
+              "SAMPLER_THREADS": args.sampler_threads}
     if args.checkpoints:
         if not Path(args.checkpoints).is_dir():
             p.error(f"--checkpoints {args.checkpoints}: no such folder")
@@ -85,8 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         catalog = get_catalog()
     found = catalog.scan()
     server = "development server, reloading" if args.dev else f"waitress, {threads} threads"
+    sampler = (f"{args.sampler_threads} fixed" if args.sampler_threads else
+               f"up to {native_threads()}, as many as are fastest (the cores this process may use)")
     print(f"dream-job gallery: http://{args.host}:{args.port}/  ({server}; {len(found)} checkpoints in "
           f"{app.config['CHECKPOINTS']}; gallery database {app.config['DATABASE']})", file=sys.stderr)
+    print(f"sampling: {args.rows} rows a model, {args.queue} queued, sampler threads {sampler}", file=sys.stderr)
     if not found:
         print("no checkpoints yet: train one with `python -m charlm.train` (see README)", file=sys.stderr)
     else:

@@ -64,8 +64,9 @@ def get_catalog() -> "Catalog":
 
 class Catalog:
     def __init__(self, root: str | Path, cache_size: int = 4, rows: int = 16, queue_size: int = 16,
-                 precision: str | None = None, flush_seconds: float = 0.05):
+                 precision: str | None = None, flush_seconds: float = 0.05, threads: int | None = None):
         self.root = Path(root)
+        self.threads = threads
         self.cache_size, self.rows, self.queue_size, self.precision = cache_size, rows, queue_size, precision
         self.flush_seconds = flush_seconds
         self._models: OrderedDict[tuple[Path, int], BatchServer] = OrderedDict()
@@ -99,7 +100,7 @@ class Catalog:
             if key in self._models:
                 self._models.move_to_end(key)
                 return self._models[key]
-        gen = Generator.from_checkpoint(info.path, precision=self.precision)  # outside the lock: it takes a moment
+        gen = Generator.from_checkpoint(info.path, precision=self.precision, threads=self.threads)  # outside the lock: it takes a moment
         with self._lock:
             if key in self._models:  # loaded meanwhile by another request
                 return self._models[key]

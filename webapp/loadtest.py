@@ -26,6 +26,7 @@ from pathlib import Path
 
 import requests
 from charlm.generate import POSTING_LENGTH, SampleSettings
+from common.busy import MAX_BUSY, busy_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,9 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--temperature", type=float, default=SampleSettings.temperature, help="(default %(default)s)")
     p.add_argument("--rows", type=int, default=16, help="the server's --rows (default 16)")
     p.add_argument("--timeout", type=float, default=300, help="seconds before a client gives up (default 300)")
+    p.add_argument("--busy", type=int, default=0,
+                   help="busy processes spinning beside the server while the clients stream (default 0)")
+    p.add_argument("--sampler-threads", type=int, default=None,
+                   help="the server's --sampler-threads (default: its own, the pacer's choice)")
     args = p.parse_args(argv)
     if not 1 <= args.clients <= 256 or not 1 <= args.length <= 20000 or args.rows < 1 or not args.timeout > 0:
         p.error("--clients must be 1-256, --length 1-20000, --rows at least 1, --timeout positive")
+    if not 0 <= args.busy <= MAX_BUSY or (args.sampler_threads is not None and args.sampler_threads < 1):
+        p.error(f"--busy must be 0-{MAX_BUSY} and --sampler-threads at least 1")
     if not Path(args.checkpoints).is_dir():
         p.error(f"--checkpoints {args.checkpoints}: no such folder")
 
@@ -106,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [sys.executable, "-m", "webapp", "--host", "127.0.0.1", "--port", str(port),
                "--checkpoints", args.checkpoints, "--database", str(Path(tmp) / "load.sqlite"),
                "--rows", str(args.rows), "--queue", str(args.clients)]
+        if args.sampler_threads:
+            cmd += ["--sampler-threads", str(args.sampler_threads)]
         proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
@@ -120,12 +129,13 @@ def main(argv: list[str] | None = None) -> int:
             results = [Result() for _ in range(args.clients)]
             threads = [threading.Thread(target=client, args=(base, {**body, "seed": i}, r, args.timeout))
                        for i, r in enumerate(results)]
-            start = time.monotonic()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.monotonic() - start
+            with busy_processes(args.busy, limit=args.timeout + 60):
+                start = time.monotonic()
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                wall = time.monotonic() - start
         finally:
             proc.terminate()
             try:
@@ -139,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# webapp.loadtest, {date.today().isoformat()}, {os.cpu_count()} cores")
     print("command: python -m webapp.loadtest " + " ".join(argv if argv is not None else sys.argv[1:]))
     print(f"checkpoint: {ckpt}; {args.clients} clients, one streamed posting each, length {args.length:,}, "
-          f"T {args.temperature}, server --rows {args.rows}")
+          f"T {args.temperature}, server --rows {args.rows}, sampler threads {args.sampler_threads or 'auto'}; "
+          f"{args.busy} busy processes beside it")
     print(f"served: {len(served)} of {args.clients}; 503: {sum(r.status == 503 for r in results)}; "
           f"5xx other: {sum(r.status >= 500 and r.status != 503 for r in results)}; "
           f"errors: {sum(bool(r.error) for r in results)}")

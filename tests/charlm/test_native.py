@@ -1,7 +1,13 @@
 """The C sampling kernel against the nn reference: logits, guard, batch invariance."""
 
 import ctypes
+import json
+import os
+import platform
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,6 +20,7 @@ from charlm.generate import Generator, SampleSettings
 from charlm.guard import HtmlConstraint, TagGuard
 from charlm.model import CharRNN, ModelConfig
 from charlm.steppers import NativeLSTM
+from conftest import DEMO, ROOT
 
 
 def random_model(cell: str = "lstm", layers: int = 2, units: int = 48, vocab: int = 40, seed: int = 0,
@@ -72,9 +79,11 @@ def test_int8_kernel_stays_close_to_the_nn_model_with_the_same_int8_weights():
                 p.copy_((p / scale).round() * scale)
     # What is left is the activations' 12-bit quantization: each input of a sum is off by at
     # most 1/4094 of its row's largest, so a sum of 128 terms of weights below 0.4 moves by
-    # ~1e-3 at worst and ~1e-4 typically; logits after 1,000 steps stay well within 2e-2.
+    # ~1e-3 at worst and ~1e-4 typically. Carried through 1,000 steps of weights this large,
+    # the worst logit gap is 0.019-0.021 depending on the order the two sides sum in (it moved
+    # when the kernel's packing changed), so 5e-2 holds it; a forget gate's bias off by 0.1 gives 0.23.
     gap = worst_logit_gap(model, dequantized, "int8")
-    assert 1e-6 < gap < 2e-2
+    assert 1e-6 < gap < 5e-2
 
 
 def test_checkpoint_weights_stored_as_float16_lose_nothing_in_the_fp16_kernel(tiny_run, tmp_path):
@@ -192,3 +201,57 @@ def test_past_the_names_and_depths_it_can_track_the_c_guard_closes_instead():
     assert allowed_after(chars, "<" + "a" * native.MAX_NAME) == {">"}
     assert allowed_after(chars, "<b>" * (native.MAX_DEPTH - 1) + "<") == {"a", "b", "/"}
     assert allowed_after(chars, "<b>" * native.MAX_DEPTH + "<") == {"/"}
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="instruction-set levels are x86-64's")
+def test_the_same_seed_writes_the_same_postings_whatever_instruction_set_the_kernel_is_built_for(tmp_path):
+    """x86-64-v2 (SSE4.2: no AVX, no FMA) against this CPU's own (AVX2 or AVX-512): 3 precisions x 9 postings."""
+    if not DEMO.exists():
+        pytest.skip("the shipped demo checkpoint is missing")
+    runs = {}
+    for march in ("x86-64-v2", "native"):
+        env = dict(os.environ, PYTHONPATH=str(ROOT), DREAMJOBS_MARCH=march, XDG_CACHE_HOME=str(tmp_path / march))
+        done = subprocess.run([sys.executable, str(Path(__file__).with_name("isa_texts.py")), str(DEMO), "8", "400"],
+                              env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs[march] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert runs["x86-64-v2"]["library"] != runs["native"]["library"]  # two builds, not one cached twice
+    for precision, digests in runs["native"]["digests"].items():
+        assert len(set(digests)) == len(digests)  # different seeds, different postings
+        assert runs["x86-64-v2"]["digests"][precision] == digests, precision
+
+
+def paced(costs: dict[int, float], steps: int, most: int = 2) -> tuple[native.Pacer, list[int]]:
+    """Drive a pacer through `steps` steps whose seconds depend on the thread count only."""
+    lib, pacer = native.lib(), native.Pacer()
+    lib.dj_pacer_init(ctypes.byref(pacer), most, 0)
+    used = []
+    for _ in range(steps):
+        t = lib.dj_pace_threads(ctypes.byref(pacer), 16)
+        used.append(t)
+        lib.dj_pace_done(ctypes.byref(pacer), costs[t])
+    return pacer, used
+
+
+def test_the_pacer_leaves_a_second_thread_that_the_machine_is_too_busy_to_run():
+    pacer, used = paced({1: 1.0, 2: 3.0}, 2000)  # a busy neighbour: two threads wait on each other
+    assert pacer.rungs[pacer.at] == 1 and used[:8] == [2] * 8
+    assert used[-1000:].count(2) < 50  # trials of two threads back off once they keep losing
+
+
+def test_on_a_quiet_machine_the_pacer_keeps_every_core_and_rarely_tries_fewer():
+    pacer, used = paced({1: 1.9, 2: 1.0}, 20000)
+    # A trial window in every 33 (so that a load that comes is found within a second): 3% of steps.
+    assert pacer.rungs[pacer.at] == 2 and used.count(1) / len(used) < 0.05
+
+
+def test_the_pacer_climbs_to_the_best_of_many_cores():
+    pacer, used = paced({1: 8.0, 2: 4.0, 4: 2.0, 8: 1.0, 16: 1.5}, 5000, most=16)
+    assert list(pacer.rungs)[:pacer.n_rungs] == [1, 2, 4, 8, 16]
+    assert pacer.rungs[pacer.at] == 8
+
+
+def test_text_does_not_depend_on_the_thread_count(tiny_run):
+    texts = [Generator.from_checkpoint(tiny_run / "best.pt", threads=t).generate(6, seed=3, max_length=300)
+             for t in (1, 2, 3)]
+    assert texts[0] == texts[1] == texts[2]

@@ -54,6 +54,8 @@ def test_the_server_starts_serves_and_stops(checkpoints_dir, tmp_path):
         assert [c["run"] for c in found] == ["tiny"] * 3
         assert (tmp_path / "g.sqlite").exists()
     assert f"{server.base}/" in server.stderr and "waitress, 40 threads" in server.stderr
+    usable = len(os.sched_getaffinity(0))
+    assert f"sampling: 16 rows a model, 16 queued, sampler threads up to {usable}," in server.stderr
 
 
 def test_the_production_server_streams_each_event_as_it_is_written(tmp_path):
@@ -87,6 +89,8 @@ def test_bad_options_are_refused(tmp_path):
     assert proc.returncode == 2 and "--port must be" in proc.stderr
     proc = run_module("webapp", "--rows", "0")
     assert proc.returncode == 2 and "--rows at least 1" in proc.stderr
+    proc = run_module("webapp", "--sampler-threads", "0")
+    assert proc.returncode == 2 and "--sampler-threads must be 1-1024" in proc.stderr
     proc = run_module("webapp", "--precision", "fp64")
     assert proc.returncode == 2 and "invalid choice: 'fp64'" in proc.stderr
 

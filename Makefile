@@ -9,6 +9,7 @@ TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
 SHARED ?= ../shared/data
+PORT   ?= 5000
 
 .PHONY: setup test demo corpus clean
 
@@ -28,7 +29,7 @@ test: $(STAMP)
 # hand, so the demo's is built first from ../shared/data when it is there (about 30 s, once).
 demo: $(STAMP)
 	@if [ ! -f corpus/input.txt ] && [ -d $(SHARED) ]; then $(MAKE) corpus; fi
-	$(BIN)/python -m webapp --host 127.0.0.1 --port 5000
+	$(BIN)/python -m webapp --host 127.0.0.1 --port $(PORT)
 
 # The training corpus from every saved source in ../shared/data, all cities and titles.
 corpus: $(STAMP)

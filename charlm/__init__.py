@@ -1,4 +1,4 @@
-"""charlm: a character-level RNN language model (char-rnn in PyTorch) and its sampler.
+"""charlm: character-level language models (char-rnn's LSTM, and a causal transformer) and their sampler.
 
 Public API for other packages (the webapp uses only this):
     Generator, SampleSettings  -- load a checkpoint once, stream or batch-generate text

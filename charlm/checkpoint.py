@@ -31,7 +31,7 @@ from common.files import atomic_file
 
 from .data import Vocab
 from .errors import CheckpointError
-from .model import CharRNN, ModelConfig
+from .model import CharRNN, ModelConfig, build
 
 FORMAT = "dreamjobs-charlm/1"
 
@@ -131,7 +131,7 @@ def build_model(ckpt: dict) -> tuple[CharRNN, Vocab]:
     """Rebuild the network and vocabulary of a loaded checkpoint (weights restored to float32)."""
     try:
         config = ModelConfig.from_dict(ckpt["config"])
-        model = CharRNN(config)
+        model = build(config)
         vocab = Vocab(ckpt["vocab"])
     except (TypeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"the checkpoint's model config is not valid: {exc}") from None

@@ -1,7 +1,11 @@
 """A training run's settings: TrainConfig, with the model's shape as a ModelConfig inside.
 
 Defaults are char-rnn's recipe for the design's model (3x512 LSTM, dropout 0.5, seq 100,
-batch 50, Adam 2e-3 decayed by 0.97 an epoch after 10, no warm-up). Checkpoints store to_dict();
+batch 50, Adam 2e-3 decayed by 0.97 an epoch after 10, no warm-up). `--model transformer`
+brings its own recipe (RECIPES), nanoGPT's shakespeare_char: 6 blocks of 384 with 6 heads,
+window 256, dropout 0.2, batch 64, AdamW 1e-3 with beta2 0.99 and weight decay 0.1 on
+matrices, 100 warm-up steps then a cosine to 1e-4 over the run. Options given on the
+command line win over either recipe. Checkpoints store to_dict();
 from_dict also reads the flat form of checkpoints written before the model's shape
 moved into ModelConfig (the shipped demo's among them).
 """
@@ -15,6 +19,17 @@ from pathlib import Path
 
 from .errors import CharLMError
 from .model import ModelConfig
+
+SHAPE = ("model", "rnn_size", "num_layers", "dropout", "n_head", "block_size")  # ModelConfig's, flat on the command line
+SCHEDULES = ("step", "cosine")
+
+# Each family's defaults where they differ from the dataclasses' (char-rnn's LSTM recipe).
+RECIPES = {
+    "transformer": {"rnn_size": 384, "num_layers": 6, "n_head": 6, "block_size": 256, "dropout": 0.2,
+                    "batch_size": 64, "max_epochs": 10, "learning_rate": 1e-3,
+                    "lr_schedule": "cosine", "min_lr": 1e-4, "warmup_steps": 100, "weight_decay": 0.1,
+                    "beta2": 0.99, "grad_clip": 1.0},
+}
 
 # What a resumed run may change; everything else is the run's identity.
 RESUME_OVERRIDES = {"max_epochs", "max_minutes", "device", "eval_every", "log_every", "bf16", "compile"}
@@ -35,9 +50,13 @@ class TrainConfig:
     batch_size: int = 50
     max_epochs: int = 50
     learning_rate: float = 2e-3
+    lr_schedule: str = "step"  # "step": char-rnn's decay by epoch; "cosine": to min_lr over the run
     lr_decay: float = 0.97
     lr_decay_after: int = 10
+    min_lr: float = 1e-4
     warmup_steps: int = 0
+    weight_decay: float = 0.0  # AdamW's, on matrices only; 0 is plain Adam
+    beta2: float = 0.999
     grad_clip: float = 5.0
     val_frac: float = 0.1
     eval_every: int = 0
@@ -49,13 +68,21 @@ class TrainConfig:
     max_minutes: float | None = None
     init_from: str | None = None
 
-    def lr_at(self, epoch: int, step: int) -> float:
-        """The learning rate of optimizer step `step` (0-based) in `epoch` (1-based): char-rnn's
-        schedule (the full rate for lr_decay_after epochs, then lr_decay times less each epoch),
-        reached by a linear ramp over the first warmup_steps steps. A large batch takes a larger
-        rate, and the ramp keeps Adam's first updates, made before its moment estimates
-        settle, from throwing a fresh network off at that rate."""
-        rate = self.learning_rate * self.lr_decay ** max(0, epoch - self.lr_decay_after)
+    def lr_at(self, epoch: int, step: int, progress: float = 0.0) -> float:
+        """The learning rate of optimizer step `step` (0-based) in `epoch` (1-based), `progress`
+        (0 to 1) into the run by steps or by its time budget, whichever is further.
+
+        "step" is char-rnn's schedule: the full rate for lr_decay_after epochs, then lr_decay
+        times less each epoch. "cosine" falls from the full rate to min_lr along half a cosine
+        over the run: a transformer trained to the end of a budget ends at its floor. Either
+        is reached by a linear ramp over the first warmup_steps steps: a large batch or a
+        transformer takes a rate that Adam's first updates, made before its moment estimates
+        settle, would otherwise throw a fresh network off with."""
+        if self.lr_schedule == "cosine":
+            share = min(1.0, max(0.0, progress))
+            rate = self.min_lr + (self.learning_rate - self.min_lr) * 0.5 * (1 + math.cos(math.pi * share))
+        else:
+            rate = self.learning_rate * self.lr_decay ** max(0, epoch - self.lr_decay_after)
         return rate * min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else rate
 
     def to_dict(self) -> dict:
@@ -65,15 +92,19 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> "TrainConfig":
         data = dict(data)
         if not isinstance(data.get("model"), dict):  # the flat form: model was the cell's name
-            data["model"] = {k: data.pop(k) for k in ("model", "rnn_size", "num_layers", "dropout") if k in data}
+            data["model"] = {k: data.pop(k) for k in SHAPE if k in data}
         data["model"] = ModelConfig.from_dict(data["model"])
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     @classmethod
     def from_options(cls, options: dict) -> "TrainConfig":
-        """From command-line options, where the model's shape comes flat (--rnn-size ...); checked."""
-        shape = {k: options.pop(k) for k in ("model", "rnn_size", "num_layers", "dropout") if k in options}
+        """From command-line options, where the model's shape comes flat (--rnn-size ...), over the
+        model family's recipe; checked."""
+        options = {**RECIPES.get(options.get("model", ModelConfig.model), {}), **options}
+        if options.get("model") == "transformer":  # it trains on windows as long as the one it attends over
+            options.setdefault("seq_length", options["block_size"])
+        shape = {k: options.pop(k) for k in SHAPE if k in options}
         try:
             model = ModelConfig(**shape)
         except ValueError as exc:  # the model's own checks, in the command line's words
@@ -94,6 +125,13 @@ class TrainConfig:
         # Written as "not (inside)" so that nan, which fails every comparison, is refused too.
         if not (0 < self.learning_rate < math.inf and 0 < self.grad_clip < math.inf and 0 < self.lr_decay <= 1):
             raise CharLMError("--learning-rate and --grad-clip must be positive numbers and --lr-decay in (0, 1]")
+        if self.lr_schedule not in SCHEDULES:
+            raise CharLMError(f"--lr-schedule must be one of {', '.join(SCHEDULES)}, got {self.lr_schedule!r}")
+        if not (0 <= self.min_lr <= self.learning_rate and 0 <= self.weight_decay < math.inf and 0 < self.beta2 < 1):
+            raise CharLMError("--min-lr must be in [0, --learning-rate], --weight-decay >= 0 and --beta2 in (0, 1)")
+        if self.model.model == "transformer" and self.seq_length > self.model.block_size:
+            raise CharLMError(f"--seq-length {self.seq_length} is longer than the transformer's --block-size "
+                              f"{self.model.block_size}: a training window must fit the window it attends over")
         if not 0 < self.val_frac < 1:
             raise CharLMError(f"--val-frac must be between 0 and 1, got {self.val_frac}")
         if self.warmup_steps < 0:

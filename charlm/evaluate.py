@@ -14,9 +14,16 @@ Prints, for one checkpoint:
   than 200 characters with the corpus, and the median longest shared stretch), and
   length against the corpus's postings (median and quantiles of both), with the
   share of samples the model ended before the guard's wrap-up began;
+- realism: how often a discriminator (char 1-4-grams, logistic regression, 5-fold
+  cross-validated; charlm/realism.py) tells the samples from as many real val postings,
+  beside the same figure for real train postings against real val ones (0.5: it cannot
+  tell them apart);
 - with the job classifier (jobclass/, shipped as checkpoints/demo/jobclass.skops): the
   share of samples whose body reads as the family their own title maps to, beside the
   same share of the val split's real postings.
+
+A transformer's val loss scores each character with the context it has when sampled: the
+rolling cache of the window before it (charlm/transformer.py).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import json
 import math
 import statistics
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -44,6 +51,7 @@ from .generate import Generator, SampleSettings
 from .metrics import COPY_LIMIT, CopyIndex, coherent_frame, compression_bpc, has_frame, vocab_share, well_formed, words
 from .steppers import PRECISIONS
 from .objective import evaluate_loss
+from .realism import FOLDS, Discrimination, realism
 
 QUANTILES = (10, 25, 50, 75, 90)
 
@@ -82,7 +90,7 @@ def agreement_rate(postings: list[str], classifier: JobClassifier) -> float | No
 
 def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, length: int, seed: int,
              skip_compression: bool = False, guard: bool = True, precisions: tuple[str, ...] = (),
-             classifier: JobClassifier | None = None) -> dict:
+             classifier: JobClassifier | None = None, skip_val: bool = False) -> dict:
     ckpt = ckpt_io.load(ckpt_path)
     data = data or (ckpt.get("train_config") or {}).get("data") or "corpus/input.txt"
     text = read_corpus(data)
@@ -97,11 +105,12 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
     val_ids = gen.vocab.encode(val_text)
     batch = (ckpt.get("train_config") or {}).get("batch_size", 50)
 
-    with tqdm(total=len(val_ids), unit="char", unit_scale=True, desc="val loss", file=sys.stderr) as bar:
-        val = evaluate_loss(gen.model, val_ids, batch, 512, torch.device("cpu"), progress=bar.update)
     result = {"checkpoint": str(ckpt_path), "data": str(data), "epoch": ckpt.get("epoch"),
-              "val_postings": len(split.val), "val_chars": len(val_text),
-              "val_loss": val, "val_bpc": val / math.log(2)}
+              "model": describe_model(ckpt), "val_postings": len(split.val), "val_chars": len(val_text)}
+    if not skip_val:
+        with tqdm(total=len(val_ids), unit="char", unit_scale=True, desc="val loss", file=sys.stderr) as bar:
+            val = evaluate_loss(gen.model, val_ids, batch, 512, torch.device("cpu"), progress=bar.update)
+        result.update(val_loss=val, val_bpc=val / math.log(2))
     if note:
         result["note"] = note
     for precision in precisions:
@@ -116,6 +125,11 @@ def evaluate(ckpt_path: str, data: str | None, n: int, temperature: float, lengt
     samples, figures = sample_figures(gen, split, text, n, SampleSettings(temperature=temperature, max_length=length,
                                                                           seed=seed, guard=guard))
     result.update(figures)
+    if n >= FOLDS:
+        with tqdm(total=1, desc="realism", file=sys.stderr) as bar:
+            found = realism(samples, split.val, split.train, seed)
+            bar.update(1)
+        result["realism"] = {k: asdict(v) for k, v in found.items()}
     if classifier is not None:
         result["family_agreement"] = agreement_rate(samples, classifier)
         result["real_family_agreement"] = agreement_rate(split.val, classifier)
@@ -158,10 +172,20 @@ def sample_figures(gen: Generator, split: Split, corpus: str, n: int,
     }
 
 
+def describe_model(ckpt: dict) -> str:
+    c = ckpt["config"]
+    if c.get("model") == "transformer":
+        return f"transformer {c['num_layers']}x{c['rnn_size']}, {c['n_head']} heads, window {c['block_size']}"
+    return f"{c.get('model', 'lstm')} {c['num_layers']}x{c['rnn_size']}"
+
+
 def report(r: dict) -> str:
-    lines = [f"checkpoint {r['checkpoint']} (epoch {r['epoch']}) on {r['data']}",
-             f"val split: {r['val_postings']:,} postings, {r['val_chars']:,} characters",
-             f"val loss: {r['val_loss']:.4f} nats/char = {r['val_bpc']:.3f} bits/char"]
+    lines = [f"checkpoint {r['checkpoint']} ({r['model']}, epoch {r['epoch']}) on {r['data']}",
+             f"val split: {r['val_postings']:,} postings, {r['val_chars']:,} characters"]
+    if "val_loss" in r:
+        lines.append(f"val loss: {r['val_loss']:.4f} nats/char = {r['val_bpc']:.3f} bits/char")
+    else:
+        lines.append("val loss: not scored (--no-val)")
     for precision, loss in r.get("sampler_val_loss", {}).items():
         lines.append(f"  through the sampler's step at {precision}: {loss:.4f} nats/char "
                      f"({loss - r['val_loss']:+.5f} against the float32 model)")
@@ -184,6 +208,10 @@ def report(r: dict) -> str:
               "    corpus  " + " / ".join(f"{v:,.0f}" for v in r["corpus_length_quantiles"])]
     where = f" (before the wrap-up at {r['wrap_up']:,} characters)" if r["wrap_up"] is not None else ""
     lines.append(f"  ended by the model alone:       {r['ended_by_model']:.0%}{where}")
+    if "realism" in r:
+        g, c = (Discrimination(**r["realism"][k]) for k in ("generated", "control"))
+        lines.append(f"  realism: a char n-gram classifier tells them from real val postings at {g} "
+                     f"(real train against real val: {c}; 0.5 = indistinguishable)")
     if r.get("family_agreement") is not None:
         lines.append(f"  body reads as its title's family: {r['family_agreement']:.0%} (job classifier; real postings "
                      f"of the val split: {r['real_family_agreement']:.0%}, which it was trained on)")
@@ -202,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="most characters per sample (default 20000; the longest corpus posting has 15k)")
     p.add_argument("--seed", type=int, default=1, help="seed of the first sample; sample i uses seed+i (default 1)")
     p.add_argument("--no-compression", action="store_true", help="skip the gzip/bz2/lzma reference")
+    p.add_argument("--no-val", action="store_true",
+                   help="skip scoring the val split (minutes on a CPU for a large model); sample figures only")
     p.add_argument("--no-guard", action="store_true",
                    help="sample the model unconstrained (default: the guard of charlm/guard.py, as the gallery)")
     p.add_argument("--precision", action="append", choices=list(PRECISIONS), default=[],
@@ -212,9 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 1 <= args.n <= 10_000 or not 1 <= args.length <= 1_000_000:
         p.error("-n must be 1..10,000 and --length 1..1,000,000")
+    if args.no_val and args.precision:
+        p.error("--precision compares the sampler's val loss with the model's: it needs the val split (drop --no-val)")
     classifier = JobClassifier.load(args.classifier) if Path(args.classifier).is_file() else None
     result = evaluate(args.checkpoint, args.data, args.n, args.temperature, args.length, args.seed,
-                      args.no_compression, not args.no_guard, tuple(args.precision), classifier)
+                      args.no_compression, not args.no_guard, tuple(args.precision), classifier, args.no_val)
     print(json.dumps(result) if args.json else report(result))
     return 0
 

@@ -1,7 +1,10 @@
-"""The network only: Embedding -> LSTM/GRU/RNN stack -> Dropout -> Linear.
+"""The networks: the recurrent family (Embedding -> LSTM/GRU/RNN stack -> Dropout -> Linear)
+here, the transformer family in transformer.py; build() makes either from a ModelConfig.
 
 Sizes come from ModelConfig, which is saved in every checkpoint so that a model
-can be rebuilt from the checkpoint alone.
+can be rebuilt from the checkpoint alone. Both families answer the same calls:
+forward(idx, state, targets) -> (logits or loss, state), init_state(rows), and
+compile_training(); the trainer, the val scoring and the sampler use nothing else.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from torch import nn
 from .errors import CharLMError
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+MODELS = (*CELLS, "transformer")
 
 # LSTM state is a (h, c) pair; GRU and RNN carry h alone.
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
@@ -24,13 +28,21 @@ State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 class ModelConfig:
     vocab_size: int = 0  # 0 until the corpus is read: training sets it from the corpus's vocabulary
     model: str = "lstm"
-    rnn_size: int = 512
+    rnn_size: int = 512  # units per layer; the transformer's width
     num_layers: int = 3
     dropout: float = 0.5
+    n_head: int = 6  # the transformer's attention heads
+    block_size: int = 256  # the transformer's window: each character sees itself and block_size - 1 before it
 
     def __post_init__(self) -> None:
-        if self.model not in CELLS:
-            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(CELLS)}")
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        if self.model == "transformer":
+            if self.n_head < 1 or self.rnn_size % self.n_head or (self.rnn_size // self.n_head) % 2:
+                raise ValueError(f"n_head must split the width (rnn_size) into heads of an even width, got {self.n_head} "
+                                 f"heads for {self.rnn_size}")
+            if self.block_size < 2:
+                raise ValueError(f"block_size must be at least 2, got {self.block_size}")
         if self.vocab_size < 0:
             raise ValueError(f"vocab_size must be positive, got {self.vocab_size}")
         for name in ("rnn_size", "num_layers"):
@@ -70,7 +82,7 @@ class CharRNN(nn.Module):
         )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.rnn_size, config.vocab_size)
-        self.readout_loss = readout_loss  # compile_readout() swaps in a compiled one
+        self.readout_loss = readout_loss  # compile_training() swaps in a compiled one
 
     def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> State:
         shape = (self.config.num_layers, batch_size, self.config.rnn_size)
@@ -85,13 +97,13 @@ class CharRNN(nn.Module):
 
         Given targets (B, T), the mean cross-entropy (nats per character) in place of the
         logits: training asks this way so that the loss is inside what DDP wraps and what
-        compile_readout() compiles."""
+        compile_training() compiles."""
         out, state = self.rnn(self.embed(idx), state)
         if targets is None:
             return self.head(self.drop(out)), state
         return self.readout_loss(self.drop, self.head, out, targets), state
 
-    def compile_readout(self) -> None:
+    def compile_training(self) -> None:
         """Run dropout, head and cross-entropy through torch.compile (a few generated kernels
         instead of an op each, forward and backward). The recurrent stack stays cuDNN's (ATen's
         on a CPU): Dynamo would unroll it one timestep at a time, minutes of compiling for a
@@ -104,8 +116,21 @@ def readout_loss(drop: nn.Dropout, head: nn.Linear, out: torch.Tensor, targets: 
     return F.cross_entropy(head(drop(out)).float().flatten(0, 1), targets.flatten())
 
 
-def detach_state(state: State) -> State:
+def build(config: ModelConfig) -> nn.Module:
+    """The network a ModelConfig describes, of either family."""
+    if config.model == "transformer":
+        from .transformer import CharTransformer
+
+        if config.vocab_size < 1:
+            raise ValueError("the model's vocab_size is not set")
+        return CharTransformer(config)
+    return CharRNN(config)
+
+
+def detach_state(state: State | None) -> State | None:
     """Cut the graph between BPTT windows while carrying the values on."""
+    if state is None:  # the transformer carries none between training windows
+        return None
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)
     return state.detach()

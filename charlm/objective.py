@@ -66,9 +66,17 @@ def forward_loss(model: CharRNN, x: torch.Tensor, y: torch.Tensor, hidden, autoc
         return model(x, hidden, targets=y)
 
 
-def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device) -> torch.optim.Optimizer:
-    """Adam; on CUDA its fused kernel (one launch for every parameter instead of several per tensor)."""
-    return torch.optim.Adam(model.parameters(), lr=lr, fused=True if device.type == "cuda" else None)
+def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device, weight_decay: float = 0.0,
+                   beta2: float = 0.999) -> torch.optim.Optimizer:
+    """Adam, or with weight_decay AdamW decaying the matrices only (biases, norms' gains and other
+    vectors keep their size); on CUDA the fused kernel (one launch for every parameter)."""
+    fused = True if device.type == "cuda" else None
+    if not weight_decay:
+        return torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, beta2), fused=fused)
+    params = list(model.parameters())
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, beta2), fused=fused)
 
 
 def optimize(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor, grad_clip: float) -> None:
@@ -84,7 +92,7 @@ class TrainStep:
 
     `net` is `model`, or its DistributedDataParallel wrapper under torchrun. With
     compile=True the model's readout and loss go through torch.compile (see
-    CharRNN.compile_readout); the first steps pay the compilation. A step never reads the
+    the model's compile_training); the first steps pay the compilation. A step never reads the
     loss back: it stays on the device for the caller to sum.
     """
 
@@ -92,7 +100,7 @@ class TrainStep:
                  autocast, compile: bool = False):
         self.net, self.optimizer, self.grad_clip, self.autocast = net, optimizer, grad_clip, autocast
         if compile:
-            model.compile_readout()
+            model.compile_training()
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor, hidden) -> tuple[torch.Tensor, object]:
         """(the batch's loss, still on the device; the state to carry into the next batch)."""

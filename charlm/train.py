@@ -14,17 +14,22 @@ from common.cli import run_cli
 
 from . import checkpoint as ckpt_io
 from . import distributed, runs
-from .config import RESUME_OVERRIDES, TrainConfig, option
+from .config import RECIPES, RESUME_OVERRIDES, SCHEDULES, TrainConfig, option
 from .errors import CharLMError, CheckpointError
-from .model import CELLS, ModelConfig
+from .model import MODELS, ModelConfig
 from .training import Trainer
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d, dm = TrainConfig(), ModelConfig()
+    d, dm, t = TrainConfig(), ModelConfig(), RECIPES["transformer"]
+
+    def default(name: str, value) -> str:
+        """The help's default: the LSTM's, and the transformer's where its recipe differs."""
+        return f"default {value}" + (f"; transformer {t[name]}" if name in t else "")
+
     p = argparse.ArgumentParser(
         prog="python -m charlm.train",
-        description="Train a character-level LSTM/GRU/RNN on a corpus of postings (char-rnn style). "
+        description="Train a character-level LSTM/GRU/RNN (char-rnn style) or transformer on a corpus of postings. "
                     "Writes checkpoints/<run>/epochNNN_valX.XXXX.pt after every epoch, latest.pt to resume, "
                     "best.pt pointing at the lowest val loss, and metrics.jsonl.",
         # Only options the user typed land in the namespace, so --resume can tell them apart.
@@ -39,21 +44,33 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--init-from", metavar="CKPT", help="start a new run from a checkpoint's weights (same vocabulary)")
 
     m = p.add_argument_group("model")
-    m.add_argument("--model", choices=list(CELLS), help=f"recurrent cell (default {dm.model})")
-    m.add_argument("--rnn-size", type=int, help=f"hidden units per layer (default {dm.rnn_size})")
-    m.add_argument("--num-layers", type=int, help=f"stacked recurrent layers (default {dm.num_layers})")
-    m.add_argument("--dropout", type=float, help=f"dropout between layers and before the output (default {dm.dropout})")
+    m.add_argument("--model", choices=list(MODELS),
+                   help=f"model family: a recurrent cell or a causal transformer (default {dm.model}); "
+                        "each brings its own recipe, which options given here override")
+    m.add_argument("--rnn-size", type=int, help=f"units per layer, the transformer's width ({default('rnn_size', dm.rnn_size)})")
+    m.add_argument("--num-layers", type=int, help=f"stacked layers or blocks ({default('num_layers', dm.num_layers)})")
+    m.add_argument("--dropout", type=float, help=f"dropout ({default('dropout', dm.dropout)})")
+    m.add_argument("--n-head", type=int, help=f"transformer: attention heads (default {t['n_head']})")
+    m.add_argument("--block-size", type=int,
+                   help=f"transformer: characters each one attends over, itself included (default {t['block_size']})")
 
     o = p.add_argument_group("optimization")
-    o.add_argument("--seq-length", type=int, help=f"characters per BPTT window (default {d.seq_length})")
-    o.add_argument("--batch-size", type=int, help=f"parallel character streams (default {d.batch_size})")
-    o.add_argument("--max-epochs", type=int, help=f"passes over the training split (default {d.max_epochs})")
-    o.add_argument("--learning-rate", type=float, help=f"Adam learning rate (default {d.learning_rate})")
+    o.add_argument("--seq-length", type=int, help=f"characters per training window ({default('seq_length', d.seq_length)})")
+    o.add_argument("--batch-size", type=int, help=f"parallel character streams ({default('batch_size', d.batch_size)})")
+    o.add_argument("--max-epochs", type=int, help=f"passes over the training split ({default('max_epochs', d.max_epochs)})")
+    o.add_argument("--learning-rate", type=float, help=f"peak learning rate ({default('learning_rate', d.learning_rate)})")
+    o.add_argument("--lr-schedule", choices=list(SCHEDULES),
+                   help=f"step: char-rnn's decay per epoch; cosine: down to --min-lr over the run or its "
+                        f"--max-minutes ({default('lr_schedule', d.lr_schedule)})")
+    o.add_argument("--min-lr", type=float, help=f"where the cosine schedule ends (default {d.min_lr})")
+    o.add_argument("--weight-decay", type=float,
+                   help=f"AdamW's decay of the weight matrices; 0 is plain Adam ({default('weight_decay', d.weight_decay)})")
+    o.add_argument("--beta2", type=float, help=f"Adam's second-moment decay ({default('beta2', d.beta2)})")
     o.add_argument("--lr-decay", type=float, help=f"learning-rate factor per epoch once decay starts (default {d.lr_decay})")
     o.add_argument("--lr-decay-after", type=int, help=f"epochs at the full learning rate (default {d.lr_decay_after})")
     o.add_argument("--warmup-steps", type=int,
-                   help="ramp the learning rate up linearly over this many first steps (default 0: none)")
-    o.add_argument("--grad-clip", type=float, help=f"clip the gradient norm to this (default {d.grad_clip})")
+                   help=f"ramp the learning rate up linearly over this many first steps ({default('warmup_steps', 0)})")
+    o.add_argument("--grad-clip", type=float, help=f"clip the gradient norm to this ({default('grad_clip', d.grad_clip)})")
     o.add_argument("--seed", type=int, help=f"seed for the split, initialization and dropout (default {d.seed})")
 
     r = p.add_argument_group("running")

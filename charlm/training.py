@@ -25,7 +25,7 @@ from . import distributed, runs
 from .config import TrainConfig
 from .data import StreamBatches, Vocab, epoch_order, read_corpus, split_by_document, split_documents, text_fingerprint
 from .errors import DataError, TrainingDiverged, VocabError
-from .model import CharRNN, ModelConfig, resolve_device
+from .model import ModelConfig, build, resolve_device
 from .objective import TrainStep, make_optimizer, scored_loss
 
 
@@ -49,7 +49,7 @@ class Trainer:
         StreamBatches(torch.cat(self.train_docs), cfg.batch_size, cfg.seq_length)
 
         torch.manual_seed(cfg.seed)
-        self.model = CharRNN(cfg.model).to(self.device)
+        self.model = build(cfg.model).to(self.device)
         # Under torchrun the forward pass goes through DDP, which averages gradients across
         # ranks; checkpoints hold the bare model, so their format does not change.
         self.net = self.model
@@ -58,12 +58,14 @@ class Trainer:
 
             ids = [self.group.local_rank] if self.device.type == "cuda" else None
             self.net = DistributedDataParallel(self.model, device_ids=ids)
-        self.optimizer = make_optimizer(self.model, cfg.learning_rate, self.device)
+        self.optimizer = make_optimizer(self.model, cfg.learning_rate, self.device, cfg.weight_decay, cfg.beta2)
         self.step_once = TrainStep(self.net, self.model, self.optimizer, cfg.grad_clip, self.autocast, cfg.compile)
         self.history: list[dict] = []
         self.step, self.train_seconds = 0, 0.0
         self.position = {"epoch": 1, "batch": 0, "loss_sum": 0.0, "loss_n": 0}
         self.hidden = None
+        self.time_share = 0.0  # of the time budget spent; agreed by the ranks at each log window
+        self._n_batches = 1  # an epoch's, once the first epoch's batches are laid out
         self.stop_requested = False
         if self.main:
             run_dir.mkdir(parents=True, exist_ok=True)
@@ -155,8 +157,13 @@ class Trainer:
 
     # -- the loop --------------------------------------------------------------------------------
 
+    def progress(self) -> float:
+        """How far into the run training is: by steps of max_epochs, or by the time budget."""
+        total = self.cfg.max_epochs * self._n_batches
+        return max(self.step / total, self.time_share)
+
     def set_lr(self, epoch: int) -> float:
-        lr = self.cfg.lr_at(epoch, self.step)
+        lr = self.cfg.lr_at(epoch, self.step, self.progress())
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         return lr
@@ -212,7 +219,7 @@ class Trainer:
             stopped = self._train_epoch(epoch)
             if stopped:
                 return self._stop(stopped)
-            self._end_epoch(epoch, cfg.lr_at(epoch, self.step - 1))
+            self._end_epoch(epoch, cfg.lr_at(epoch, self.step - 1, self.progress()))
         return "done"
 
     def _train_epoch(self, epoch: int) -> str | None:
@@ -228,8 +235,7 @@ class Trainer:
                    dynamic_ncols=True, leave=False, disable=not self.main)
         with bar:
             for i in range(self.position["batch"], len(batches)):
-                if i == self.position["batch"] or self.step < cfg.warmup_steps:
-                    lr = self.set_lr(epoch)
+                lr = self.set_lr(epoch)
                 t0 = time.monotonic()
                 window_sum += self.train_step(*batches.batch(i))
                 window_n += 1
@@ -241,6 +247,7 @@ class Trainer:
                 stop = self._stop_now() if boundary or not self.group else None
                 if boundary or stop:
                     mean = self.window_loss(window_sum, window_n)
+                    self.time_share = self._time_share()
                     self.position["loss_sum"] += mean * window_n
                     self.position["loss_n"] += window_n
                     cps = window_n * cfg.batch_size * cfg.seq_length / max(time.monotonic() - window_t, 1e-9)
@@ -256,6 +263,15 @@ class Trainer:
                 if stop:
                     return stop
         return None
+
+    def _time_share(self) -> float:
+        """The share of the training time budget spent (0 without one), the same on every rank."""
+        if not self._train_until:
+            return 0.0
+        share = (time.monotonic() - self.created) / max(self._train_until - self.created, 1e-9)
+        if self.group:  # ranks' clocks differ a little; their learning rates must not
+            share = self.group.sum([share], self.device)[0] / self.group.world
+        return share
 
     def _stop_now(self) -> str | None:
         interrupted = self.stop_requested

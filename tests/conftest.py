@@ -55,6 +55,22 @@ def small_corpus(tmp_path: Path) -> Path:
 # Options that make a run take about a second on a laptop CPU.
 TINY = ["--rnn-size", "32", "--num-layers", "2", "--batch-size", "8", "--seq-length", "32",
         "--log-every", "5"]
+# The transformer family at the same toy size: 2 blocks of 32, 2 heads, a window of 32.
+TINY_TRANSFORMER = ["--model", "transformer", "--rnn-size", "32", "--num-layers", "2", "--n-head", "2",
+                    "--block-size", "32", "--batch-size", "8", "--log-every", "5", "--warmup-steps", "5"]
+
+
+@pytest.fixture(scope="session")
+def tiny_transformer_run(tmp_path_factory) -> Path:
+    """A finished 3-epoch run of a tiny transformer on the small corpus; treat it as read-only."""
+    from charlm.train import main
+
+    base = tmp_path_factory.mktemp("tiny-transformer")
+    data = base / "small.txt"
+    data.write_text(make_corpus(60))
+    assert main(["--data", str(data), "--checkpoint-dir", str(base / "ckpt"), "--run-name", "tt",
+                 "--max-epochs", "3", *TINY_TRANSFORMER, "--learning-rate", "3e-3"]) == 0
+    return base / "ckpt" / "tt"
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,14 @@ every queued request by default.
 from __future__ import annotations
 
 import argparse
+import errno
 import sqlite3
 import sys
 import threading
 from pathlib import Path
 
 from common.cli import os_error_message, run_cli
-from waitress import serve
+from waitress.server import create_server
 
 from charlm import native_threads
 
@@ -92,10 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         catalog = get_catalog()
     found = catalog.scan()
-    server = "development server, reloading" if args.dev else f"waitress, {threads} threads"
+    try:
+        # Bound before the banner: a taken port is the one line the user sees, not a banner and then an error.
+        server = None if args.dev else create_server(app, host=args.host, port=args.port, threads=threads,
+                                                     channel_timeout=args.timeout, ident="dreamjobs (waitress)")
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}"
+              + (" (another server has it; choose another with --port, or `make demo PORT=...`)"
+                 if exc.errno == errno.EADDRINUSE else ""), file=sys.stderr)
+        return 2
+    how = "development server, reloading" if args.dev else f"waitress, {threads} threads"
     sampler = (f"{args.sampler_threads} fixed" if args.sampler_threads else
                f"up to {native_threads()}, as many as are fastest (the cores this process may use)")
-    print(f"dream-job gallery: http://{args.host}:{args.port}/  ({server}; {len(found)} checkpoints in "
+    print(f"dream-job gallery: http://{args.host}:{args.port}/  ({how}; {len(found)} checkpoints in "
           f"{app.config['CHECKPOINTS']}; gallery database {app.config['DATABASE']})", file=sys.stderr)
     print(f"sampling: {args.rows} rows a model, {args.queue} queued, sampler threads {sampler}", file=sys.stderr)
     if not found:
@@ -106,13 +116,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.dev:
             app.run(host=args.host, port=args.port, threaded=True, debug=True, use_reloader=True)
         else:
-            serve(app, host=args.host, port=args.port, threads=threads, channel_timeout=args.timeout,
-                  ident="dreamjobs (waitress)")
+            server.run()
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
+    finally:
+        if server is not None:
+            server.close()
     return 0
 
 

@@ -65,3 +65,16 @@ def test_ddp_on_two_processes_trains_as_one_process_with_the_same_global_batch(s
 def test_a_batch_that_does_not_split_evenly_is_refused(small_corpus, tmp_path):
     proc = torchrun("--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *COMMON, "--batch-size", "7")
     assert proc.returncode != 0 and "--batch-size 7 must be a multiple of the 2 processes" in proc.stderr
+
+
+def test_the_transformer_trains_under_ddp_as_in_one_process(small_corpus, tmp_path):
+    runs = tmp_path / "runs"
+    common = ["--data", str(small_corpus), "--checkpoint-dir", str(runs), "--model", "transformer", "--rnn-size", "32",
+              "--num-layers", "2", "--n-head", "2", "--block-size", "32", "--batch-size", "8", "--dropout", "0",
+              "--log-every", "5", "--max-epochs", "2"]
+    one = run_module("charlm.train", *common, "--run-name", "one")
+    assert one.returncode == 0, one.stderr
+    two = torchrun(*common, "--run-name", "two")
+    assert two.returncode == 0, two.stderr
+    assert "x 2 processes (DDP)" in two.stdout
+    assert val_losses(runs / "two") == pytest.approx(val_losses(runs / "one"), abs=TOLERANCE)

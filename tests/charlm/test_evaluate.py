@@ -39,3 +39,19 @@ def test_evaluate_bad_input(tiny_run, tmp_path):
     (tmp_path / "other.txt").write_text("<html>\n<p>zebra ✓</p>\n</html>\n" * 5)
     other = run_module("charlm.evaluate", str(tiny_run / "best.pt"), "--data", str(tmp_path / "other.txt"), "-n", "1")
     assert other.returncode == 2 and "lacks" in other.stderr and "Traceback" not in other.stderr
+
+
+def test_evaluate_reports_realism_and_can_skip_the_val_loss_of_a_transformer(tiny_transformer_run):
+    proc = run_module("charlm.evaluate", str(tiny_transformer_run / "best.pt"), "-n", "6", "--length", "300",
+                      "--no-val", "--no-compression", "--json")
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    assert "val_loss" not in r and r["model"] == "transformer 2x32, 2 heads, window 32"
+    generated, control = r["realism"]["generated"], r["realism"]["control"]
+    assert generated["n"] == control["n"] == 6
+    assert 0.0 <= control["accuracy"] <= 1.0 and generated["accuracy"] >= 0.5  # a 3-epoch toy reads as made up
+    text = run_module("charlm.evaluate", str(tiny_transformer_run / "best.pt"), "-n", "5", "--length", "200",
+                      "--no-val", "--no-compression")
+    assert "val loss: not scored (--no-val)" in text.stdout and "realism: a char n-gram classifier" in text.stdout
+    both = run_module("charlm.evaluate", str(tiny_transformer_run / "best.pt"), "--no-val", "--precision", "fp32")
+    assert both.returncode == 2 and "needs the val split" in both.stderr

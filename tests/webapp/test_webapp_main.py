@@ -102,3 +102,16 @@ def test_a_database_that_cannot_be_opened_is_one_clear_line(tmp_path):
     (tmp_path / "notes.txt").write_text("not a database, " * 200)
     proc = run_module("webapp", "--database", str(tmp_path / "notes.txt"))
     assert proc.returncode == 2 and "not an SQLite file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_taken_port_is_one_line_and_no_banner(checkpoints_dir, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_module("webapp", "--port", str(port), "--checkpoints", str(checkpoints_dir),
+                          "--database", str(tmp_path / "g.sqlite"))
+    assert proc.returncode == 2 and "cannot listen on 127.0.0.1" in proc.stderr and "--port" in proc.stderr
+    assert "dream-job gallery:" not in proc.stderr

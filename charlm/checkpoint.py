@@ -5,6 +5,7 @@ The schema (FORMAT), as `make` writes it:
     format          "dreamjobs-charlm/1"
     model_state     the weights, float32 (float16 in an exported run; loading restores float32)
     config          ModelConfig.to_dict(): vocab_size, model, rnn_size, num_layers, dropout
+                    (and n_head, block_size for model "transformer")
     vocab           the characters, in id order
     epoch, step     the last finished epoch (0: none yet), optimizer steps taken
     train_loss, val_loss, history   losses of that epoch, and {epoch, step, train_loss,

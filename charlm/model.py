@@ -31,7 +31,7 @@ class ModelConfig:
     rnn_size: int = 512  # units per layer; the transformer's width
     num_layers: int = 3
     dropout: float = 0.5
-    n_head: int = 6  # the transformer's attention heads
+    n_head: int = 8  # the transformer's attention heads (its recipe, config.RECIPES, sets 6 for its width of 384)
     block_size: int = 256  # the transformer's window: each character sees itself and block_size - 1 before it
 
     def __post_init__(self) -> None:
@@ -53,7 +53,11 @@ class ModelConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """What a checkpoint's config holds: the transformer's fields for a transformer only."""
+        data = asdict(self)
+        if self.model != "transformer":
+            del data["n_head"], data["block_size"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":

@@ -18,7 +18,9 @@ def test_forward_shapes_and_carried_state(cell):
 
 def test_config_rejects_nonsense():
     with pytest.raises(ValueError, match="unknown model"):
-        ModelConfig(vocab_size=5, model="transformer")
+        ModelConfig(vocab_size=5, model="gpt")
+    with pytest.raises(ValueError, match="n_head must split the width"):
+        ModelConfig(vocab_size=5, model="transformer", rnn_size=512, n_head=6)
     with pytest.raises(ValueError, match="dropout"):
         ModelConfig(vocab_size=5, dropout=1.5)
 

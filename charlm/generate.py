@@ -18,8 +18,9 @@ model saw only at the starts of its training streams, mid-posting.
 
 On the CPU an LSTM steps through the C kernel (charlm/native/sampler.c) with int8
 weights by default (precision: "int8", "fp16", or "fp32" for the trained weights; see
-charlm/steppers.py). Elsewhere, and for GRU/RNN models, the model's own nn module
-steps; the guarded draw is the same C code on every path.
+charlm/steppers.py). Elsewhere, and for GRU/RNN and transformer models, the model's own
+nn module steps (a transformer with a rolling key/value cache per row); the guarded draw
+is the same C code on every path.
 """
 
 from __future__ import annotations

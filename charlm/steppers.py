@@ -8,8 +8,9 @@ never depend on which other rows share the batch.
 NativeLSTM runs charlm/native/sampler.c: weights packed once at the chosen precision
 (fp32, fp16 or int8), layer 0's input projection precomputed per character, one
 OpenMP parallel region per step on as many threads as its pacer finds fastest now
-(`threads`: None for that, or a fixed count). TorchStepper calls the model's own nn.LSTM/GRU/RNN
-one character at a time: the reference, and the path on CUDA where cuDNN is fast.
+(`threads`: None for that, or a fixed count). TorchStepper calls the model's own nn
+module (LSTM/GRU/RNN, or the transformer with its rolling cache) one character at a time:
+the reference, the transformer's path for now, and the path on CUDA where cuDNN is fast.
 """
 
 from __future__ import annotations

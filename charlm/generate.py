@@ -47,6 +47,9 @@ from .steppers import NativeLSTM, TorchModel
 # The gallery's and the sample CLI's most characters per posting: the longest corpus
 # posting has 15k characters, the median 4k.
 POSTING_LENGTH = 12000
+# The temperatures the gallery and the sample CLI offer: below 0.1 sampling is argmax in all but
+# name, above 2.0 it writes gibberish. The Python API takes any positive temperature.
+TEMPERATURE_RANGE = (0.1, 2.0)
 DEFAULT_PRECISION = "int8"  # val loss of the 3x512 demo within 0.0001 nats/char of fp32 (BENCHMARKS.md)
 
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
-from charlm import BatchServer, CharLMError, SampleSettings, ServerBusy
+from charlm import TEMPERATURE_RANGE, BatchServer, CharLMError, SampleSettings, ServerBusy
 from charlm.frame import MAX_FIELD
 from common.corpus_format import FIELDS, frame_fields
 from flask import Response, stream_with_context
@@ -27,7 +27,6 @@ from .catalog import Catalog, CheckpointInfo
 from .errors import BadInput, Busy
 from .sanitize import clean
 
-TEMPERATURE_RANGE = (0.1, 2.0)
 MAX_SEED = 2**31 - 1
 DEFAULTS = SampleSettings()  # the temperature and prime a request gets when it names none
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 
 from charlm.frame import MAX_FIELD
+from charlm import TEMPERATURE_RANGE
 from common.corpus_format import FIELDS
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from . import db
 from .catalog import CheckpointInfo, get_catalog
-from .generation import DEFAULTS, MAX_SEED, TEMPERATURE_RANGE
+from .generation import DEFAULTS, MAX_SEED
 from .sanitize import FRAME_CSP, document
 
 bp = Blueprint("pages", __name__)

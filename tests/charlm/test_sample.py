@@ -48,7 +48,8 @@ def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path):
     cases = [
         ([str(tiny_run / "best.pt"), "--prime", "naïve"], "prime has characters the model's vocabulary lacks: 'ï'"),
         ([str(tmp_path / "nope.pt")], "checkpoint " + str(tmp_path / "nope.pt") + " not found"),
-        ([str(tiny_run / "best.pt"), "--temperature", "-1"], "temperature must be a positive number"),
+        ([str(tiny_run / "best.pt"), "--temperature", "-1"], "--temperature must be between 0.1 and 2.0"),
+        ([str(tiny_run / "best.pt"), "--temperature", "99"], "--temperature must be between 0.1 and 2.0 (as in the gallery)"),
         ([str(tiny_run / "best.pt"), "--precision", "int4"], "invalid choice: 'int4'"),
         ([str(tiny_run / "best.pt"), "--length", "0"], "--length between 1 and 1,000,000"),
         ([str(tiny_run / "best.pt"), "--length", "99999999999"], "--length between 1 and 1,000,000"),
@@ -79,3 +80,13 @@ def test_piping_into_head_ends_quietly(tiny_run):
     sample.stdout.close()
     _, err = sample.communicate(timeout=300)
     assert len(first) == 100 and sample.returncode == 0 and b"Traceback" not in err, err
+
+
+def test_cli_says_what_it_loads_and_its_help_names_each_default_once(tiny_run):
+    proc = run_module("charlm.sample", str(tiny_run / "best.pt"), "--length", "20", "--seed", "1")
+    assert proc.returncode == 0
+    assert f"loading {tiny_run / 'best.pt'} ..." in proc.stderr and "ready in" in proc.stderr
+    assert "native sampler, int8" in proc.stderr
+    help_text = run_module("charlm.sample", "--help").stdout
+    assert "(default: None)" not in help_text and help_text.count("printed to stderr") == 1
+    assert "0.1 to 2.0" in help_text

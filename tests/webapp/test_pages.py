@@ -45,6 +45,9 @@ def test_gallery_paginates(client):
     first, second = client.get("/gallery").get_data(as_text=True), client.get("/gallery?page=2").get_data(as_text=True)
     assert first.count('class="card"') == 12 and second.count('class="card"') == 1
     assert "page 1 of 2" in first and "older →" in first and "← newer" in second
+    past = client.get("/gallery?page=99").get_data(as_text=True)
+    assert "Page 99 is past the end: there are 2 pages" in past and "/gallery?page=2" in past
+    assert "Nothing here yet" not in past
 
 
 def test_permalink_shows_settings_frame_source_and_generate_again(client):

@@ -236,14 +236,17 @@ enum { P_FP32, P_FP16, P_INT8 };
    two threads become slower than one (0.29x of the quiet rate with one busy process beside
    a 2-core sampler, BENCHMARKS.md). So the pacer times the steps and keeps whichever
    thread count is fastest now: it runs on its rung (1, 2, 4, ... up to the most it may use),
-   and now and then tries a neighbouring rung for a short window against a window of its own
-   just before. A trial that loses waits twice as long before the next. Results do not depend
-   on the thread count (each output is one thread's fixed-order sum), so neither does text. */
+   and now and then tries a neighbouring rung in windows interleaved with windows of its own
+   (trial, own, trial, own), so that both see the same load: on a busy machine one window can
+   catch a stall and the next a full share. A trial that loses waits twice as long before the
+   next; one whose first window is already half again as slow ends there. Results do not
+   depend on the thread count (each output is one thread's fixed-order sum), so neither does text. */
 #define MAX_RUNGS 8
 #define PACE_STEPS 8           /* a window times at least this many steps */
 #define PACE_SECONDS 0.025     /* and at least this long: several of the scheduler's time slices */
 #define PACE_FIRST 2           /* windows before the first trial */
 #define PACE_LONGEST 32        /* most windows between two trials of one rung: a load that comes is found within a second */
+#define PACE_PAIRS 2           /* trial windows in a trial, each followed by one on the rung in use */
 typedef struct {
     int32_t n_rungs, rungs[MAX_RUNGS];
     int32_t at;                /* the rung in use */
@@ -253,7 +256,9 @@ typedef struct {
     int32_t since;             /* windows since the last trial */
     int32_t wait[MAX_RUNGS];   /* windows to wait before trying each rung again */
     int32_t next_up;           /* which neighbour the next trial tries: 1 up, 0 down */
-    double elapsed, base;      /* this window's seconds; seconds a step on the rung in use (< 0: not timed) */
+    int32_t phase;             /* windows of the trial so far: even ones on the trial rung, odd ones on the rung in use */
+    double trial_sum, own_sum; /* seconds a step in the trial's windows, and in the interleaved own ones */
+    double elapsed, base;      /* this window's seconds; seconds a step on the rung in use, averaged (< 0: not timed) */
     int64_t trials, moves;     /* for the bench and the tests */
 } Pacer;
 
@@ -306,34 +311,52 @@ static double seconds_now(void) {
 /* The thread count for a step of B rows (each step calls this, then dj_pace_done). */
 int dj_pace_threads(Pacer *p, int B) {
     if (B != p->rows) { p->rows = B; p->steps = 0; p->elapsed = 0; p->trying = -1; p->base = -1.0; }
-    return p->rungs[p->trying >= 0 ? p->trying : p->at];
+    return p->rungs[p->trying >= 0 && p->phase % 2 == 0 ? p->trying : p->at];
+}
+
+static void pace_trial_ends(Pacer *p, int won) {
+    int r = p->trying;
+    p->trying = -1;
+    p->trials++;
+    if (won) { p->at = r; p->moves++; p->wait[r] = PACE_FIRST; p->base = p->trial_sum / PACE_PAIRS; }
+    else if (p->wait[r] < PACE_LONGEST) p->wait[r] *= 2;
+    p->since = 0;
 }
 
 void dj_pace_done(Pacer *p, double seconds) {
     if (p->n_rungs < 2) return;
     p->elapsed += seconds;
     ++p->steps;
-    /* A trial already twice as slow as the rung in use for a whole window is over: a busy
-       machine makes a losing trial costly (a parked thread holds every step). */
-    int lost = p->trying >= 0 && p->elapsed > 2.0 * p->base * (p->steps > PACE_STEPS ? p->steps : PACE_STEPS);
-    if (!lost && (p->steps < PACE_STEPS || p->elapsed < PACE_SECONDS)) return;
+    /* A trial whose first window is already half again as slow as the rung in use is over:
+       on a busy machine a losing trial is costly (a parked thread holds every step). */
+    if (p->trying >= 0 && p->phase == 0 && p->base > 0
+        && p->elapsed > 1.5 * p->base * (p->steps > PACE_STEPS ? p->steps : PACE_STEPS)) {
+        p->steps = 0;
+        p->elapsed = 0;
+        pace_trial_ends(p, 0);
+        return;
+    }
+    if (p->steps < PACE_STEPS || p->elapsed < PACE_SECONDS) return;
     double cost = p->elapsed / p->steps;
     p->steps = 0;
     p->elapsed = 0;
     p->since++;
-    if (p->trying >= 0) {  /* a trial ends: keep the faster rung */
-        int r = p->trying;
-        p->trying = -1;
-        p->trials++;
-        if (cost < 0.9 * p->base) { p->at = r; p->moves++; p->wait[r] = PACE_FIRST; p->base = cost; }
-        else if (p->wait[r] < PACE_LONGEST) p->wait[r] *= 2;
-        p->since = 0;
+    if (p->trying >= 0) {
+        if (p->phase++ % 2 == 0) p->trial_sum += cost; else p->own_sum += cost;
+        if (p->phase == 2 * PACE_PAIRS) pace_trial_ends(p, p->trial_sum < 0.9 * p->own_sum);
         return;
     }
-    p->base = cost;
+    /* The rung in use's recent cost, averaged over windows: on a busy machine one window can be
+       a lucky one, and a trial measured against it would always lose. */
+    p->base = p->base > 0 ? 0.5 * (p->base + cost) : cost;
     int up = p->at + 1 < p->n_rungs, down = p->at > 0;
     int r = (up && (p->next_up || !down)) ? p->at + 1 : down ? p->at - 1 : -1;
-    if (r >= 0 && p->since >= p->wait[r]) { p->trying = r; p->next_up = !p->next_up; }
+    if (r >= 0 && p->since >= p->wait[r]) {
+        p->trying = r;
+        p->phase = 0;
+        p->trial_sum = p->own_sum = 0;
+        p->next_up = !p->next_up;
+    }
 }
 
 static void matvec(const Net *n, const State *s, int l, int N, int K, const float *x, int B, float *y, int ldy) {

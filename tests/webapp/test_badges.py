@@ -51,3 +51,17 @@ def test_saved_postings_carry_their_badges_in_the_api_the_gallery_and_the_postin
     for page in (client.get("/gallery"), client.get(made["url"])):
         html = page.get_data(as_text=True)
         assert f"{family} {b['family_confidence'] * 100:.0f}%" in html and "chars</li>" in html
+
+
+def test_made_up_words_are_flagged_against_a_floor_set_by_real_postings(tmp_path):
+    from conftest import make_corpus
+
+    corpus = tmp_path / "input.txt"
+    corpus.write_text(make_corpus(200, seed=1))
+    real = make_corpus(3, seed=9).split("</html>")[0] + "</html>\n"
+    b = badges(real, str(corpus), None)
+    assert b["made_up"] is False and b["words_known"] >= b["words_floor"] > 0.5
+    rng = random.Random(2)
+    gibberish = " ".join("".join(rng.choice("aeiouxyzqkt") for _ in range(7)) for _ in range(80))
+    bad = badges(document("Liden Ad-podford", "Vexlo", "Tacelerne", f"<p>{gibberish}</p>"), str(corpus), None)
+    assert bad["made_up"] is True and bad["words_known"] < 0.3

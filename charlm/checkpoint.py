@@ -32,7 +32,7 @@ from common.files import atomic_file
 
 from .data import Vocab
 from .errors import CheckpointError
-from .model import CharRNN, ModelConfig, build
+from .model import ModelConfig, build
 
 FORMAT = "dreamjobs-charlm/1"
 
@@ -43,7 +43,7 @@ def atomic_save(obj: object, path: Path) -> None:
         torch.save(obj, fh)
 
 
-def make(model: CharRNN, vocab: Vocab, *, epoch: int, step: int, train_loss: float | None, val_loss: float | None,
+def make(model: torch.nn.Module, vocab: Vocab, *, epoch: int, step: int, train_loss: float | None, val_loss: float | None,
          history: list[dict], train_config: dict, data_sha256: str, train_seconds: float) -> dict:
     """A checkpoint in FORMAT (see above), without `resume`."""
     return {
@@ -119,7 +119,7 @@ def load(path: str | Path) -> dict:
     return ckpt
 
 
-def load_weights(model: CharRNN, ckpt: dict, which: str = "the checkpoint") -> None:
+def load_weights(model: torch.nn.Module, ckpt: dict, which: str = "the checkpoint") -> None:
     """A checkpoint's weights into model, as float32 (exported runs store float16)."""
     try:
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["model_state"].items()})
@@ -128,7 +128,7 @@ def load_weights(model: CharRNN, ckpt: dict, which: str = "the checkpoint") -> N
                               f"({str(exc).splitlines()[0][:160]})") from None
 
 
-def build_model(ckpt: dict) -> tuple[CharRNN, Vocab]:
+def build_model(ckpt: dict) -> tuple[torch.nn.Module, Vocab]:
     """Rebuild the network and vocabulary of a loaded checkpoint (weights restored to float32)."""
     try:
         config = ModelConfig.from_dict(ckpt["config"])
@@ -143,7 +143,7 @@ def build_model(ckpt: dict) -> tuple[CharRNN, Vocab]:
     return model, vocab
 
 
-def load_model(path: str | Path) -> tuple[CharRNN, Vocab, dict]:
+def load_model(path: str | Path) -> tuple[torch.nn.Module, Vocab, dict]:
     ckpt = load(path)
     model, vocab = build_model(ckpt)
     return model, vocab, ckpt

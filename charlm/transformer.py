@@ -42,9 +42,9 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tenso
 
 
 class SelfAttention(nn.Module):
-    def __init__(self, width: int, heads: int, window: int, dropout: float):
+    def __init__(self, width: int, heads: int, dropout: float):
         super().__init__()
-        self.heads, self.window, self.dropout = heads, window, dropout
+        self.heads, self.dropout = heads, dropout
         self.qkv = nn.Linear(width, 3 * width, bias=False)
         self.proj = nn.Linear(width, width, bias=False)
         self.resid_drop = nn.Dropout(dropout)
@@ -95,10 +95,10 @@ def attend_cached(q, k, v, keys: torch.Tensor, values: torch.Tensor, count: torc
 
 
 class Block(nn.Module):
-    def __init__(self, width: int, heads: int, window: int, dropout: float):
+    def __init__(self, width: int, heads: int, dropout: float):
         super().__init__()
         self.norm1 = nn.LayerNorm(width, bias=False)
-        self.attn = SelfAttention(width, heads, window, dropout)
+        self.attn = SelfAttention(width, heads, dropout)
         self.norm2 = nn.LayerNorm(width, bias=False)
         self.mlp = nn.Sequential(nn.Linear(width, 4 * width, bias=False), nn.GELU(),
                                  nn.Linear(4 * width, width, bias=False), nn.Dropout(dropout))
@@ -117,7 +117,7 @@ class CharTransformer(nn.Module):
         C, L = config.rnn_size, config.num_layers
         self.embed = nn.Embedding(config.vocab_size, C)
         self.drop = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList(Block(C, config.n_head, config.block_size, config.dropout) for _ in range(L))
+        self.blocks = nn.ModuleList(Block(C, config.n_head, config.dropout) for _ in range(L))
         self.norm = nn.LayerNorm(C, bias=False)
         self.head = nn.Linear(C, config.vocab_size, bias=False)
         self.head.weight = self.embed.weight  # tied, as in nanoGPT: fewer parameters, no loss in quality

@@ -74,7 +74,7 @@ class Pacer(ctypes.Structure):
         *[(n, ctypes.c_int32) for n in ("at", "trying", "rows", "steps", "since")],
         ("wait", ctypes.c_int32 * MAX_RUNGS), ("next_up", ctypes.c_int32), ("phase", ctypes.c_int32),
         ("trial_sum", ctypes.c_double), ("own_sum", ctypes.c_double),
-        ("elapsed", ctypes.c_double), ("base", ctypes.c_double), ("trials", ctypes.c_int64), ("moves", ctypes.c_int64),
+        ("elapsed", ctypes.c_double), ("base", ctypes.c_double),
     ]
 
 

@@ -259,7 +259,6 @@ typedef struct {
     int32_t phase;             /* windows of the trial so far: even ones on the trial rung, odd ones on the rung in use */
     double trial_sum, own_sum; /* seconds a step in the trial's windows, and in the interleaved own ones */
     double elapsed, base;      /* this window's seconds; seconds a step on the rung in use, averaged (< 0: not timed) */
-    int64_t trials, moves;     /* for the bench and the tests */
 } Pacer;
 
 /* The packed model. table (V, 4H): layer 0's input projection of every character, with
@@ -317,8 +316,7 @@ int dj_pace_threads(Pacer *p, int B) {
 static void pace_trial_ends(Pacer *p, int won) {
     int r = p->trying;
     p->trying = -1;
-    p->trials++;
-    if (won) { p->at = r; p->moves++; p->wait[r] = PACE_FIRST; p->base = p->trial_sum / PACE_PAIRS; }
+    if (won) { p->at = r; p->wait[r] = PACE_FIRST; p->base = p->trial_sum / PACE_PAIRS; }
     else if (p->wait[r] < PACE_LONGEST) p->wait[r] *= 2;
     p->since = 0;
 }

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from charlm.config import TrainConfig
-from charlm.data import Vocab, read_corpus, split_by_document, split_documents
+from charlm.training.config import TrainConfig
+from charlm.data import Vocab, read_corpus, split_by_document
+from common.corpus_format import split_documents
 
 text = read_corpus(sys.argv[1])
 out = Path(sys.argv[2])

@@ -28,11 +28,12 @@ from pathlib import Path
 
 import torch
 
+from common.corpus_format import split_documents
 from common.files import atomic_file
 
-from .data import Vocab
+from .data import Split, Vocab, split_by_document
 from .errors import CheckpointError
-from .model import ModelConfig, build
+from .models import ModelConfig, build
 
 FORMAT = "dreamjobs-charlm/1"
 
@@ -147,3 +148,11 @@ def load_model(path: str | Path) -> tuple[torch.nn.Module, Vocab, dict]:
     ckpt = load(path)
     model, vocab = build_model(ckpt)
     return model, vocab, ckpt
+
+
+def training_split(ckpt: dict, text: str) -> Split:
+    """The train/val split of text that the checkpoint's run made: its seed and val_frac, by posting."""
+    cfg = ckpt.get("train_config") or {}
+    if "seed" not in cfg or "val_frac" not in cfg:
+        raise CheckpointError("the checkpoint does not record how its data was split (no train_config)")
+    return split_by_document(split_documents(text), cfg["val_frac"], cfg["seed"])

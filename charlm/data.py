@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from common.corpus_format import DOC_END
 
 from .errors import DataError, VocabError
 
@@ -73,25 +71,6 @@ def text_fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def split_documents(text: str) -> list[str]:
-    """Cut a corpus into postings, each ending with </html> plus its trailing newlines.
-
-    A text with no </html> at all (any plain-text corpus) is cut at blank lines instead,
-    so a paragraph plays the part of a posting. Pieces that are only whitespace are dropped.
-    """
-    if DOC_END in text:
-        bounds = [m.end() for m in re.finditer(re.escape(DOC_END) + r"(?:\r?\n)*", text)]
-        docs, start = [], 0
-        for end in bounds:
-            docs.append(text[start:end])
-            start = end
-        if start < len(text):
-            docs.append(text[start:])
-    else:
-        docs = [m.group(0) for m in re.finditer(r"[\s\S]*?(?:\n\s*\n|$)", text) if m.group(0)]
-    return [d for d in docs if d.strip()]
-
-
 @dataclass
 class Split:
     train: list[str]
@@ -105,10 +84,14 @@ class Split:
         )
 
 
-def split_by_document(docs: list[str], val_frac: float, seed: int) -> Split:
-    """Hold out whole postings, chosen by a seeded shuffle, so no posting is in both splits."""
+def check_val_frac(val_frac: float) -> None:
     if not 0.0 < val_frac < 1.0:
         raise DataError(f"--val-frac must be between 0 and 1, got {val_frac}")
+
+
+def split_by_document(docs: list[str], val_frac: float, seed: int) -> Split:
+    """Hold out whole postings, chosen by a seeded shuffle, so no posting is in both splits."""
+    check_val_frac(val_frac)
     if len(docs) < 2:
         raise DataError(
             f"the corpus holds {len(docs)} posting(s); a train/val split by posting needs at least 2 "

@@ -7,11 +7,10 @@ charted but not resumed. The run's metrics.jsonl comes along for the loss curve.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
-from common.cli import run_cli
+from common.cli import parser, run_cli
 
 from . import checkpoint as ckpt_io
 from . import runs
@@ -46,8 +45,7 @@ def export(run_dir: Path, out: Path, epochs: list[str], half: bool = True) -> li
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m charlm.export", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser("python -m charlm.export", __doc__)
     p.add_argument("run_dir", help="a run folder written by python -m charlm.train")
     p.add_argument("out", help="folder to write, e.g. checkpoints/demo")
     p.add_argument("--epochs", default="1,best", help="comma-separated epoch numbers and/or 'best' (default 1,best)")

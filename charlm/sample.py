@@ -1,4 +1,6 @@
-"""Print postings sampled from a checkpoint: `python -m charlm.sample CKPT --help`."""
+"""The sampling CLI: print postings sampled from a checkpoint. `python -m charlm.sample CKPT --help`.
+
+The sampler itself is charlm/sampling/ (Generator); this module reads the command line."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ import time
 from common.cli import run_cli
 
 from .errors import SettingsError
-from .generate import DEFAULT_PRECISION, POSTING_LENGTH, TEMPERATURE_RANGE, Generator, SampleSettings, new_seed
-from .model import resolve_device
-from .steppers import PRECISIONS
+from .models import resolve_device
+from .sampling.generator import Generator
+from .sampling.native import PRECISIONS
+from .sampling.settings import DEFAULT_PRECISION, POSTING_LENGTH, TEMPERATURE_RANGE, SampleSettings, new_seed
 
 MAX_LENGTH = 1_000_000  # characters per posting; the corpus's longest has 15,000
 
@@ -37,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--argmax", action="store_true", help="always take the likeliest character")
     p.add_argument("--no-guard", action="store_true",
                    help="sample the model unconstrained; by default tags always parse and close in order, "
-                        "and long postings are wrapped up (charlm/guard.py)")
+                        "and long postings are wrapped up (the tag guard)")
     p.add_argument("--stop", default=d.stop,
                    help=f"stop a posting after this string; '' never stops early (default {d.stop!r})")
     for field, example in (("title", "Data Scientist"), ("company", "Dream Jobs Inc"), ("city", "Seattle, WA")):

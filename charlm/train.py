@@ -1,7 +1,7 @@
-"""Train a character-level RNN on a corpus of postings: `python -m charlm.train --help`.
+"""The training CLI: train a character model on a corpus of postings. `python -m charlm.train --help`.
 
 The command line only: options become a TrainConfig, the run folder is settled
-(runs.py), and training.py's Trainer does the work. `--resume RUN` continues a run
+(runs.py), and training/trainer.py's Trainer does the work. `--resume RUN` continues a run
 exactly; only the options in config.RESUME_OVERRIDES may change on the way.
 """
 
@@ -13,11 +13,12 @@ from pathlib import Path
 from common.cli import run_cli
 
 from . import checkpoint as ckpt_io
-from . import distributed, runs
-from .config import RECIPES, RESUME_OVERRIDES, SCHEDULES, TrainConfig, option
+from . import runs
 from .errors import CharLMError, CheckpointError
-from .model import MODELS, ModelConfig
-from .training import Trainer
+from .models import MODELS, ModelConfig
+from .training import distributed
+from .training.config import RECIPES, RESUME_OVERRIDES, SCHEDULES, TrainConfig, option
+from .training.trainer import Trainer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--block-size", type=int,
                    help=f"transformer: characters each one attends over, itself included (default {t['block_size']})")
 
-    o = p.add_argument_group("optimization")
+    optimization_options(p.add_argument_group("optimization"), d, default)
+
+    r = p.add_argument_group("running")
+    r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"],
+                   help=f"auto picks cuda, then mps, then cpu (default {d.device})")
+    r.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA (ignored elsewhere)")
+    r.add_argument("--compile", action="store_true",
+                   help="run the forward pass and loss through torch.compile (the first steps compile)")
+    r.add_argument("--eval-every", type=int, help="also score the val split every N steps; 0: only after each epoch")
+    r.add_argument("--log-every", type=int, help=f"steps per train-loss line in metrics.jsonl (default {d.log_every})")
+    r.add_argument("--max-minutes", type=float, help="stop after this much time, saving a resumable state")
+    return p
+
+
+def optimization_options(o: argparse._ArgumentGroup, d: TrainConfig, default) -> None:
     o.add_argument("--seq-length", type=int, help=f"characters per training window ({default('seq_length', d.seq_length)})")
     o.add_argument("--batch-size", type=int, help=f"parallel character streams ({default('batch_size', d.batch_size)})")
     o.add_argument("--max-epochs", type=int, help=f"passes over the training split ({default('max_epochs', d.max_epochs)})")
@@ -72,17 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"ramp the learning rate up linearly over this many first steps ({default('warmup_steps', 0)})")
     o.add_argument("--grad-clip", type=float, help=f"clip the gradient norm to this ({default('grad_clip', d.grad_clip)})")
     o.add_argument("--seed", type=int, help=f"seed for the split, initialization and dropout (default {d.seed})")
-
-    r = p.add_argument_group("running")
-    r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"],
-                   help=f"auto picks cuda, then mps, then cpu (default {d.device})")
-    r.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA (ignored elsewhere)")
-    r.add_argument("--compile", action="store_true",
-                   help="run the forward pass and loss through torch.compile (the first steps compile)")
-    r.add_argument("--eval-every", type=int, help="also score the val split every N steps; 0: only after each epoch")
-    r.add_argument("--log-every", type=int, help=f"steps per train-loss line in metrics.jsonl (default {d.log_every})")
-    r.add_argument("--max-minutes", type=float, help="stop after this much time, saving a resumable state")
-    return p
 
 
 def load_resume(path: str) -> tuple[dict, Path]:

@@ -10,6 +10,7 @@ its traceback.
 
 from __future__ import annotations
 
+import argparse
 import errno
 import sys
 from typing import Callable
@@ -17,6 +18,12 @@ from typing import Callable
 
 class UserError(Exception):
     """An error caused by input, with a message meant for the user."""
+
+
+def parser(prog: str, doc: str, epilog: str | None = None) -> argparse.ArgumentParser:
+    """A command line's parser whose --help shows the module's docstring as written."""
+    return argparse.ArgumentParser(prog=prog, description=doc, epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def os_error_message(exc: OSError) -> str:

@@ -49,16 +49,6 @@ VOID_TAGS = frozenset({"br", "hr", "img", "meta", "link", "input"})
 TITLE_LINE = re.compile(r"<title>([^<\n]*)</title>")
 FRAME_ELEMENTS = re.compile(r"<h1>([^<]*\S[^<]*)</h1>\s*<h2>([^<]*\S[^<]*)</h2>\s*<h3>([^<]*\S[^<]*)</h3>")
 
-# How a posting looks when shown as a page of its own (the gallery's sandboxed frames).
-FRAME_CSS = (
-    "body{font:16px/1.5 Georgia,serif;max-width:46em;margin:1.5em auto;padding:0 1em;color:#222}"
-    "h1{font:700 1.7em/1.2 system-ui,sans-serif;margin:.2em 0}"
-    "h2{font:600 1.2em system-ui,sans-serif;color:#555;margin:.2em 0}"
-    "h3{font:400 1em system-ui,sans-serif;color:#777;margin:.2em 0 1em}"
-    "h4{font:600 1em system-ui,sans-serif;margin:1.2em 0 .3em}"
-)
-
-
 def field_text(value: str) -> str:
     """A field as the frame holds it: one line, HTML-escaped."""
     return html.escape(re.sub(r"\s+", " ", value).strip(), quote=False)
@@ -85,3 +75,22 @@ def frame_fields(text: str) -> tuple[str, str, str] | None:
     """(title, company, location) of a posting, unescaped, from its h1, h2 and h3; None without them."""
     m = FRAME_ELEMENTS.search(text)
     return tuple(html.unescape(g).strip() for g in m.groups()) if m else None
+
+
+def split_documents(text: str) -> list[str]:
+    """Cut a corpus into postings, each ending with </html> plus its trailing newlines.
+
+    A text with no </html> at all (any plain-text corpus) is cut at blank lines instead,
+    so a paragraph plays the part of a posting. Pieces that are only whitespace are dropped.
+    """
+    if DOC_END in text:
+        bounds = [m.end() for m in re.finditer(re.escape(DOC_END) + r"(?:\r?\n)*", text)]
+        docs, start = [], 0
+        for end in bounds:
+            docs.append(text[start:end])
+            start = end
+        if start < len(text):
+            docs.append(text[start:])
+    else:
+        docs = [m.group(0) for m in re.finditer(r"[\s\S]*?(?:\n\s*\n|$)", text) if m.group(0)]
+    return [d for d in docs if d.strip()]

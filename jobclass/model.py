@@ -26,6 +26,7 @@ from .dataset import body_text
 APPROACHES = ("tfidf-logreg", "tfidf-mlp")
 HEADS = ("family", "level")
 FORMAT = "dreamjobs-jobclass/1"
+DEFAULT_PATH = "checkpoints/demo/jobclass.skops"  # the shipped classifier, from the project root
 
 
 def make_head(approach: str, seed: int = 0):

@@ -9,7 +9,6 @@ The chosen approach is then fitted on every posting and saved.
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
 
@@ -17,12 +16,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.model_selection import GroupShuffleSplit
 
-from common.cli import UserError, run_cli
+from common.cli import UserError, parser, run_cli
 
 from .dataset import Example, read_examples
-from .model import APPROACHES, HEADS, JobClassifier
+from .model import APPROACHES, DEFAULT_PATH, HEADS, JobClassifier
 
-DEFAULT_OUT = "checkpoints/demo/jobclass.skops"
 
 
 def company_split(examples: list[Example], test_share: float, seed: int) -> tuple[list[int], list[int]]:
@@ -59,10 +57,9 @@ def report(r: dict, n_train: int, n_test: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m jobclass.train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser("python -m jobclass.train", __doc__)
     p.add_argument("--corpus-dir", default="corpus", help="the scraper's corpus folder (default corpus)")
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"where to save the classifier (default {DEFAULT_OUT})")
+    p.add_argument("--out", default=DEFAULT_PATH, help=f"where to save the classifier (default {DEFAULT_PATH})")
     p.add_argument("--approach", choices=APPROACHES, default=APPROACHES[0],
                    help=f"the approach to ship (default {APPROACHES[0]}, the better one on this corpus)")
     p.add_argument("--compare", action="store_true", help="also score every other approach on the same split")

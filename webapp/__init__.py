@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from charlm.generate import POSTING_LENGTH
-from common.corpus_format import FRAME_CSS
+from charlm import POSTING_LENGTH, BatchServer
 from flask import Flask
+from jobclass import DEFAULT_PATH as CLASSIFIER
 
 from . import api, db, errors, pages
-from .catalog import Catalog
 from .chart import loss_chart
+from .checkpoints import CheckpointIndex
+from .model_pool import ModelPool
+from .sanitize import FRAME_CSS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,10 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.from_mapping(
         CHECKPOINTS=str(ROOT / "checkpoints"),
-        CLASSIFIER=str(ROOT / "checkpoints" / "demo" / "jobclass.skops"),  # labels and agreement badges
+        CLASSIFIER=str(ROOT / CLASSIFIER),  # labels and agreement badges
         DATABASE=os.path.join(app.instance_path, "gallery.sqlite"),
-        BATCH_ROWS=16,  # postings one model samples at once, in one batched step
-        QUEUE_SIZE=16,  # requests that wait for a row; beyond that, 503
+        BATCH_ROWS=BatchServer.ROWS,  # postings one model samples at once, in one batched step
+        QUEUE_SIZE=BatchServer.QUEUE,  # requests that wait for a row; beyond that, 503
         PRECISION=None,  # the CPU sampler's weights: charlm's default (fp16 or int8 as it says), or fp32
         SAMPLER_THREADS=None,  # threads of a sampling step: None lets charlm's pacer choose, up to the usable cores
         DEFAULT_LENGTH=POSTING_LENGTH,
@@ -44,9 +46,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     db.init_db(app)
-    app.extensions["catalog"] = Catalog(app.config["CHECKPOINTS"], rows=app.config["BATCH_ROWS"],
-                                        queue_size=app.config["QUEUE_SIZE"], precision=app.config["PRECISION"],
-                                        threads=app.config["SAMPLER_THREADS"], flush_seconds=app.config["STREAM_FLUSH_SECONDS"])
+    app.extensions["checkpoints"] = CheckpointIndex(app.config["CHECKPOINTS"])
+    app.extensions["models"] = ModelPool(rows=app.config["BATCH_ROWS"], queue_size=app.config["QUEUE_SIZE"],
+                                         precision=app.config["PRECISION"], threads=app.config["SAMPLER_THREADS"],
+                                         flush_seconds=app.config["STREAM_FLUSH_SECONDS"])
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)

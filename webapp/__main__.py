@@ -19,11 +19,12 @@ from pathlib import Path
 from common.cli import os_error_message, run_cli
 from waitress.server import create_server
 
-from charlm import native_threads
+from charlm import DEFAULT_PRECISION, PRECISIONS, BatchServer, native_threads
 
 from . import create_app
 from .badges import corpus_facts, get_classifier
-from .catalog import get_catalog
+from .checkpoints import get_checkpoints
+from .model_pool import get_models
 from .pages import default_checkpoint
 
 
@@ -34,8 +35,8 @@ def warm(app, checkpoint_id: str | None) -> None:
     def load():
         try:
             with app.app_context():
-                catalog = get_catalog()
-                corpus_facts(catalog.server(catalog.get(checkpoint_id)).generator.corpus)
+                info = get_checkpoints().get(checkpoint_id)
+                corpus_facts(get_models().server(info).generator.corpus)
                 get_classifier()
         except Exception:  # noqa: BLE001 - a damaged checkpoint is reported when it is asked for
             pass
@@ -48,17 +49,17 @@ def app_database(config: dict) -> str:
     return config.get("DATABASE") or "instance/gallery.sqlite"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m webapp", description="Serve the dream-job gallery.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     p.add_argument("--checkpoints", default=None, help="folder of training runs (default: the project's checkpoints/)")
-    p.add_argument("--rows", type=int, default=16,
-                   help="postings one model samples at once, in one batched step (default 16)")
-    p.add_argument("--queue", type=int, default=16,
-                   help="requests that wait for a free row; beyond rows + queue, 503 (default 16)")
-    p.add_argument("--precision", choices=["fp32", "fp16", "int8"], default=None,
-                   help="weights of the CPU sampler (default: charlm's, see README); fp32 is the model as trained")
+    p.add_argument("--rows", type=int, default=BatchServer.ROWS,
+                   help="postings one model samples at once, in one batched step (default %(default)s)")
+    p.add_argument("--queue", type=int, default=BatchServer.QUEUE,
+                   help="requests that wait for a free row; beyond rows + queue, 503 (default %(default)s)")
+    p.add_argument("--precision", choices=list(PRECISIONS), default=None,
+                   help=f"weights of the CPU sampler (default {DEFAULT_PRECISION}); fp32 is the model as trained")
     p.add_argument("--sampler-threads", type=int, default=None,
                    help="threads of each sampling step (default: as many of the cores this process may use as "
                         "are fastest at the moment; fewer when the machine is busy)")
@@ -69,14 +70,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds a connection may stay silent before the server closes it (default 120)")
     p.add_argument("--dev", action="store_true",
                    help="Werkzeug's reloading development server instead of waitress (for work on the app)")
-    args = p.parse_args(argv)
-    if not 0 < args.port < 65536 or args.rows < 1 or args.queue < 0:
-        p.error("--port must be 1-65535, --rows at least 1 and --queue at least 0")
-    threads = args.threads if args.threads is not None else args.rows + args.queue + 8
-    if threads < 1 or args.timeout < 1:
-        p.error("--threads and --timeout must be at least 1")
-    if args.sampler_threads is not None and not 1 <= args.sampler_threads <= 1024:
-        p.error("--sampler-threads must be 1-1024")
+    return p
+
+
+def app_from(p: argparse.ArgumentParser, args: argparse.Namespace):
+    """The app the options describe; a clear error for a bad folder or database."""
     config = {"BATCH_ROWS": args.rows, "QUEUE_SIZE": args.queue, "PRECISION": args.precision,
               "SAMPLER_THREADS": args.sampler_threads}
     if args.checkpoints:
@@ -86,13 +84,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.database:
         config["DATABASE"] = str(Path(args.database).resolve())
     try:
-        app = create_app(config)
+        return create_app(config)
     except (OSError, sqlite3.DatabaseError) as exc:
         why = os_error_message(exc) if isinstance(exc, OSError) else f"{exc} (not an SQLite file)"
         p.error(f"--database {app_database(config)}: {why}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = build_parser()
+    args = p.parse_args(argv)
+    if not 0 < args.port < 65536 or args.rows < 1 or args.queue < 0:
+        p.error("--port must be 1-65535, --rows at least 1 and --queue at least 0")
+    threads = args.threads if args.threads is not None else args.rows + args.queue + 8
+    if threads < 1 or args.timeout < 1:
+        p.error("--threads and --timeout must be at least 1")
+    if args.sampler_threads is not None and not 1 <= args.sampler_threads <= 1024:
+        p.error("--sampler-threads must be 1-1024")
+    app = app_from(p, args)
     with app.app_context():
-        catalog = get_catalog()
-    found = catalog.scan()
+        found = get_checkpoints().scan()
     try:
         # Bound before the banner: a taken port is the one line the user sees, not a banner and then an error.
         server = None if args.dev else create_server(app, host=args.host, port=args.port, threads=threads,
@@ -102,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
               + (" (another server has it; choose another with --port, or `make demo PORT=...`)"
                  if exc.errno == errno.EADDRINUSE else ""), file=sys.stderr)
         return 2
+    banner(app, args, threads, found)
+    if found:
+        warm(app, default_checkpoint(found))
+    return serve(app, args, server)
+
+
+def banner(app, args: argparse.Namespace, threads: int, found: list) -> None:
     how = "development server, reloading" if args.dev else f"waitress, {threads} threads"
     sampler = (f"{args.sampler_threads} fixed" if args.sampler_threads else
                f"up to {native_threads()}, as many as are fastest (the cores this process may use)")
@@ -110,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sampling: {args.rows} rows a model, {args.queue} queued, sampler threads {sampler}", file=sys.stderr)
     if not found:
         print("no checkpoints yet: train one with `python -m charlm.train` (see README)", file=sys.stderr)
-    else:
-        warm(app, default_checkpoint(found))
+
+
+def serve(app, args: argparse.Namespace, server) -> int:
+    """Until Ctrl-C: waitress (bound already), or Werkzeug's server with --dev."""
     try:
         if args.dev:
             app.run(host=args.host, port=args.port, threaded=True, debug=True, use_reloader=True)

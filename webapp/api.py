@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from . import db
-from .catalog import get_catalog
-from .errors import BadInput
+from .checkpoints import get_checkpoints
+from .errors import Refused
+from .model_pool import get_models
 from .generation import generate_posting, parse_job, stream_response
 from .sanitize import clean
 
@@ -23,20 +24,20 @@ def posting_json(row) -> dict:
 
 @bp.get("/checkpoints")
 def checkpoints():
-    return jsonify([c.public() for c in get_catalog().scan()])
+    return jsonify([c.public() for c in get_checkpoints().scan()])
 
 
 @bp.post("/generate")
 def generate():
     data = request.get_json(silent=True)
     if data is None:
-        raise BadInput("the request body must be a JSON object with at least 'checkpoint'")
-    job = parse_job(data, get_catalog(), current_app.config)
+        raise Refused("the request body must be a JSON object with at least 'checkpoint'")
+    job = parse_job(data, get_checkpoints(), current_app.config)
     if data.get("stream"):
-        return stream_response(get_catalog(), job, save=lambda fields: db.insert_posting(**fields),
+        return stream_response(get_models(), job, save=lambda fields: db.insert_posting(**fields),
                                url_for_posting=lambda pid: url_for("pages.posting", posting_id=pid),
                                flush_every=current_app.config["STREAM_FLUSH_SECONDS"])
-    posting_id = db.insert_posting(**generate_posting(get_catalog(), job))
+    posting_id = db.insert_posting(**generate_posting(get_models(), job))
     return jsonify(posting_json(db.get_posting(posting_id))), 201
 
 

@@ -20,9 +20,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from charlm.data import split_documents
-from charlm.metrics import COPY_LIMIT, CopyIndex, coherent_frame, vocab_share, well_formed, words
+from charlm import COPY_LIMIT, CopyFinder, coherent_frame, vocab_share, well_formed, words
 from common.cli import UserError
+from common.corpus_format import split_documents
 from flask import current_app
 from jobclass import JobClassifier, agreement
 
@@ -33,7 +33,7 @@ FLOOR_QUANTILE = 5  # percent of real postings allowed below the floor
 
 @dataclass(frozen=True)
 class CorpusFacts:
-    copies: CopyIndex
+    copies: CopyFinder
     median_length: float
     vocabulary: frozenset[str]  # the words of the corpus's postings but the held-out ones
     words_floor: float | None  # None: too few postings to set one
@@ -53,7 +53,7 @@ def _facts(path: str, mtime_ns: int) -> CorpusFacts:
     docs = split_documents(text)
     held_out = docs[::HELD_OUT]
     vocabulary = frozenset(w for i, d in enumerate(docs) if i % HELD_OUT for w in words(d))
-    return CorpusFacts(CopyIndex(text), statistics.median(len(d) for d in docs), vocabulary,
+    return CorpusFacts(CopyFinder(text), statistics.median(len(d) for d in docs), vocabulary,
                        words_floor(held_out, vocabulary))
 
 

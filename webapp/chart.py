@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalog import RunInfo
+from .checkpoints import RunInfo
 
 W, H = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 32

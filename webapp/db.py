@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
-from .errors import BadInput
+from .errors import Refused
 
 PER_PAGE = 12
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id names no posting (and would overflow the driver)
@@ -64,7 +64,7 @@ def get_posting(posting_id: int) -> sqlite3.Row:
     if 0 < posting_id <= MAX_ID:
         row = get_db().execute("SELECT * FROM posting WHERE id = ?", (posting_id,)).fetchone()
     if row is None:
-        raise BadInput(f"There is no posting {posting_id}; it may have been deleted.", status=404)
+        raise Refused(f"There is no posting {posting_id}; it may have been deleted.", status=404)
     return row
 
 
@@ -80,7 +80,7 @@ def page_number(raw: str | None) -> int:
     """A ?page= value: ASCII digits from 1 to MAX_PAGE (str.isdigit also takes "²", which int() refuses)."""
     raw = "1" if raw is None else raw
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadInput(f"page must be a whole number from 1 to {MAX_PAGE:,}, got {raw[:20]!r}")
+        raise Refused(f"page must be a whole number from 1 to {MAX_PAGE:,}, got {raw[:20]!r}")
     return int(raw)
 
 

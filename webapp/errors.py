@@ -6,14 +6,18 @@ from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 
-class BadInput(Exception):
+class Refused(Exception):
+    """A request the app answers with an error status (400 unless said) and a message for the user."""
+
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.message = message
         self.status = status
 
 
-class Busy(BadInput):
+class TryLater(Refused):
+    """503 with Retry-After: every row and queue place of the model is taken."""
+
     def __init__(self, message: str, retry_after: int = 2):
         super().__init__(message, 503)
         self.retry_after = retry_after
@@ -31,9 +35,9 @@ def respond(message: str, status: int, headers: dict | None = None):
 
 
 def register(app: Flask) -> None:
-    @app.errorhandler(BadInput)
-    def bad_input(exc: BadInput):
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+    @app.errorhandler(Refused)
+    def refused(exc: Refused):
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TryLater) else None
         return respond(exc.message, exc.status, headers)
 
     @app.errorhandler(HTTPException)

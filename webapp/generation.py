@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import json
 import math
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
-from charlm import TEMPERATURE_RANGE, BatchServer, CharLMError, SampleSettings, ServerBusy
-from charlm.frame import MAX_FIELD
+from charlm import (MAX_SEED, TEMPERATURE_RANGE, BatchServer, CharLMError, SampleSettings, ServerBusy, check_fields,
+                    new_seed)
 from common.corpus_format import FIELDS, frame_fields
 from flask import Response, stream_with_context
 
 from .badges import badges, get_classifier
-from .catalog import Catalog, CheckpointInfo
-from .errors import BadInput, Busy
+from .checkpoints import CheckpointIndex, CheckpointInfo
+from .errors import Refused, TryLater
+from .model_pool import ModelPool
 from .sanitize import clean
 
-MAX_SEED = 2**31 - 1
 DEFAULTS = SampleSettings()  # the temperature and prime a request gets when it names none
 
 
@@ -51,84 +50,79 @@ def _number(data: Mapping, key: str, kind, default):
         return default
     what = "a whole number" if kind is int else "a number"
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise BadInput(f"{key} must be {what}")
+        raise Refused(f"{key} must be {what}")
     if kind is int and isinstance(raw, float):
         if not raw.is_integer():  # 1.5 is no seed or length; 2.0 is 2
-            raise BadInput(f"{key} must be a whole number, got {raw!r}")
+            raise Refused(f"{key} must be a whole number, got {raw!r}")
         raw = int(raw)
     try:
         value = kind(raw)
     except (ValueError, OverflowError):  # "²", "1.5" as an int; 10**400 as a float
-        raise BadInput(f"{key} must be {what}, got {str(raw)[:20]!r}") from None
+        raise Refused(f"{key} must be {what}, got {str(raw)[:20]!r}") from None
     if isinstance(value, float) and not math.isfinite(value):
-        raise BadInput(f"{key} must be a finite number")
+        raise Refused(f"{key} must be a finite number")
     return value
 
 
-def parse_job(data: Mapping, catalog: Catalog, config: Mapping) -> Job:
-    """Check every field of a generation request that needs no model; raises BadInput with the reason.
+def parse_job(data: Mapping, checkpoints: CheckpointIndex, config: Mapping) -> Job:
+    """Check every field of a generation request that needs no model; raises Refused with the reason.
 
     What needs the model (the prime's and fields' characters against its vocabulary) is
     checked once, when the posting is submitted to it."""
     if not isinstance(data, Mapping):
-        raise BadInput("the request body must be a JSON object")
+        raise Refused("the request body must be a JSON object")
     checkpoint_id = data.get("checkpoint")
     if not checkpoint_id or not isinstance(checkpoint_id, str):
-        raise BadInput("choose a checkpoint (field 'checkpoint': an id from /api/checkpoints)")
-    info = catalog.get(checkpoint_id)
+        raise Refused("choose a checkpoint (field 'checkpoint': an id from /api/checkpoints)")
+    info = checkpoints.get(checkpoint_id)
     if info is None:
-        raise BadInput(f"unknown checkpoint {checkpoint_id!r}; see /api/checkpoints", status=404)
+        raise Refused(f"unknown checkpoint {checkpoint_id!r}; see /api/checkpoints", status=404)
 
     temperature = _number(data, "temperature", float, DEFAULTS.temperature)
     lo, hi = TEMPERATURE_RANGE
     if not lo <= temperature <= hi:
-        raise BadInput(f"temperature must be between {lo} and {hi}, got {temperature}")
+        raise Refused(f"temperature must be between {lo} and {hi}, got {temperature}")
     length = _number(data, "length", int, config["DEFAULT_LENGTH"])
     if not 1 <= length <= config["MAX_LENGTH"]:
-        raise BadInput(f"length must be between 1 and {config['MAX_LENGTH']} characters, got {length}")
+        raise Refused(f"length must be between 1 and {config['MAX_LENGTH']} characters, got {length}")
     seed = _number(data, "seed", int, None)
     if seed is None:
-        seed = secrets.randbelow(MAX_SEED)
+        seed = new_seed()
     if not 0 <= seed <= MAX_SEED:
-        raise BadInput(f"seed must be between 0 and {MAX_SEED}, got {seed}")
+        raise Refused(f"seed must be between 0 and {MAX_SEED}, got {seed}")
     prime = data.get("prime")
     if prime is None or prime == "":
         prime = DEFAULTS.prime
     if not isinstance(prime, str):
-        raise BadInput("prime must be text")
+        raise Refused("prime must be text")
     if len(prime) > config["MAX_PRIME"]:
-        raise BadInput(f"prime must be at most {config['MAX_PRIME']} characters, got {len(prime)}")
-    fields = []
-    for name in FIELDS:
-        value = data.get(name)
-        if value is None or value == "":
-            continue
-        if not isinstance(value, str) or not value.strip():
-            raise BadInput(f"{name} must be text")
-        if len(value) > MAX_FIELD:
-            raise BadInput(f"{name} must be at most {MAX_FIELD} characters, got {len(value)}")
-        fields.append((name, value))
-    return Job(info, temperature, prime, length, seed, tuple(fields))
+        raise Refused(f"prime must be at most {config['MAX_PRIME']} characters, got {len(prime)}")
+    fields = {name: data[name] for name in FIELDS if data.get(name) not in (None, "")}
+    try:
+        check_fields(fields)
+    except CharLMError as exc:
+        raise Refused(str(exc)) from None
+    return Job(info, temperature, prime, length, seed, tuple(fields.items()))
 
 
-def _submit(catalog: Catalog, job: Job):
+def _submit(models: ModelPool, job: Job):
     """Take a row of the job's model: 422 for a checkpoint that cannot load, 400 for settings
     the model cannot take, 503 when its rows and queue are full."""
     try:
-        server: BatchServer = catalog.server(job.checkpoint)
+        server: BatchServer = models.server(job.checkpoint)
     except CharLMError as exc:
-        raise BadInput(f"checkpoint {job.checkpoint.id} cannot be loaded: {exc}", status=422) from None
+        raise Refused(f"checkpoint {job.checkpoint.id} cannot be loaded: {exc}", status=422) from None
     try:
         return server.submit(job.settings())
     except ServerBusy as exc:
-        raise Busy(f"the model is busy ({exc}); try again in a few seconds") from None
+        raise TryLater(f"the model is busy ({exc}); try again in a few seconds") from None
     except CharLMError as exc:
-        raise BadInput(str(exc)) from None
+        raise Refused(str(exc)) from None
 
 
-def generate_posting(catalog: Catalog, job: Job) -> dict:
+def generate_posting(models: ModelPool, job: Job) -> dict:
     """The whole posting, written while the request waits, as the database fields of record()."""
-    with _submit(catalog, job) as posting:
+    with _submit(models, job) as posting:
         return record(job, posting.text(), posting.server.generator.corpus)
 
 
@@ -147,11 +141,11 @@ def sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-def stream_response(catalog: Catalog, job: Job, save: Callable[[dict], int],
+def stream_response(models: ModelPool, job: Job, save: Callable[[dict], int],
                     url_for_posting: Callable[[int], str], flush_every: float = 0.05) -> Response:
     """The posting as server-sent events; the row is taken now, so a full model answers 503
     before any event, and given back when the response closes."""
-    posting = _submit(catalog, job)
+    posting = _submit(models, job)
     resp = Response(stream_with_context(_events(posting, job, save, url_for_posting, flush_every)),
                     mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     # A generator closed before it starts never runs its own cleanup; the response's close always runs.

@@ -25,8 +25,9 @@ from datetime import date
 from pathlib import Path
 
 import requests
-from charlm.generate import POSTING_LENGTH, SampleSettings
+from charlm import POSTING_LENGTH, BatchServer, SampleSettings
 from common.busy import MAX_BUSY, busy_processes
+from common.cli import parser
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,20 +86,24 @@ def client(base: str, body: dict, result: Result, timeout: float) -> None:
         result.seconds = time.monotonic() - start
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m webapp.loadtest", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> argparse.ArgumentParser:
+    p = parser("python -m webapp.loadtest", __doc__)
     p.add_argument("--checkpoints", default=str(ROOT / "checkpoints"), help="checkpoints folder to serve")
     p.add_argument("--checkpoint", help="checkpoint id to sample (default: the best of the first run)")
     p.add_argument("--clients", type=int, default=16, help="clients streaming at once (default 16)")
     p.add_argument("--length", type=int, default=POSTING_LENGTH, help="most characters per posting (default %(default)s)")
     p.add_argument("--temperature", type=float, default=SampleSettings.temperature, help="(default %(default)s)")
-    p.add_argument("--rows", type=int, default=16, help="the server's --rows (default 16)")
+    p.add_argument("--rows", type=int, default=BatchServer.ROWS, help="the server's --rows (default %(default)s)")
     p.add_argument("--timeout", type=float, default=300, help="seconds before a client gives up (default 300)")
     p.add_argument("--busy", type=int, default=0,
                    help="busy processes spinning beside the server while the clients stream (default 0)")
     p.add_argument("--sampler-threads", type=int, default=None,
                    help="the server's --sampler-threads (default: its own, the pacer's choice)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = build_parser()
     args = p.parse_args(argv)
     if not 1 <= args.clients <= 256 or not 1 <= args.length <= 20000 or args.rows < 1 or not args.timeout > 0:
         p.error("--clients must be 1-256, --length 1-20000, --rows at least 1, --timeout positive")
@@ -106,7 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--busy must be 0-{MAX_BUSY} and --sampler-threads at least 1")
     if not Path(args.checkpoints).is_dir():
         p.error(f"--checkpoints {args.checkpoints}: no such folder")
+    ckpt, results, wall = serve_and_load(args)
+    report(args, argv, ckpt, results, wall)
+    return 0 if sum(r.status == 200 and not r.error for r in results) == args.clients else 1
 
+
+def serve_and_load(args: argparse.Namespace) -> tuple[str, list[Result], float]:
+    """Start the server, let the clients stream, stop it: (checkpoint id, results, wall seconds)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    return ckpt, results, wall
 
+
+def report(args: argparse.Namespace, argv: list[str] | None, ckpt: str, results: list[Result], wall: float) -> None:
     served = [r for r in results if r.status == 200 and not r.error]
     per_client = [r.chars / r.seconds for r in served if r.seconds > 0]
     firsts = [r.first for r in served if r.first is not None]
@@ -160,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"per client: min {min(per_client):,.0f}, median {statistics.median(per_client):,.0f} chars/s")
         if firsts:
             print(f"first character: median {statistics.median(firsts):.2f} s, max {max(firsts):.2f} s")
-    return 0 if len(served) == args.clients else 1
 
 
 if __name__ == "__main__":

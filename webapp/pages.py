@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
-
-from charlm.frame import MAX_FIELD
-from charlm import TEMPERATURE_RANGE
+from charlm import MAX_FIELD, TEMPERATURE_RANGE, new_seed
 from common.corpus_format import FIELDS
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from . import db
-from .catalog import CheckpointInfo, get_catalog
-from .generation import DEFAULTS, MAX_SEED
-from .sanitize import FRAME_CSP, document
+from .checkpoints import CheckpointInfo, get_checkpoints
+from .generation import DEFAULTS
+from .sanitize import FRAME_CSP, frame_page
 
 bp = Blueprint("pages", __name__)
 
@@ -42,13 +39,13 @@ def sampling_form() -> dict:
 
 @bp.get("/")
 def generate():
-    checkpoints = get_catalog().scan()
+    checkpoints = get_checkpoints().scan()
     form = {
         "checkpoint": request.args.get("checkpoint") or default_checkpoint(checkpoints),
         "temperature": request.args.get("temperature", str(DEFAULTS.temperature)),
         "prime": request.args.get("prime", DEFAULTS.prime),
         "length": request.args.get("length", str(current_app.config["DEFAULT_LENGTH"])),
-        "seed": request.args.get("seed") or str(secrets.randbelow(MAX_SEED)),
+        "seed": request.args.get("seed") or str(new_seed()),
         **{name: request.args.get(name, "") for name in FIELDS},
     }
     return render_template("generate.html", runs=grouped(checkpoints), form=form, **sampling_form())
@@ -59,7 +56,7 @@ def gallery():
     checkpoint = request.args.get("checkpoint") or None
     page = db.list_postings(request.args.get("page"), checkpoint)
     return render_template("gallery.html", postings=page.rows, page=page.number, pages=page.pages, total=page.total,
-                           checkpoint=checkpoint, runs=grouped(get_catalog().scan()))
+                           checkpoint=checkpoint, runs=grouped(get_checkpoints().scan()))
 
 
 @bp.get("/postings/<int:posting_id>")
@@ -74,7 +71,7 @@ def posting(posting_id: int):
 def render(posting_id: int):
     """The sanitized posting as a page of its own, for the sandboxed frame."""
     row = db.get_posting(posting_id)
-    resp = Response(document(row["text"], row["title"] or "Dream job"), mimetype="text/html")
+    resp = Response(frame_page(row["text"], row["title"] or "Dream job"), mimetype="text/html")
     resp.headers["Content-Security-Policy"] = FRAME_CSP + "; frame-ancestors 'self'"
     return resp
 
@@ -87,17 +84,17 @@ def delete(posting_id: int):
 
 @bp.get("/compare")
 def compare():
-    runs = grouped(get_catalog().scan())
+    runs = grouped(get_checkpoints().scan())
     # Preselect the first epoch, one halfway and the best of the first run, as the blog
     # compared early, middle and late epochs (on the demo: epochs 1, 19 and 47).
     chosen = request.args.getlist("checkpoint")
     if not chosen and runs:
         first = runs["demo"] if "demo" in runs else next(iter(runs.values()))
         chosen = list(dict.fromkeys([first[0].id, first[len(first) // 2].id, next(c.id for c in first if c.best)]))
-    return render_template("compare.html", runs=runs, chosen=chosen, seed=secrets.randbelow(MAX_SEED),
+    return render_template("compare.html", runs=runs, chosen=chosen, seed=new_seed(),
                            **sampling_form())
 
 
 @bp.get("/training")
 def training():
-    return render_template("training.html", runs=get_catalog().runs())
+    return render_template("training.html", runs=get_checkpoints().runs())

@@ -73,6 +73,37 @@ class Source:
         yield from self.parse(data, file_time(path))
 
 
+class BoardSource(Source):
+    """A job-board API (Greenhouse, Lever, Ashby): one JSON response per board or company
+    name, holding a list of job objects, each with an id."""
+
+    names: ClassVar[str] = "boards"  # the ScraperInput field that lists the names
+    path: ClassVar[str] = ""  # the response's path, with {name}
+    params: ClassVar[dict] = {}
+    api_name: ClassVar[str] = ""  # how messages name the API: "Greenhouse"
+
+    def search(self, query: Query) -> Iterator[Posting | Skip]:
+        return self.fetch_each(getattr(self.input, self.names), self.path, self.params)
+
+    def parse(self, data, fetched_at: str, origin: str = "") -> Iterator[Posting | Skip]:
+        """`origin`: the board or company name, which some of these APIs do not repeat."""
+        for job in self.jobs(data):
+            if not isinstance(job, dict) or "id" not in job:
+                yield Skip(f"not one of the {self.api_name} API's job objects")
+            else:
+                yield self.posting(job, fetched_at, origin)
+
+    def jobs(self, data) -> list:
+        """The response's job objects, {"jobs": [...]}; ParseError when it is not this API's response."""
+        if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
+            raise ParseError(f"not the {self.api_name} API's job board response: no 'jobs' list (expected an object "
+                             "with a jobs list)")
+        return data["jobs"]
+
+    def posting(self, job: dict, fetched_at: str, origin: str) -> Posting | Skip:
+        raise NotImplementedError
+
+
 def load_json_file(path: str | Path):
     path = Path(path)
     try:

@@ -6,7 +6,7 @@ import torch
 from charlm import checkpoint as ckpt_io
 from charlm import runs
 from charlm.errors import CheckpointError
-from charlm.generate import Generator
+from charlm.sampling.generator import Generator
 
 
 def test_atomic_save_never_leaves_a_half_written_file(tmp_path, monkeypatch):

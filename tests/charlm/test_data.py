@@ -8,8 +8,8 @@ from charlm.data import (
     eval_streams,
     read_corpus,
     split_by_document,
-    split_documents,
 )
+from common.corpus_format import split_documents
 from charlm.errors import DataError, VocabError
 from conftest import make_corpus
 
@@ -25,19 +25,6 @@ def test_vocab_names_unknown_characters():
     vocab = Vocab.from_text("abc")
     with pytest.raises(VocabError, match=r"'é' \(U\+00E9\).*'ü' \(U\+00FC\)"):
         vocab.encode("aébü", "prime")
-
-
-def test_split_documents_cuts_after_each_posting_and_keeps_every_character():
-    text = make_corpus(5)
-    docs = split_documents(text)
-    assert len(docs) == 5
-    assert "".join(docs) == text
-    assert all(d.startswith("<html>") and d.rstrip().endswith("</html>") for d in docs)
-
-
-def test_plain_text_is_split_at_blank_lines():
-    docs = split_documents("first para\nstill first\n\nsecond\n\n\nthird")
-    assert [d.strip() for d in docs] == ["first para\nstill first", "second", "third"]
 
 
 def test_split_is_by_posting_deterministic_and_disjoint():

@@ -2,7 +2,7 @@ import torch
 
 from charlm import checkpoint as ckpt_io
 from charlm import runs
-from charlm.generate import Generator
+from charlm.sampling.generator import Generator
 from conftest import run_module
 
 

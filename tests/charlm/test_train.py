@@ -14,11 +14,9 @@ from charlm import checkpoint as ckpt_io
 from charlm import runs
 from charlm.errors import TrainingDiverged
 from common.cli import run_cli
-from charlm.generate import Generator
-from charlm.model import CharRNN, ModelConfig
-from charlm.config import TrainConfig
+from charlm.sampling.generator import Generator
 from charlm.train import main
-from charlm.training import Trainer
+from charlm.training.trainer import Trainer
 from conftest import REPEATED_POSTING, ROOT, TINY, make_corpus, run_module
 
 
@@ -31,14 +29,6 @@ def cli(*args):
 
 def val_losses(run_dir):
     return [h["val_loss"] for h in ckpt_io.load(run_dir / "latest.pt")["history"]]
-
-
-def test_learning_rate_ramps_up_then_is_constant_then_decays_each_epoch():
-    cfg = TrainConfig(learning_rate=0.01, lr_decay=0.5, lr_decay_after=2)
-    assert [cfg.lr_at(e, step=500) for e in range(1, 6)] == [0.01, 0.01, 0.005, 0.0025, 0.00125]
-    warm = TrainConfig(learning_rate=0.01, lr_decay=0.5, lr_decay_after=2, warmup_steps=4)
-    assert [warm.lr_at(1, s) for s in range(6)] == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
-    assert warm.lr_at(3, 1) == pytest.approx(0.005 * 0.5)  # a ramp longer than the first epochs meets the decay
 
 
 def test_warmup_ramps_the_rate_step_by_step_in_the_run(small_corpus, tmp_path):
@@ -120,7 +110,7 @@ def test_tiny_model_memorizes_a_repeated_posting(tmp_path):
     history = ckpt_io.load(tmp_path / "rep" / "latest.pt")["history"]
     assert history[-1]["val_loss"] < 0.1 < history[0]["train_loss"]
     gen = Generator.from_checkpoint(tmp_path / "rep" / "best.pt")
-    # (max_copy=None: the copy guard of charlm/novelty.py would stop the recital, as it should)
+    # (max_copy=None: the copy guard of charlm/sampling/copy_guard.py would stop the recital, as it should)
     assert gen.sample(argmax=True, max_length=1000, max_copy=None) == REPEATED_POSTING.rstrip("\n")
 
 
@@ -191,19 +181,6 @@ def test_time_budget_stops_with_a_resumable_state(small_corpus, tmp_path, capsys
     rows = [json.loads(line) for line in (tmp_path / "short" / "metrics.jsonl").read_text().splitlines()]
     closing = [r for r in rows if r.get("budget_stop")]
     assert len(closing) == 1 and 0 < closing[0]["val_share"] <= 1
-
-
-def test_the_closing_evaluation_of_a_budget_stops_at_the_deadline_and_says_how_much_it_scored():
-    from charlm.objective import evaluate_loss, scored_loss
-
-    torch.manual_seed(0)
-    model = CharRNN(ModelConfig(vocab_size=20, rnn_size=16, num_layers=1, dropout=0.0))
-    ids = torch.randint(0, 20, (5000,))
-    full, share = scored_loss(model, ids, 4, 64, torch.device("cpu"))
-    assert share == 1.0 and full == pytest.approx(evaluate_loss(model, ids, 4, 64, torch.device("cpu")))
-    # A deadline already past: one window of every stream is scored, and the share says so.
-    part, share = scored_loss(model, ids, 4, 64, torch.device("cpu"), deadline=time.monotonic() - 1)
-    assert share == pytest.approx(4 * 64 / 4999) and math.isfinite(part)
 
 
 def test_nan_loss_stops_with_a_clear_message(small_corpus, tmp_path, monkeypatch):

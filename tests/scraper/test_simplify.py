@@ -6,7 +6,7 @@ from collections import Counter
 
 from bs4 import BeautifulSoup
 
-from charlm.metrics import well_formed
+from charlm.quality.metrics import well_formed
 
 from scraper.simplify import build_document, html_to_blocks, normalize_text, text_to_html, visible_text
 

@@ -128,8 +128,7 @@ def test_malformed_bodies_unknown_routes_and_methods_answer_json(client):
 def test_a_full_house_answers_503_with_retry_after(app, client):
     from charlm import SampleSettings
 
-    catalog = app.extensions["catalog"]
-    server = catalog.server(catalog.get(checkpoint_id(client)))
+    server = app.extensions["models"].server(app.extensions["checkpoints"].get(checkpoint_id(client)))
     # Every row and queue place taken by postings that never stop on their own.
     held = [server.submit(SampleSettings(max_length=10**6, stop=None, seed=i))
             for i in range(app.config["BATCH_ROWS"] + app.config["QUEUE_SIZE"])]
@@ -146,8 +145,7 @@ def test_a_full_house_answers_503_with_retry_after(app, client):
 def test_a_stream_closed_before_its_first_event_frees_its_row(app, client):
     from werkzeug.test import EnvironBuilder
 
-    catalog = app.extensions["catalog"]
-    server = catalog.server(catalog.get(checkpoint_id(client)))
+    server = app.extensions["models"].server(app.extensions["checkpoints"].get(checkpoint_id(client)))
     made, submit = [], server.submit
     server.submit = lambda settings: made.append(submit(settings)) or made[-1]
     environ = EnvironBuilder(path="/api/generate", method="POST",

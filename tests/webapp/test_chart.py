@@ -1,4 +1,4 @@
-from webapp.catalog import RunInfo
+from webapp.checkpoints import RunInfo
 from webapp.chart import loss_chart
 
 

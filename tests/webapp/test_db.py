@@ -1,7 +1,7 @@
 import pytest
 
 from webapp import db
-from webapp.errors import BadInput
+from webapp.errors import Refused
 
 
 def add(title: str, checkpoint: str = "tiny:epoch001") -> int:
@@ -32,7 +32,7 @@ def test_a_page_is_filtered_by_checkpoint_and_an_empty_gallery_has_one_page(app)
 
 @pytest.mark.parametrize("raw", ["0", "-1", "1.5", "²", "abc", "", str(db.MAX_PAGE + 1)])
 def test_a_page_number_that_is_not_a_whole_number_in_range_is_a_400(app, raw):
-    with app.app_context(), pytest.raises(BadInput) as exc:
+    with app.app_context(), pytest.raises(Refused) as exc:
         db.list_postings(raw)
     assert exc.value.status == 400 and "page must be a whole number" in exc.value.message
 
@@ -43,10 +43,10 @@ def test_a_missing_posting_is_a_404_for_reading_and_deleting_and_delete_removes_
         assert db.get_posting(pid)["title"] == "Keep me"
         db.delete_posting(pid)
         for missing in (pid, 0, db.MAX_ID + 1):
-            with pytest.raises(BadInput) as exc:
+            with pytest.raises(Refused) as exc:
                 db.get_posting(missing)
             assert exc.value.status == 404 and f"no posting {missing}" in exc.value.message
-            with pytest.raises(BadInput):
+            with pytest.raises(Refused):
                 db.delete_posting(missing)
 
 

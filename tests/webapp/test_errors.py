@@ -17,11 +17,11 @@ def test_http_errors_keep_their_status_and_say_what_went_wrong(client):
 
 
 def test_a_full_model_answers_503_with_retry_after(app, client):
-    from webapp.errors import Busy
+    from webapp.errors import TryLater
 
     @app.get("/api/always-busy")
     def always_busy():
-        raise Busy("the model is busy")
+        raise TryLater("the model is busy")
 
     resp = client.get("/api/always-busy")
     assert resp.status_code == 503 and resp.headers["Retry-After"] == "2"

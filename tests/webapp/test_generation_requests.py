@@ -43,8 +43,7 @@ def test_eight_clients_share_one_batch_and_each_gets_the_posting_its_seed_gives(
     app = make_app(rows=8, queue=0)
     with serving(app) as base:
         ckpt = best_id(base)
-        catalog = app.extensions["catalog"]
-        server = catalog.server(catalog.get(ckpt))
+        server = app.extensions["models"].server(app.extensions["checkpoints"].get(ckpt))
         results, widest = {}, [0]
         stop = threading.Event()
 
@@ -123,12 +122,12 @@ def test_requests_beyond_rows_and_queue_get_503_and_queued_ones_are_served(make_
 def test_a_checkpoint_removed_while_its_posting_is_written_still_saves_the_posting(app, monkeypatch):
     """Badges are computed against the corpus of the model that wrote the posting, without looking
     the checkpoint up again (its file may be gone by the time the posting ends)."""
-    from webapp.catalog import Catalog
+    from webapp.model_pool import ModelPool
 
     client = app.test_client()
     ck = next(c["id"] for c in client.get("/api/checkpoints").get_json() if c["best"])
     client.post("/api/generate", json={"checkpoint": ck, "length": 5})  # the model is loaded
-    real_server = Catalog.server
+    real_server = ModelPool.server
     calls = []
 
     def gone_after_submit(self, info):
@@ -137,7 +136,7 @@ def test_a_checkpoint_removed_while_its_posting_is_written_still_saves_the_posti
             raise FileNotFoundError(str(info.path))
         return real_server(self, info)
 
-    monkeypatch.setattr(Catalog, "server", gone_after_submit)
+    monkeypatch.setattr(ModelPool, "server", gone_after_submit)
     resp = client.post("/api/generate", json={"checkpoint": ck, "length": 50, "seed": 4})
     assert resp.status_code == 201 and resp.get_json()["badges"]["length"] == len(resp.get_json()["text"])
     calls.clear()

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from webapp.sanitize import FRAME_CSP, clean, document
+from webapp.sanitize import FRAME_CSP, clean, frame_page
 
 VECTORS = [
     "<script>window.pwned=1</script>",
@@ -63,6 +63,6 @@ def test_the_corpus_tags_survive_without_attributes():
 
 
 def test_the_frame_document_is_locked_down():
-    page = document("<h1>x</h1><script>alert(1)</script>", title="</title><script>alert(1)</script>")
+    page = frame_page("<h1>x</h1><script>alert(1)</script>", title="</title><script>alert(1)</script>")
     assert "<script" not in page
     assert "default-src 'none'" in FRAME_CSP and "sandbox" in FRAME_CSP

@@ -142,7 +142,7 @@ function wireCompare() {
       columns.append(col);
       return { id: box.value, raw, frame, status: st };
     });
-    // All at once: each checkpoint's rows join its model's batch (charlm/serving.py).
+    // All at once: each checkpoint's rows join its model's batch (charlm/sampling/server.py).
     await Promise.all(views.map((view) =>
       generate(form.dataset.streamUrl, Object.assign({ checkpoint: view.id }, params), view).catch(() => {})));
   });

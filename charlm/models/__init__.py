@@ -1,0 +1,57 @@
+"""The model families and what the trainer, the val scoring and the sampler ask of them.
+
+A family is a torch module built from a ModelConfig that answers:
+    forward(idx, state=None, targets=None) -> (logits (B, T, V) or, given targets, the mean loss; state)
+    init_state(rows, device)               -> the state of `rows` blank rows
+    compile_training()                     -> compile what training runs, where that pays
+and nothing else is asked of it: a new family is a module here and a line in FAMILIES.
+The sampler steps any family through its own forward (sampling/steppers.py); the C
+kernel takes LSTMs on the CPU.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..errors import CharLMError
+from .config import MODELS, ModelConfig
+from .rnn import CharRNN, State
+from .transformer import CharTransformer
+
+FAMILIES: dict[str, type[nn.Module]] = {"lstm": CharRNN, "gru": CharRNN, "rnn": CharRNN, "transformer": CharTransformer}
+assert set(FAMILIES) == set(MODELS)
+
+
+def build(config: ModelConfig) -> nn.Module:
+    """The network a ModelConfig describes, of its family."""
+    return FAMILIES[config.model](config)
+
+
+def detach_state(state: State | None) -> State | None:
+    """Cut the graph between BPTT windows while carrying the values on."""
+    if state is None:  # the transformer carries none between training windows
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise CharLMError("--device cuda: no CUDA GPU is available to this torch build; use --device auto or cpu")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise CharLMError("--device mps: Apple's Metal backend is not available here; use --device auto or cpu")
+    if name not in ("cpu", "cuda", "mps"):
+        raise CharLMError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
+    return torch.device(name)
+
+
+__all__ = ["FAMILIES", "MODELS", "CharRNN", "CharTransformer", "ModelConfig", "State", "build", "detach_state",
+           "resolve_device"]

@@ -1,0 +1,48 @@
+"""A model's sizes, saved in every checkpoint so that the model can be rebuilt from it alone."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+MODELS = ("lstm", "gru", "rnn", "transformer")  # the recurrent family's cells, and the transformer
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int = 0  # 0 until the corpus is read: training sets it from the corpus's vocabulary
+    model: str = "lstm"
+    rnn_size: int = 512  # units per layer; the transformer's width
+    num_layers: int = 3
+    dropout: float = 0.5
+    n_head: int = 8  # the transformer's attention heads (its recipe, training.config.RECIPES, sets 6 for its width of 384)
+    block_size: int = 256  # the transformer's window: each character sees itself and block_size - 1 before it
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        if self.model == "transformer":
+            if self.n_head < 1 or self.rnn_size % self.n_head or (self.rnn_size // self.n_head) % 2:
+                raise ValueError(f"n_head must split the width (rnn_size) into heads of an even width, got {self.n_head} "
+                                 f"heads for {self.rnn_size}")
+            if self.block_size < 2:
+                raise ValueError(f"block_size must be at least 2, got {self.block_size}")
+        if self.vocab_size < 0:
+            raise ValueError(f"vocab_size must be positive, got {self.vocab_size}")
+        for name in ("rnn_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        # Written as "not (inside)" so that nan, which fails every comparison, is refused too.
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    def to_dict(self) -> dict:
+        """What a checkpoint's config holds: the transformer's fields for a transformer only."""
+        data = asdict(self)
+        if self.model != "transformer":
+            del data["n_head"], data["block_size"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})

@@ -1,0 +1,172 @@
+"""Rows sampled together: one `advance` moves every row on by one character.
+
+Rows join at any step (their prime runs alone first) and leave when their posting
+ends or their reader goes away, so one batch can serve a stream of requests
+(continuous batching, server.py) as well as one `generate(n)` call. Each row
+keeps its own settings and random stream; the guard, the draw and the stop check run
+in C over all rows at once (native/guard.c).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import string
+from typing import Hashable
+
+import torch
+
+from common.corpus_format import DOC_END, VOID_TAGS
+
+from . import native
+from ..data import Vocab
+from .frame import FrameWriter, Want
+from .reference_guard import WRAP_UP_SCALE
+from .copy_guard import CopyGuard
+
+START = DOC_END + "\n"  # training reads every posting but the first after this
+
+
+class GuardTables:
+    """The vocabulary's character classes and masks as the C kernel's Guard reads them."""
+
+    def __init__(self, vocab: Vocab):
+        chars, index = vocab.chars, vocab.index
+        self.chars = chars
+        letters, digits = set(string.ascii_letters), set(string.digits)
+
+        def table(values, dtype):
+            return torch.tensor(values, dtype=dtype)
+
+        def mask(ok):
+            return [int(ok(c)) for c in chars]
+
+        masks = [mask(lambda c: c != ">"), mask(lambda c: c in letters or c == "/"),
+                 mask(lambda c: c in letters), mask(lambda c: c in letters or c in digits or c == ">")]
+        lower = [index.get(c.lower(), -1) if len(c.lower()) == 1 else -1 for c in chars]
+        # A void name the vocabulary cannot spell can never be written, so it is left out.
+        voids = [[index[ch] for ch in name] + [-1] * (native.MAX_NAME - len(name))
+                 for name in sorted(VOID_TAGS) if not vocab.missing(name)]
+        self.keep = [table([c.isalpha() for c in chars], torch.uint8), table([c.isalnum() for c in chars], torch.uint8),
+                     table(lower, torch.int32), table(masks, torch.uint8),
+                     table([any(m) for m in masks], torch.uint8), table(voids or [[-1] * native.MAX_NAME], torch.int32)]
+        self._banned: dict[Want, torch.Tensor] = {}
+        self.struct = native.Guard(len(chars), index.get("<", -1), index.get("/", -1), index.get(">", -1), len(voids),
+                                   float(WRAP_UP_SCALE), *[t.data_ptr() for t in self.keep])
+
+    def banned(self, want: Want) -> torch.Tensor:
+        """The characters a frame's Want rules out, as a mask over the vocabulary."""
+        mask = self._banned.get(want)
+        if mask is None:
+            mask = torch.tensor([not want.allows(c) for c in self.chars])
+            self._banned[want] = mask  # a handful of distinct Wants per posting: a small cache
+        return mask
+
+
+class Batch:
+    """Up to `capacity` rows of one generator's model, packed in slots [0, B)."""
+
+    def __init__(self, generator, capacity: int):
+        self.vocab: Vocab = generator.vocab
+        self.lib = native.lib()
+        self.guard = generator.guard_tables
+        self.stepper = generator.engine.stepper(capacity)
+        self.capacity = capacity
+        self.rows = (native.Row * capacity)()
+        self.ids = torch.zeros(capacity, dtype=torch.int32)
+        self.scratch = torch.zeros(len(self.vocab))
+        self.keys: list[Hashable] = []
+        self.frames: dict[Hashable, FrameWriter] = {}  # rows still writing their frame (frame.py)
+        index = generator.copy_index
+        self.copies = CopyGuard(index, self.vocab.chars, capacity) if index is not None else None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, key: Hashable, settings, seed: int) -> bool:
+        """Start a row for checked settings; False when it is already complete (max_length 0)."""
+        if len(self.keys) >= self.capacity:
+            raise RuntimeError("batch is full")
+        if settings.max_length == 0:
+            return False
+        vocab, s = self.vocab, settings
+        lead = START if not vocab.missing(START) else ""
+        prime = [vocab.index[c] for c in s.prime]
+        state, logits = self.stepper.start([vocab.index[c] for c in lead] + prime)
+        row = native.Row()
+        row.seed, row.temperature = seed, s.temperature
+        row.argmax, row.top_k, row.guard = int(s.argmax), s.top_k or 0, int(s.guard)
+        row.wrap_up, row.max_length = (s.wrap_up() if s.guard else -1), s.max_length
+        stop = [vocab.index[c] for c in s.stop or ""] if s.stop and not vocab.missing(s.stop) else []
+        row.stop_len = len(stop)
+        row.stop[:len(stop)] = stop
+        tail = [vocab.index[c] for c in s.prime][-native.MAX_STOP:]
+        row.tail[:] = [-1] * (native.MAX_STOP - len(tail)) + tail
+        if s.guard:
+            for c in s.prime:
+                self.lib.dj_guard_feed(ctypes.byref(self.guard.struct), ctypes.byref(row), vocab.index[c])
+        slot = len(self.keys)
+        self.rows[slot] = row
+        self.stepper.put(slot, state, logits)
+        self.keys.append(key)
+        if self.copies is not None:
+            self.copies.start(slot, prime, s.max_copy if s.guard else None)
+        writer = s.frame_writer(vocab)
+        if writer is not None:
+            self.frames[key] = writer
+        return True
+
+    def remove(self, key: Hashable) -> None:
+        slot, last = self.keys.index(key), len(self.keys) - 1
+        if slot != last:
+            self.stepper.move(last, slot)
+            ctypes.memmove(ctypes.byref(self.rows[slot]), ctypes.byref(self.rows[last]), ctypes.sizeof(native.Row))
+            self.ids[slot] = self.ids[last]
+            self.keys[slot] = self.keys[last]
+            if self.copies is not None:
+                self.copies.move(last, slot)
+        self.keys.pop()
+        self.frames.pop(key, None)
+
+    def _leave_copies(self, B: int) -> None:
+        """Rule out the characters that would continue a long verbatim copy (copy_guard.py)."""
+        logits = self.stepper.logits
+        for slot in self.copies.copying(B):
+            writer = self.frames.get(self.keys[slot])
+            if (writer is not None and writer.want.only is not None) or self.rows[slot].state != native.TEXT:
+                continue  # tags, and the frame's fixed parts, are written by their own rules
+            extend = torch.from_numpy(self.copies.continuing(slot))
+            if ">" in self.vocab.index:
+                extend[self.vocab.index[">"]] = True  # never allowed in text anyway
+            if (~extend & torch.isfinite(logits[slot])).any():
+                logits[slot].masked_fill_(extend, float("-inf"))
+
+    def advance(self) -> list[tuple[Hashable, str, bool]]:
+        """Draw one character for every row: [(key, character, finished)]. Finished rows leave."""
+        B = len(self.keys)
+        if not B:
+            return []
+        if self.frames:
+            logits = self.stepper.logits
+            for slot, key in enumerate(self.keys):
+                writer = self.frames.get(key)
+                if writer is not None:
+                    logits[slot].masked_fill_(self.guard.banned(writer.want), float("-inf"))
+        if self.copies is not None:
+            self._leave_copies(B)
+        self.lib.dj_sample(ctypes.byref(self.guard.struct), self.rows, B, self.stepper.logits.data_ptr(),
+                           self.ids.data_ptr(), self.scratch.data_ptr())
+        if self.copies is not None:
+            self.copies.feed(self.ids[:B].numpy())
+        chars = self.vocab.chars
+        out = [(key, chars[i], bool(self.rows[b].done)) for b, (key, i) in enumerate(zip(self.keys, self.ids[:B].tolist()))]
+        for key, ch, done in out:
+            writer = self.frames.get(key)
+            if writer is not None:
+                writer.feed(ch)
+                if writer.want is None:
+                    del self.frames[key]
+            if done:
+                self.remove(key)
+        if self.keys:
+            self.stepper.step(self.ids[:len(self.keys)])
+        return out

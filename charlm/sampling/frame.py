@@ -1,0 +1,156 @@
+"""A posting's frame, written by the model and kept in agreement by the sampler.
+
+Every corpus posting opens with the same frame: a <title> line "TITLE - COMPANY - LOCATION",
+then <h1>TITLE</h1>, <h2>COMPANY</h2>, <h3>LOCATION</h3> (common/corpus_format.py).
+
+A character model writes the title line well, but by the time it reaches <h1> it has
+drifted: "Software Engineer, Beached - ..." above "Senior Software Engineer, Hospital".
+FrameWriter follows one row as it is sampled and says which characters may come next
+while the frame is being written:
+
+- the title line is the model's own, except for the fields a caller gave (title,
+  company, city), which are written for it, so the model writes the rest conditioned on
+  them. The model must write enough " - " separators before it may close the title;
+  a field that runs on into prose ends at its next word, and a location list that
+  runs on ends (see the limits below);
+- h1, h2 and h3 are copied from the title line. Where the line has more separators
+  than fields ("Engineer - Backend - Acme - Seattle"), the model chooses at each
+  separator whether a field ends there, as it learned from the corpus.
+
+After "</h3>" the writer is done and the model writes the body alone. The writer works
+on characters only; batch.py turns its wishes into masks over the logits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from common.corpus_format import HEAD, SEP, TITLE_END, field_text
+
+MAX_FIELD = 200  # characters of a field given by a caller
+# 98% of corpus title lines are under 320 characters; the rest list many locations
+# ("San Jose, CA; Austin, TX; ..."), a list a model can repeat forever. Past LONG_TITLE_LINE
+# the list may not go on (no ";"), and past LONGEST_TITLE_LINE the line ends where it may.
+LONG_TITLE_LINE = 320
+LONGEST_TITLE_LINE = 640
+# A field runs to 60 characters in 95% of corpus postings. A model that writes on without
+# a separator has left the title for prose; at the next word the field ends.
+LONG_FIELD = 100
+
+
+@dataclass(frozen=True)
+class Want:
+    """The characters allowed next: one of `only`, or anything but `banned`."""
+    only: str | None = None
+    banned: str = ""
+
+    def allows(self, ch: str) -> bool:
+        return ch in self.only if self.only is not None else ch not in self.banned
+
+
+class FrameWriter:
+    """One row's frame. `want` is a Want while the frame is being written, None after."""
+
+    def __init__(self, title: str | None = None, company: str | None = None, city: str | None = None):
+        self.given = [None if v is None else field_text(v) for v in (title, company, city)]
+        self.followed = True  # False once a character came that the frame did not allow
+        self._script = self._run()
+        self.want: Want | None = next(self._script)
+
+    def feed(self, ch: str) -> None:
+        """The character the row wrote next (a prime's, or a sampled one)."""
+        if self.want is None:
+            return
+        if not self.want.allows(ch):  # a prime went its own way: the frame is the model's
+            self._script.close()
+            self.want, self.followed = None, False
+            return
+        try:
+            self.want = self._script.send(ch)
+        except StopIteration:
+            self.want = None
+
+    def _run(self) -> Iterator[Want]:
+        yield from _literal(HEAD)
+        regions: list[tuple[str, int]] = []  # (text on the title line, fields it holds)
+        i = 0
+        while i < 3:
+            if self.given[i] is not None:
+                yield from _literal(self.given[i] + (SEP if i < 2 else TITLE_END + "<h1>"))
+                regions.append((self.given[i], 1))
+                i += 1
+                continue
+            j = i
+            while j + 1 < 3 and self.given[j + 1] is None:
+                j += 1
+            text = yield from _free(j - i, last=j == 2)
+            regions.append((text, j - i + 1))
+            i = j + 1
+        k = 0
+        for text, n in regions:
+            yield from _copy(text, n, k)
+            k += n
+
+
+def _literal(text: str) -> Iterator[Want]:
+    for ch in text:
+        yield Want(only=ch)
+
+
+def _free(separators: int, last: bool) -> Iterator[Want]:
+    """The model writes a stretch of the title line holding separators+1 fields. It ends at
+    the separator after them (a given field follows) or at "</title>" (it ends the line).
+    Returns the stretch."""
+    text = ""
+    while True:
+        field = len(text) - (text.rfind(SEP) + len(SEP) if SEP in text else 0)
+        if text.count(SEP) < separators + (not last) and field >= LONG_FIELD and text.endswith(" "):
+            yield from _literal(SEP[1:])
+            text += SEP[1:]
+            if not last and text.count(SEP) > separators:
+                return text[:-len(SEP)]
+            continue
+        may_end = last and text.count(SEP) >= separators and text.strip() and not text.endswith(" ")
+        if may_end and len(text) >= LONGEST_TITLE_LINE:
+            ch = yield Want(only="<")
+        else:
+            ch = yield Want(banned="\n" + ("" if may_end else "<") + (" " if not text else "")
+                            + (";" if len(text) >= LONG_TITLE_LINE else ""))
+        if ch == "<":
+            yield from _literal(TITLE_END[1:] + "<h1>")  # its "<" is written
+            return text
+        text += ch
+        if not last and text.count(SEP) > separators:
+            return text[:-len(SEP)]
+    return None
+
+
+def _copy(text: str, n: int, k: int) -> Iterator[Want]:
+    """Write fields k..k+n-1 (h{k+1}...) from their stretch of the title line, the model
+    choosing which n-1 of its separators end a field; the last field closes with </h3>."""
+    p = start = 0
+    left = n - 1
+    while left:
+        if p >= len(text):
+            choice = "<"  # overlapping separators ("A - - B") can leave a field empty
+        elif text.startswith(SEP, p):
+            later = text.count(SEP, p + len(SEP))
+            if later < left:
+                choice = "<"  # the remaining fields need every separator left
+            elif p > start:
+                choice = text[p] + "<"
+            else:
+                choice = text[p]
+        else:
+            choice = text[p]
+        ch = yield Want(only=choice)
+        if ch == "<":
+            yield from _literal(f"/h{k + 1}>\n<h{k + 2}>")
+            p += len(SEP)
+            start = p
+            left -= 1
+            k += 1
+        else:
+            p += 1
+    yield from _literal(text[p:] + f"</h{k + 1}>\n" + (f"<h{k + 2}>" if k < 2 else ""))

@@ -1,0 +1,139 @@
+"""The sampling API: load a checkpoint once, then stream or batch-generate postings.
+
+    from charlm import Generator
+    gen = Generator.from_checkpoint("checkpoints/demo/best.pt")
+    for piece in gen.stream(prime="<html>", temperature=0.8, seed=1):
+        print(piece, end="")
+
+A posting is the prime followed by generated characters, up to and including the
+stop string (default "</html>", which ends every posting of the corpus) or until
+max_length characters were generated. The same checkpoint, seed, settings and
+precision give the same text, alone or in a batch. With guard=True (the default) the
+sampler keeps the HTML well-formed and wraps up postings that run past wrap_up_after
+characters (the tag guard, native/guard.c); guard=False samples the model unconstrained.
+
+Sampling starts from the state the model is in after the end of a posting, as every
+posting but the first one is read in training, not from a blank state, which the
+model saw only at the starts of its training streams, mid-posting.
+
+On the CPU an LSTM steps through the C kernel (native/) with int8 weights by default
+(precision: "int8", "fp16", or "fp32" for the trained weights; see steppers.py).
+Elsewhere, and for GRU/RNN and transformer models, the model's own nn module steps (a
+transformer with a rolling key/value cache per row); the guarded draw is the same C
+code on every path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+
+from .. import checkpoint as ckpt_io
+from ..data import Vocab, eval_streams
+from ..errors import SettingsError
+from ..models import CharRNN
+from .batch import Batch, GuardTables
+from .copy_guard import CorpusWindows, corpus_windows
+from .settings import DEFAULT_PRECISION, SampleSettings, new_seed
+from .steppers import NativeLSTM, TorchModel
+
+
+def copy_guard_of(ckpt: dict) -> tuple[CorpusWindows | None, str | None]:
+    """The copy index of the corpus a checkpoint learned from, and that corpus's path; None where it is not at hand."""
+    corpus = (ckpt.get("train_config") or {}).get("data")
+    return (corpus_windows(corpus) if corpus else None), corpus
+
+
+class Generator:
+    """Sampling from one loaded model. Safe to share between threads: each call has its own batch.
+
+    backend "native" (the default on the CPU for LSTMs) steps through the C kernel at
+    `precision`, on `threads` threads (None: as many of the cores this process may use as
+    are fastest at each moment); "torch" steps the nn module, the reference and the path on CUDA.
+    """
+
+    def __init__(self, model: CharRNN, vocab: Vocab, device: str = "cpu",
+                 precision: str | None = None, backend: str | None = None,
+                 copy_index: CorpusWindows | None = None, corpus: str | None = None,
+                 threads: int | None = None):
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.vocab = vocab
+        if backend is None:
+            backend = "native" if self.device.type == "cpu" and NativeLSTM.supports(model) else "torch"
+        if backend == "native":
+            if self.device.type != "cpu":
+                raise SettingsError("the native sampler runs on the CPU only")
+            self.precision = precision or DEFAULT_PRECISION
+            self.engine = NativeLSTM(self.model, self.precision, threads)
+        elif backend == "torch":
+            if precision not in (None, "fp32"):
+                raise SettingsError(f"precision {precision} needs the native CPU sampler; the torch path is fp32")
+            self.precision = "fp32"
+            self.engine = TorchModel(self.model)
+        else:
+            raise SettingsError(f"backend must be native or torch, got {backend!r}")
+        self.backend = backend
+        self.guard_tables = GuardTables(vocab)
+        self.copy_index = copy_index
+        self.corpus = corpus  # the path of the corpus the model learned from, when it is known
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str = "cpu", precision: str | None = None,
+                        backend: str | None = None, threads: int | None = None) -> "Generator":
+        model, vocab, ckpt = ckpt_io.load_model(path)
+        return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt), threads=threads)
+
+    def batch(self, capacity: int) -> Batch:
+        """An empty batch for up to `capacity` rows (see batch.py)."""
+        return Batch(self, capacity)
+
+    def stream(self, settings: SampleSettings | None = None, **kw) -> Iterator[str]:
+        """Yield the posting piece by piece: the prime first, then one character at a time."""
+        s = settings or SampleSettings(**kw)
+        s.check(self.vocab)
+        batch = self.batch(1)
+        running = batch.add(0, s, new_seed() if s.seed is None else s.seed)
+        yield s.prime
+        while running:
+            ((_, ch, done),) = batch.advance()
+            yield ch
+            running = not done
+
+    def sample(self, settings: SampleSettings | None = None, **kw) -> str:
+        return "".join(self.stream(settings, **kw))
+
+    def generate(self, n: int, settings: SampleSettings | None = None, **kw) -> list[str]:
+        """n postings in one batch: far higher total throughput than n calls to sample().
+
+        Row i uses seed+i and gives the text sample() gives for that seed.
+        """
+        s = settings or SampleSettings(**kw)
+        s.check(self.vocab)
+        if n < 1:
+            raise SettingsError(f"n must be at least 1, got {n}")
+        seed = new_seed() if s.seed is None else s.seed
+        batch = self.batch(n)
+        parts = [[s.prime] for _ in range(n)]
+        for i in range(n):
+            batch.add(i, s, seed + i)
+        while len(batch):
+            for i, ch, _ in batch.advance():
+                parts[i].append(ch)
+        return ["".join(p) for p in parts]
+
+    def val_loss(self, ids: torch.Tensor, n_streams: int, progress=None) -> float:
+        """Mean nats per character of ids through this sampler's own step (at its precision), one
+        character at a time, on the streams and targets charlm/loss.py scores the model on."""
+        x, y = eval_streams(ids, n_streams)
+        stepper = self.engine.stepper(x.shape[0])
+        total = 0.0
+        for t in range(x.shape[1]):
+            logits = stepper.step(x[:, t].to(torch.int32))
+            total += F.cross_entropy(logits, y[:, t], ignore_index=-100, reduction="sum").item()
+            if progress:
+                progress(x.shape[0])
+        return total / int((y != -100).sum())

@@ -1,0 +1,152 @@
+/* The CPU sampling kernel of charlm: one LSTM step and one guarded draw for a batch of rows.
+
+One shared library built from: matvec.c (the three precisions' matrix products), lstm.c
+(the step), pacer.c (its thread count), guard.c (the tag guard and the draw) and
+copy_guard.c (the copy guard's bookkeeping); this header holds what they share. Built on
+first use by __init__.py (cc -O3 -march=native -fopenmp) and called through ctypes;
+Python owns every buffer.
+
+Batch invariance is the design rule: each output (row b, unit n) is one accumulator chain
+over k in a fixed order, however many rows there are and however they are tiled, and
+everything else (activations, guard, softmax, draw) reads one row only. So a row's text
+depends on its own settings and seed alone, whether it runs alone or in a batch.
+
+Weights are float32 or float16. Float16 ones are widened in registers and the arithmetic
+stays float32; at batch 1 a step is bound by reading the weights, so float16 halves it.
+
+The same text on every CPU is the second rule: every float operation is one IEEE-754
+multiply, add, divide or conversion, in a fixed order, built with -ffp-contract=off and no
+fused multiply-add. Those give the same bits on any instruction set (SSE, AVX2, AVX-512,
+NEON), so a seed writes the same posting on any machine; the fused form would round
+differently on a CPU that has it than on one that does not.
+*/
+#ifndef DJ_KERNEL_H
+#define DJ_KERNEL_H
+#define _POSIX_C_SOURCE 199309L
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "simd.h"
+
+enum { P_FP32, P_FP16, P_INT8 };
+#define MAX_LAYERS 16
+
+/* How many threads a step runs on. A step has several barriers, and each waits for the
+   slowest thread: on a busy machine the scheduler parks one of them for a time slice and
+   two threads become slower than one (0.29x of the quiet rate with one busy process beside
+   a 2-core sampler, BENCHMARKS.md). So the pacer times the steps and keeps whichever
+   thread count is fastest now: it runs on its rung (1, 2, 4, ... up to the most it may use),
+   and now and then tries a neighbouring rung in windows interleaved with windows of its own
+   (trial, own, trial, own), so that both see the same load: on a busy machine one window can
+   catch a stall and the next a full share. A trial that loses waits twice as long before the
+   next; one whose first window is already half again as slow ends there. Results do not
+   depend on the thread count (each output is one thread's fixed-order sum), so neither does text. */
+#define MAX_RUNGS 8
+#define PACE_STEPS 8           /* a window times at least this many steps */
+#define PACE_SECONDS 0.025     /* and at least this long: several of the scheduler's time slices */
+#define PACE_FIRST 2           /* windows before the first trial */
+#define PACE_LONGEST 32        /* most windows between two trials of one rung: a load that comes is found within a second */
+#define PACE_PAIRS 2           /* trial windows in a trial, each followed by one on the rung in use */
+typedef struct {
+    int32_t n_rungs, rungs[MAX_RUNGS];
+    int32_t at;                /* the rung in use */
+    int32_t trying;            /* the rung on trial, or -1 */
+    int32_t rows;              /* the batch size the current window timed (a window that changes it restarts) */
+    int32_t steps;             /* steps in the current window */
+    int32_t since;             /* windows since the last trial */
+    int32_t wait[MAX_RUNGS];   /* windows to wait before trying each rung again */
+    int32_t next_up;           /* which neighbour the next trial tries: 1 up, 0 down */
+    int32_t phase;             /* windows of the trial so far: even ones on the trial rung, odd ones on the rung in use */
+    double trial_sum, own_sum; /* seconds a step in the trial's windows, and in the interleaved own ones */
+    double elapsed, base;      /* this window's seconds; seconds a step on the rung in use, averaged (< 0: not timed) */
+} Pacer;
+
+/* The packed model. table (V, 4H): layer 0's input projection of every character, with
+   both biases. w[0] (4H, H): layer 0's W_hh; w[l] (4H, 2H): [W_ih W_hh] of layer l;
+   w[L] (V, H): the head. bias[l] (4H) for l >= 1, bias[L] (V): the head's. scale[l]: the
+   per-row scales of int8 weights. */
+typedef struct {
+    int32_t L, H, V, precision;
+    Pacer last;                /* the latest batch's pacer: a new batch's starts from it (its rung, its waits) */
+    int32_t busy;              /* a lock on `last` */
+    const float *table;
+    const void *w[MAX_LAYERS + 1];
+    const float *bias[MAX_LAYERS + 1];
+    const float *scale[MAX_LAYERS + 1];
+} Net;
+
+/* Buffers for up to cap rows. xh (L, cap, 2H): per layer and row, [input from below, h];
+   c (L, cap, H); gates (cap, 4H); logits (cap, V); xq (cap, 2H) and xs (cap): quantized
+   activations of the int8 path. */
+typedef struct {
+    int32_t cap;
+    float *xh, *c, *gates, *logits;
+    int16_t *xq;
+    float *xs;
+    Pacer pacer;
+} State;
+
+/* The tag guard: TagGuard of ../reference_guard.py, state for state; that file is the reference and the
+   tests hold the two to the same masks. Tag names are kept as ids of lower-cased
+   characters. */
+enum { TEXT, LT, OPEN, ATTRS, CLOSE, SKIP };
+enum { M_TEXT, M_LT, M_LT_NOTHING_OPEN, M_OPEN, N_MASKS };
+#define MAX_DEPTH 64
+#define MAX_NAME 32
+#define MAX_STOP 16
+
+typedef struct {
+    uint64_t seed, counter;
+    float temperature;
+    int32_t argmax, top_k, guard, wrap_up, written, max_length, done;
+    int32_t stop_len, stop[MAX_STOP], tail[MAX_STOP];
+    int32_t state, name_len, depth, expect_pos;
+    int32_t name[MAX_NAME];
+    int32_t stack_len[MAX_DEPTH];
+    int32_t stack[MAX_DEPTH][MAX_NAME];
+} Row;
+
+typedef struct {
+    int32_t V, lt, slash, gt, n_void;
+    float wrap_up_scale;
+    const uint8_t *alpha, *alnum;   /* str.isalpha / str.isalnum of each id */
+    const int32_t *lower;           /* id of the lower-cased character; -1 when not in the vocabulary */
+    const uint8_t *masks;           /* N_MASKS x V, 1 = allowed */
+    const uint8_t *has_mask;        /* N_MASKS: 0 where a vocabulary cannot comply */
+    const int32_t *void_names;      /* n_void x MAX_NAME ids, -1 padded */
+} Guard;
+
+/* The copy guard's bookkeeping (../copy_guard.py, CopyGuard), per step: roll each row's
+   window hash on by the character it wrote and look the window up among the corpus's sorted
+   hashes. The same wrapping uint64 arithmetic as charlm/copies.py's window_hashes. In numpy this was a
+   dozen small array calls a step in the sampling thread, each a chance for the gallery's
+   request threads to take the interpreter lock from it (BENCHMARKS.md, serving). */
+typedef struct {
+    const uint64_t *index;          /* sorted distinct hashes of the corpus's windows */
+    int64_t n_index;
+    const uint64_t *codes;          /* code point of each id */
+    const uint8_t *space;           /* str.isspace of each id */
+    uint64_t base, top;             /* the hash's base, and base^(q-1) */
+    int32_t q, hard_margin;
+    double soft_share;
+    uint64_t *ring;                 /* capacity x q: each row's last q code points */
+    uint64_t *h;                    /* each row's window hash */
+    int64_t *seen, *run, *limit;    /* characters fed, windows in a row found in the corpus, limit (0: none) */
+    uint8_t *last_space;
+} CopyState;
+
+/* matvec.c: y[b*ldy + n] += W[n, :K] . x[b*ldx : +K], inside a parallel region. */
+void dj_matvec_f32(const float *W, int N, int K, const float *x, int ldx, int B, float *y, int ldy);
+void dj_matvec_f16(const _Float16 *W, int N, int K, const float *x, int ldx, int B, float *y, int ldy);
+void dj_quantize(const float *x, int ldx, int K, int B, int16_t *xq, float *xs);
+void dj_matvec_i8(const int8_t *W, const float *ws, int N, int K, const int16_t *xq, const float *xs, int B,
+                  float *y, int ldy);
+
+/* pacer.c */
+void dj_pacer_init(Pacer *p, int most, int fixed);
+int dj_pace_threads(Pacer *p, int B);
+void dj_pace_done(Pacer *p, double seconds);
+void dj_pacer_resume(const Net *n, Pacer *p);
+
+#endif

@@ -1,0 +1,132 @@
+"""Postings that parse: constraints on what a character model may write next.
+
+The corpus (scraper/simplify.py) writes tags without attributes and escapes every
+literal "<" and ">" of the text, so a "<" always begins a tag. A character model learns
+that well but not perfectly: after a few hundred characters it forgets *which* tag is
+open ("<h4>Benefits</p>"), and once in a while writes a stray "<" or ">". TagGuard
+follows the tags of the text as it is written and says what may come next:
+
+- in text: anything but ">";
+- after "<": the first letter of a tag name, or "/" when a tag is open;
+- in an opening tag's name: letters, digits or ">";
+- after "</": the innermost open tag's name, spelled out.
+
+HtmlConstraint turns that into a mask over a vocabulary's logits, and also ends
+postings that run long. Lowering the temperature sharpens every choice, including the
+one between another "<li>" and "</ul>": at 0.8 the unlikelier closing loses out again
+and again, and postings grow to several times the corpus's length (BENCHMARKS.md).
+Past wrap_up characters, each "/" after a "<" is made e-fold likelier every
+WRAP_UP_SCALE characters, so the model closes its open tags at the next ones it
+reaches. Which tags to open, the words, and when to close before that stay the
+model's choice.
+
+Sampling runs the same rules in C for a whole batch at once (native/guard.c);
+this module is their reference, and tests hold the two to the same masks.
+"""
+
+from __future__ import annotations
+
+import string
+
+import torch
+
+from common.corpus_format import VOID_TAGS
+
+WRAP_UP_SCALE = 500  # characters per e-fold of the odds of closing past wrap_up
+
+
+class TagGuard:
+    def __init__(self, text: str = ""):
+        self.stack: list[str] = []
+        self.state = "text"
+        self.name = ""
+        self.expect = ""
+        for ch in text:
+            self.feed(ch)
+
+    def forced(self) -> str | None:
+        """The character that must come next, or None when the model may choose."""
+        return self.expect[0] if self.state == "close" else None
+
+    def feed(self, ch: str) -> None:
+        state = self.state
+        if state == "text":
+            if ch == "<":
+                self.state = "lt"
+        elif state == "lt":
+            if ch == "/":
+                if self.stack:
+                    self.state, self.expect = "close", self.stack[-1] + ">"
+                else:
+                    self.state = "skip"  # nothing is open: leave the tag to the model
+            elif ch.isalpha():
+                self.state, self.name = "open", ch.lower()
+            elif ch != "<":
+                self.state = "text"  # a lone "<" in text
+        elif state == "open":
+            if ch.isalnum():
+                self.name += ch.lower()
+            elif ch == ">":
+                self._opened(self.name)
+            elif ch == "<":
+                self.state = "lt"
+            else:
+                self.state = "attrs"
+        elif state == "attrs":
+            if ch == ">":
+                self._opened(self.name)
+        elif state == "close":
+            if ch == self.expect[0]:
+                self.expect = self.expect[1:]
+                if not self.expect:
+                    self.stack.pop()
+                    self.state = "text"
+            else:
+                self.state = "text"  # the vocabulary could not spell it; give up on this tag
+        elif state == "skip":
+            if ch == ">":
+                self.state = "text"
+
+    def _opened(self, name: str) -> None:
+        if name not in VOID_TAGS:
+            self.stack.append(name)
+        self.state = "text"
+
+
+class HtmlConstraint:
+    """Masks a vocabulary's logits so that only what TagGuard allows can be sampled."""
+
+    def __init__(self, chars: str, wrap_up: int | None = None):
+        self.index = {c: i for i, c in enumerate(chars)}
+        self.wrap_up = wrap_up
+
+        def allow(ok) -> torch.Tensor | None:
+            mask = torch.tensor([ok(c) for c in chars], dtype=torch.bool)
+            return mask if mask.any() else None  # a vocabulary that cannot comply is left alone
+
+        letters = set(string.ascii_letters)
+        self.masks = {
+            "text": allow(lambda c: c != ">"),
+            "lt": allow(lambda c: c in letters or c == "/"),
+            "lt-nothing-open": allow(lambda c: c in letters),
+            "open": allow(lambda c: c in letters or c in string.digits or c == ">"),
+        }
+        self.slash = self.index.get("/")
+
+    def apply(self, logits: torch.Tensor, guard: TagGuard, written: int) -> torch.Tensor:
+        """logits (V,) of the next character, given the guard of the text so far and its length."""
+        forced = guard.forced()
+        if forced is not None and forced in self.index:
+            out = torch.full_like(logits, float("-inf"))
+            out[self.index[forced]] = logits[self.index[forced]]
+            return out
+        state = guard.state
+        if state == "lt" and not guard.stack:
+            state = "lt-nothing-open"
+        mask = self.masks.get(state)
+        if mask is None:
+            return logits
+        out = logits.masked_fill(~mask, float("-inf"))
+        if state == "lt" and self.wrap_up is not None and written > self.wrap_up and self.slash is not None:
+            out[self.slash] += (written - self.wrap_up) / WRAP_UP_SCALE
+        return out

@@ -1,0 +1,115 @@
+"""What a caller may ask of one posting, and the bounds the gallery and the CLIs share."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from common.corpus_format import DOC_END, DOC_START, FIELDS, field_text, frame
+
+from ..copies import COPY_LIMIT
+from ..data import Vocab
+from ..errors import SettingsError
+from . import native
+from .copy_guard import Q
+from .frame import MAX_FIELD, FrameWriter
+
+# The gallery's and the sample CLI's most characters per posting: the longest corpus
+# posting has 15k characters, the median 4k.
+POSTING_LENGTH = 12000
+# The temperatures the gallery and the sample CLI offer: below 0.1 sampling is argmax in all but
+# name, above 2.0 it writes gibberish. The Python API takes any positive temperature.
+TEMPERATURE_RANGE = (0.1, 2.0)
+DEFAULT_PRECISION = "int8"  # the fastest; what it costs in val loss is in BENCHMARKS.md
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    prime: str = DOC_START
+    temperature: float = 0.8
+    max_length: int = 3000
+    seed: int | None = None
+    top_k: int | None = None
+    argmax: bool = False
+    stop: str | None = DOC_END
+    guard: bool = True  # tags always parse and close in order (the tag guard, native/guard.c)
+    # The demo ends a posting on its own less often than the corpus does (30% against 48% by
+    # 4,000 characters, at 0.8), so the wrap-up starts short of the corpus median (4,228):
+    # that brings the median sample within 9% of it (BENCHMARKS.md). At most half of max_length.
+    wrap_up_after: int = 3500
+    # Fields of the frame written for the model (frame.py); it writes the rest.
+    title: str | None = None
+    company: str | None = None
+    city: str | None = None
+    # Guarded postings copy no more than this many characters of the model's corpus in a row,
+    # when the corpus is at hand (copy_guard.py).
+    max_copy: int | None = COPY_LIMIT
+
+    def fields(self) -> dict[str, str]:
+        return {k: v for k in FIELDS if (v := getattr(self, k)) is not None}
+
+    def frame_writer(self, vocab: Vocab) -> FrameWriter | None:
+        """The writer that keeps this posting's frame coherent, with the prime fed; None when it has no part.
+
+        Guarded postings get one; so does any posting given a field."""
+        writer = self._primed_writer(vocab) if self.guard or self.fields() else None
+        return writer if writer is not None and writer.want is not None else None
+
+    def _primed_writer(self, vocab: Vocab) -> FrameWriter | None:
+        """A FrameWriter for the fields, fed the prime; None when the vocabulary cannot spell the frame."""
+        if vocab.missing(frame("a", "b", "c")):
+            return None
+        writer = FrameWriter(**self.fields())
+        for ch in self.prime:
+            writer.feed(ch)
+        return writer
+
+    def wrap_up(self) -> int:
+        """Characters after which a guarded posting is steered towards its end."""
+        return min(self.wrap_up_after, self.max_length // 2)
+
+    def check(self, vocab: Vocab) -> None:
+        if not self.prime:
+            raise SettingsError("prime must hold at least one character")
+        vocab.check(self.prime, "prime")
+        if not self.argmax and not 0 < self.temperature < float("inf"):
+            raise SettingsError(f"temperature must be a positive number, got {self.temperature}")
+        if self.max_length < 0:
+            raise SettingsError(f"max_length must be >= 0, got {self.max_length}")
+        if self.wrap_up_after < 0:
+            raise SettingsError(f"wrap_up_after must be >= 0, got {self.wrap_up_after}")
+        if self.max_copy is not None and self.max_copy < 2 * Q:
+            raise SettingsError(f"max_copy must be at least {2 * Q} characters, got {self.max_copy}")
+        if self.top_k is not None and self.top_k < 1:
+            raise SettingsError(f"top_k must be at least 1, got {self.top_k}")
+        if self.stop and len(self.stop) > native.MAX_STOP:
+            raise SettingsError(f"stop must be at most {native.MAX_STOP} characters, got {len(self.stop)}")
+        fields = self.fields()
+        check_fields(fields)
+        for name, value in fields.items():
+            vocab.check(field_text(value), name)
+        if fields:
+            writer = self._primed_writer(vocab)
+            if writer is None:
+                raise SettingsError(f"this model's vocabulary cannot write the posting frame (it lacks "
+                                    f"{vocab.missing(frame('a', 'b', 'c'))}), so it takes no {', '.join(fields)}")
+            if not writer.followed:
+                raise SettingsError(f"{', '.join(fields)} need a prime that begins the posting frame, such as "
+                                    f"the default '<html>'; got prime {self.prime[:40]!r}")
+
+
+def check_fields(fields: dict) -> None:
+    """The title, company and city a caller gives: text with a visible character, at most MAX_FIELD long."""
+    for name, value in fields.items():
+        if not isinstance(value, str) or not value.strip():
+            raise SettingsError(f"{name} must be text with at least one visible character")
+        if len(value) > MAX_FIELD:
+            raise SettingsError(f"{name} must be at most {MAX_FIELD} characters, got {len(value)}")
+
+
+MAX_SEED = 2**31 - 1
+
+
+def new_seed() -> int:
+    """A random seed in [0, MAX_SEED)."""
+    return secrets.randbelow(MAX_SEED)

@@ -1,0 +1,122 @@
+"""Characters per second of sampling, each path timed the same way (charlm.bench prints them).
+
+    step_rates     the bare step: the model's own forward per character, against the C kernel
+    end_to_end     finished postings through the public API, guard on, against the naive loop
+    busy_rates     the int8 step at batch 16 and the postings, for the busy-machine table
+Random-weight models run every posting to the full length (they never write </html>);
+speed does not depend on the weights.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+
+from common.timing import timed
+
+from ..data import Vocab
+from ..models import CharRNN
+from .batch import START
+from .generator import Generator
+from .reference_guard import HtmlConstraint, TagGuard
+from .settings import SampleSettings
+from .steppers import PRECISIONS, NativeLSTM
+
+TEMPERATURE = SampleSettings.temperature
+STEPS = 20  # steps per timed call: the timer's own cost stays out of the figure
+
+
+def step_rates(model: CharRNN, seconds: float) -> dict[str, float]:
+    """The bare step: the model's forward once per character against the C kernel, batch 1 and 16."""
+    rates = {}
+    idx, state = torch.zeros(1, 1, dtype=torch.long), None
+
+    def naive():
+        nonlocal state
+        with torch.inference_mode():
+            for _ in range(STEPS):
+                _, state = model(idx, state)
+        return STEPS
+
+    el, chars = timed(naive, seconds)
+    rates["naive"] = chars / el
+    if NativeLSTM.supports(model):
+        for precision in PRECISIONS:
+            net = NativeLSTM(model, precision)
+            for batch in (1, 16):
+                el, chars = timed(batch_steps(net.stepper(batch), batch), seconds)
+                rates[f"native {precision} x{batch}"] = chars / el
+    return rates
+
+
+def batch_steps(stepper, batch: int):
+    """STEPS bare steps of a stepper's batch, as a timed() callable."""
+    ids = torch.zeros(batch, dtype=torch.int32)
+
+    def run():
+        for _ in range(STEPS):
+            stepper.step(ids)
+        return STEPS * batch
+    return run
+
+
+def naive_posting(model: CharRNN, vocab: Vocab, s: SampleSettings, seed: int, deadline: float) -> int:
+    """The reference loop, as sampling worked before the native path; characters written by the deadline."""
+    rng = torch.Generator().manual_seed(seed)
+    with torch.inference_mode():
+        logits, state = model(vocab.encode(START + s.prime).unsqueeze(0), None)
+        logits = logits[:, -1]
+        constraint, guard = HtmlConstraint(vocab.chars, s.wrap_up()), TagGuard(s.prime)
+        tail = s.prime
+        for written in range(s.max_length):
+            row = constraint.apply(logits[0].float(), guard, written)
+            idx = torch.multinomial(torch.softmax(row / s.temperature, dim=-1), 1, generator=rng)
+            ch = vocab.chars[int(idx)]
+            guard.feed(ch)
+            tail = (tail + ch)[-len(s.stop):]
+            if tail == s.stop or time.perf_counter() > deadline:
+                return written + 1
+            logits, state = model(idx.view(1, 1), state)
+            logits = logits[:, -1]
+    return s.max_length
+
+
+def posting_rates(gen: Generator, seconds: float, length: int) -> dict[str, float]:
+    """Generator.stream one posting at a time for `seconds` (at least one), then generate(16) once."""
+    prime = SampleSettings.prime
+    gen.sample(SampleSettings(temperature=TEMPERATURE, max_length=200, seed=0))  # warm-up
+    times, chars, seed = [], 0, 0
+    start = time.perf_counter()
+    while not times or time.perf_counter() - start < seconds:
+        t0 = time.perf_counter()
+        text = gen.sample(SampleSettings(temperature=TEMPERATURE, max_length=length, seed=seed))
+        times.append(time.perf_counter() - t0)
+        chars += len(text) - len(prime)
+        seed += 1
+    out = {"stream": chars / sum(times), "postings": len(times), "median_seconds": statistics.median(times),
+           "median_chars": chars / len(times)}
+    t0 = time.perf_counter()
+    texts = gen.generate(16, SampleSettings(temperature=TEMPERATURE, max_length=length, seed=1000))
+    out["x16"] = sum(len(t) - len(prime) for t in texts) / (time.perf_counter() - t0)
+    return out
+
+
+def end_to_end(gen: Generator, seconds: float, length: int) -> dict[str, float]:
+    """Characters of finished postings per second through the public API, guard on: the naive
+    loop's (the 1.0x) and posting_rates'."""
+    s = SampleSettings(temperature=TEMPERATURE, max_length=length)
+    deadline = time.perf_counter() + seconds
+    start, chars, seed = time.perf_counter(), 0, 0
+    while time.perf_counter() < deadline:
+        chars += naive_posting(gen.model, gen.vocab, s, seed, deadline)
+        seed += 1
+    return {"naive": chars / (time.perf_counter() - start), **posting_rates(gen, seconds, length)}
+
+
+def busy_rates(gen: Generator, seconds: float, length: int) -> dict[str, float]:
+    """The busy table's row: the step at batch 16 (and the thread count it ended on), and posting_rates."""
+    stepper = gen.engine.stepper(16)
+    el, chars = timed(batch_steps(stepper, 16), seconds)
+    return {"step": chars / el, "step threads": stepper.threads, **posting_rates(gen, seconds, length)}

@@ -1,0 +1,225 @@
+"""Advance a batch of rows by one character: the C kernel on the CPU, nn.LSTM elsewhere.
+
+A stepper owns the recurrent state and next logits of up to `capacity` rows, kept
+packed in slots [0, B). Rows join with `put` after their prime was run alone
+(`start`), and leave by having the last row `move`d into their slot, so a row's numbers
+never depend on which other rows share the batch.
+
+NativeLSTM runs the C kernel (native/): weights packed once at the chosen precision
+(fp32, fp16 or int8), layer 0's input projection precomputed per character, one
+OpenMP parallel region per step on as many threads as its pacer finds fastest now
+(`threads`: None for that, or a fixed count). TorchStepper calls the model's own nn
+module (LSTM/GRU/RNN, or the transformer with its rolling cache) one character at a time:
+the reference, the transformer's path for now, and the path on CUDA where cuDNN is fast.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import torch
+
+from . import native
+from ..errors import SettingsError
+from ..models import CharRNN
+
+PRECISIONS = native.PRECISIONS
+
+
+def _ptr(t: torch.Tensor) -> int:
+    return t.data_ptr()
+
+
+def fixed_order_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a @ b summed over k in order, one rounded multiply and add at a time.
+
+    torch's matmul sums in whatever order the CPU's kernel picks (it differs between AVX2
+    and AVX-512), which would make the packed model, and so the text, depend on the CPU."""
+    out = torch.zeros(a.shape[0], b.shape[1])
+    for k in range(a.shape[1]):
+        out += a[:, k:k + 1] * b[k]
+    return out
+
+
+def _int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric int8 per output row: (weights, scales) with w ~= weights * scales[:, None]."""
+    scale = w.abs().amax(dim=1).clamp_min(1e-12) / 127
+    return (w / scale[:, None]).round().clamp(-127, 127).to(torch.int8).contiguous(), scale.contiguous()
+
+
+class NativeLSTM:
+    """The C kernel's LSTM step, packed once per model. Needs an LSTM of a multiple of 16 units.
+
+    fp32: the trained weights. fp16: every parameter rounded to float16 (exactly the model
+    a float16 export holds), arithmetic in float32. int8: matrices in int8 with a scale
+    per output row, activations quantized per row to 12 bits at each step, sums exact in
+    int32; the fastest (what it costs in val loss: BENCHMARKS.md).
+    """
+
+    def __init__(self, model: CharRNN, precision: str, threads: int | None = None):
+        cfg = model.config
+        if not self.supports(model):
+            raise SettingsError("the native sampler runs LSTMs with a multiple of 16 units")
+        if cfg.num_layers > native.MAX_LAYERS:
+            raise SettingsError(f"the native sampler runs at most {native.MAX_LAYERS} layers")
+        if precision not in PRECISIONS:
+            raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.lib = native.lib()
+        self.L, self.H, self.V = cfg.num_layers, cfg.rnn_size, cfg.vocab_size
+        if threads is not None and not 1 <= threads <= 1024:
+            raise SettingsError(f"threads must be 1-1024, got {threads}")
+        self.precision, self.threads = precision, threads
+        rnn = model.rnn
+
+        def param(t: torch.Tensor) -> torch.Tensor:
+            t = t.detach().float().cpu()
+            return t.half().float() if precision == "fp16" else t
+
+        with torch.no_grad():
+            w = lambda name, l: param(getattr(rnn, f"{name}_l{l}"))  # noqa: E731
+            # Exactly what nn.LSTM computes for layer 0's input, looked up instead of multiplied.
+            self.table = (fixed_order_matmul(param(model.embed.weight), w("weight_ih", 0).T)
+                          + w("bias_ih", 0) + w("bias_hh", 0)).contiguous()
+            mats = [w("weight_hh", 0)]
+            mats += [torch.cat([w("weight_ih", l), w("weight_hh", l)], dim=1) for l in range(1, self.L)]
+            mats.append(param(model.head.weight))
+            biases = [torch.zeros(1)] + [w("bias_ih", l) + w("bias_hh", l) for l in range(1, self.L)]
+            biases.append(param(model.head.bias))
+        if precision == "int8":
+            packed = [_int8_rows(m) for m in mats]
+            self.weights, self.scales = [p[0] for p in packed], [p[1] for p in packed]
+        else:
+            self.weights = [m.to(torch.float16 if precision == "fp16" else torch.float32).contiguous() for m in mats]
+            self.scales = []
+        self.biases = [b.contiguous() for b in biases]
+        self.net = native.Net(self.L, self.H, self.V, PRECISIONS.index(precision), native.Pacer(), 0, _ptr(self.table))
+        for l in range(self.L + 1):
+            self.net.w[l], self.net.bias[l] = _ptr(self.weights[l]), _ptr(self.biases[l])
+            if self.scales:
+                self.net.scale[l] = _ptr(self.scales[l])
+
+    @staticmethod
+    def supports(model: CharRNN) -> bool:
+        return model.config.model == "lstm" and model.config.rnn_size % 16 == 0
+
+    def stepper(self, capacity: int) -> "NativeStepper":
+        return NativeStepper(self, capacity)
+
+
+class Buffers:
+    """One State's tensors, kept alive as long as the State points at them."""
+
+    def __init__(self, net: NativeLSTM, cap: int):
+        L, H, V = net.L, net.H, net.V
+        self.xh, self.c = torch.zeros(L, cap, 2 * H), torch.zeros(L, cap, H)
+        self.gates, self.logits = torch.zeros(cap, 4 * H), torch.zeros(cap, V)
+        self.xq, self.xs = torch.zeros(cap, 2 * H, dtype=torch.int16), torch.zeros(cap)
+        self.ids = torch.zeros(cap, dtype=torch.int32)
+        self.state = native.State(cap, *(_ptr(t) for t in (self.xh, self.c, self.gates, self.logits, self.xq, self.xs)))
+        net.lib.dj_pacer_init(ctypes.byref(self.state.pacer), native.threads(), net.threads or 0)
+        net.lib.dj_pacer_resume(ctypes.byref(net.net), ctypes.byref(self.state.pacer))
+
+
+class NativeStepper:
+    """Buffers for up to `capacity` rows on one NativeLSTM; the packed weights are shared."""
+
+    PRIMES_KEPT = 32
+
+    def __init__(self, net: NativeLSTM, capacity: int):
+        self.net, self.capacity = net, capacity
+        self.bufs, self.one = Buffers(net, capacity), Buffers(net, 1)
+        self.logits = self.bufs.logits
+        self._primed: dict[tuple[int, ...], tuple] = {}
+
+    def _step(self, bufs: Buffers, B: int) -> torch.Tensor:
+        self.net.lib.dj_lstm_step(ctypes.byref(self.net.net), ctypes.byref(bufs.state), B, _ptr(bufs.ids))
+        return bufs.logits[:B]
+
+    def start(self, ids: list[int]):
+        """Run a prime alone from a blank state; returns (state, logits of the next character).
+
+        The result depends on the prime alone, so it is kept for the next row with the same
+        prime: a burst of requests would otherwise run it once each at batch 1 before any of
+        them gets a character (16 gallery primes: 44 ms)."""
+        key = tuple(ids)
+        if key not in self._primed:
+            one = self.one
+            one.xh.zero_()
+            one.c.zero_()
+            for i in ids:
+                one.ids[0] = i
+                logits = self._step(one, 1)
+            if len(self._primed) >= self.PRIMES_KEPT:
+                self._primed.pop(next(iter(self._primed)))
+            self._primed[key] = (one.xh[:, 0].clone(), one.c[:, 0].clone()), logits[0].clone()
+        return self._primed[key]
+
+    def put(self, slot: int, state, logits: torch.Tensor) -> None:
+        self.bufs.xh[:, slot], self.bufs.c[:, slot] = state
+        self.logits[slot] = logits
+
+    def move(self, src: int, dst: int) -> None:
+        for t in (self.bufs.xh, self.bufs.c):
+            t[:, dst] = t[:, src]
+        self.logits[dst] = self.logits[src]
+
+    def step(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (B,) int32 -> (B, V) float32 logits, in self.logits."""
+        B = ids.shape[0]
+        self.bufs.ids[:B] = ids
+        return self._step(self.bufs, B)
+
+    @property
+    def threads(self) -> int:
+        """The thread count the batch's steps run on now (the pacer's choice, or the fixed count)."""
+        pacer = self.bufs.state.pacer
+        return pacer.rungs[pacer.at]
+
+
+class TorchModel:
+    """The model's own nn module stepped one character at a time, on any device."""
+
+    def __init__(self, model: CharRNN):
+        self.model = model.eval()
+
+    def stepper(self, capacity: int) -> "TorchStepper":
+        return TorchStepper(self.model, capacity)
+
+
+class TorchStepper:
+    """State for up to `capacity` rows of a TorchModel."""
+
+    def __init__(self, model: CharRNN, capacity: int):
+        self.model = model.eval()
+        self.device = next(model.parameters()).device
+        self.capacity = capacity
+        self.state = model.init_state(capacity, self.device)
+        self.logits = torch.zeros(capacity, model.config.vocab_size)
+
+    @torch.no_grad()
+    def start(self, ids: list[int]):
+        logits, state = self.model(torch.tensor([ids], device=self.device), None)
+        return state, logits[0, -1].float().cpu()
+
+    def _parts(self):
+        return self.state if isinstance(self.state, tuple) else (self.state,)
+
+    def put(self, slot: int, state, logits: torch.Tensor) -> None:
+        for mine, theirs in zip(self._parts(), state if isinstance(state, tuple) else (state,)):
+            mine[:, slot] = theirs[:, 0]
+        self.logits[slot] = logits
+
+    def move(self, src: int, dst: int) -> None:
+        for mine in self._parts():
+            mine[:, dst] = mine[:, src]
+        self.logits[dst] = self.logits[src]
+
+    @torch.no_grad()
+    def step(self, ids: torch.Tensor) -> torch.Tensor:
+        B = ids.shape[0]
+        parts = tuple(p[:, :B] for p in self._parts())
+        out, new = self.model(ids.to(self.device, torch.long).view(B, 1), parts if len(parts) > 1 else parts[0])
+        for mine, value in zip(self._parts(), new if isinstance(new, tuple) else (new,)):
+            mine[:, :B] = value
+        self.logits[:B] = out[:, -1].float()
+        return self.logits[:B]

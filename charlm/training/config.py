@@ -1,0 +1,147 @@
+"""A training run's settings: TrainConfig, with the model's shape as a ModelConfig inside.
+
+Defaults are char-rnn's recipe for the design's model (3x512 LSTM, dropout 0.5, seq 100,
+batch 50, Adam 2e-3 decayed by 0.97 an epoch after 10, no warm-up). `--model transformer`
+brings its own recipe (RECIPES), nanoGPT's shakespeare_char: 6 blocks of 384 with 6 heads,
+window 256, dropout 0.2, batch 64, AdamW 1e-3 with beta2 0.99 and weight decay 0.1 on
+matrices, 100 warm-up steps then a cosine to 1e-4 over the run. Options given on the
+command line win over either recipe. Checkpoints store to_dict();
+from_dict also reads the flat form of checkpoints written before the model's shape
+moved into ModelConfig (the shipped demo's among them).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from ..data import check_val_frac
+from ..errors import CharLMError
+from ..models import ModelConfig
+
+SHAPE = ("model", "rnn_size", "num_layers", "dropout", "n_head", "block_size")  # ModelConfig's, flat on the command line
+SCHEDULES = ("step", "cosine")
+
+# Each family's defaults where they differ from the dataclasses' (char-rnn's LSTM recipe).
+RECIPES = {
+    "transformer": {"rnn_size": 384, "num_layers": 6, "n_head": 6, "block_size": 256, "dropout": 0.2,
+                    "batch_size": 64, "max_epochs": 10, "learning_rate": 1e-3,
+                    "lr_schedule": "cosine", "min_lr": 1e-4, "warmup_steps": 100, "weight_decay": 0.1,
+                    "beta2": 0.99, "grad_clip": 1.0},
+}
+
+# What a resumed run may change; everything else is the run's identity.
+RESUME_OVERRIDES = {"max_epochs", "max_minutes", "device", "eval_every", "log_every", "bf16", "compile"}
+
+
+def option(name: str) -> str:
+    """A setting's command-line name: rnn_size -> --rnn-size."""
+    return "--" + name.replace("_", "-")
+
+
+@dataclass
+class TrainConfig:
+    data: str = "corpus/input.txt"
+    checkpoint_dir: str = "checkpoints"
+    run_name: str | None = None
+    model: ModelConfig = field(default_factory=ModelConfig)  # vocab_size is set from the corpus
+    seq_length: int = 100
+    batch_size: int = 50
+    max_epochs: int = 50
+    learning_rate: float = 2e-3
+    lr_schedule: str = "step"  # "step": char-rnn's decay by epoch; "cosine": to min_lr over the run
+    lr_decay: float = 0.97
+    lr_decay_after: int = 10
+    min_lr: float = 1e-4
+    warmup_steps: int = 0
+    weight_decay: float = 0.0  # AdamW's, on matrices only; 0 is plain Adam
+    beta2: float = 0.999
+    grad_clip: float = 5.0
+    val_frac: float = 0.1
+    eval_every: int = 0
+    log_every: int = 10
+    seed: int = 123
+    device: str = "auto"
+    bf16: bool = False
+    compile: bool = False
+    max_minutes: float | None = None
+    init_from: str | None = None
+
+    def lr_at(self, epoch: int, step: int, progress: float = 0.0) -> float:
+        """The learning rate of optimizer step `step` (0-based) in `epoch` (1-based), `progress`
+        (0 to 1) into the run by steps or by its time budget, whichever is further.
+
+        "step" is char-rnn's schedule: the full rate for lr_decay_after epochs, then lr_decay
+        times less each epoch. "cosine" falls from the full rate to min_lr along half a cosine
+        over the run: a transformer trained to the end of a budget ends at its floor. Either
+        is reached by a linear ramp over the first warmup_steps steps: a large batch or a
+        transformer takes a rate that Adam's first updates, made before its moment estimates
+        settle, would otherwise throw a fresh network off with."""
+        if self.lr_schedule == "cosine":
+            share = min(1.0, max(0.0, progress))
+            rate = self.min_lr + (self.learning_rate - self.min_lr) * 0.5 * (1 + math.cos(math.pi * share))
+        else:
+            rate = self.learning_rate * self.lr_decay ** max(0, epoch - self.lr_decay_after)
+        return rate * min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else rate
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        data = dict(data)
+        if not isinstance(data.get("model"), dict):  # the flat form: model was the cell's name
+            data["model"] = {k: data.pop(k) for k in SHAPE if k in data}
+        data["model"] = ModelConfig.from_dict(data["model"])
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def from_options(cls, options: dict) -> "TrainConfig":
+        """From command-line options, where the model's shape comes flat (--rnn-size ...), over the
+        model family's recipe; checked."""
+        options = {**RECIPES.get(options.get("model", ModelConfig.model), {}), **options}
+        if options.get("model") == "transformer":  # it trains on windows as long as the one it attends over
+            options.setdefault("seq_length", options["block_size"])
+        shape = {k: options.pop(k) for k in SHAPE if k in options}
+        try:
+            model = ModelConfig(**shape)
+        except ValueError as exc:  # the model's own checks, in the command line's words
+            raise CharLMError(re.sub(r"^\w+", lambda m: option(m.group(0)), str(exc))) from None
+        cfg = cls(model=model, **options)
+        cfg.check()
+        return cfg
+
+    def with_model(self, model: ModelConfig) -> "TrainConfig":
+        return replace(self, model=model)
+
+    def check(self) -> None:
+        positive = {"seq_length": self.seq_length, "batch_size": self.batch_size, "max_epochs": self.max_epochs,
+                    "log_every": self.log_every}
+        for name, value in positive.items():
+            if value < 1:
+                raise CharLMError(f"{option(name)} must be at least 1, got {value}")
+        # Written as "not (inside)" so that nan, which fails every comparison, is refused too.
+        if not (0 < self.learning_rate < math.inf and 0 < self.grad_clip < math.inf and 0 < self.lr_decay <= 1):
+            raise CharLMError("--learning-rate and --grad-clip must be positive numbers and --lr-decay in (0, 1]")
+        if self.lr_schedule not in SCHEDULES:
+            raise CharLMError(f"--lr-schedule must be one of {', '.join(SCHEDULES)}, got {self.lr_schedule!r}")
+        if not (0 <= self.min_lr <= self.learning_rate and 0 <= self.weight_decay < math.inf and 0 < self.beta2 < 1):
+            raise CharLMError("--min-lr must be in [0, --learning-rate], --weight-decay >= 0 and --beta2 in (0, 1)")
+        if self.model.model == "transformer" and self.seq_length > self.model.block_size:
+            raise CharLMError(f"--seq-length {self.seq_length} is longer than the transformer's --block-size "
+                              f"{self.model.block_size}: a training window must fit the window it attends over")
+        check_val_frac(self.val_frac)
+        if self.warmup_steps < 0:
+            raise CharLMError(f"--warmup-steps must be >= 0, got {self.warmup_steps}")
+        if self.eval_every < 0 or (self.max_minutes is not None and not 0 < self.max_minutes < math.inf):
+            raise CharLMError("--eval-every must be >= 0 and --max-minutes a positive number")
+        name = self.run_name
+        if name is not None and (not name or Path(name).name != name or name in (".", "..") or "\\" in name):
+            raise CharLMError(f"--run-name must be a plain folder name inside --checkpoint-dir, got {name!r}")
+
+    def default_run_name(self) -> str:
+        m = self.model
+        return f"{Path(self.data).stem}-{m.model}{m.num_layers}x{m.rnn_size}"

@@ -1,0 +1,19 @@
+"""Prints a digest of the demo's postings for many seeds at each precision: run by
+test_native.py once per instruction-set level ($DREAMJOBS_MARCH), which compares them."""
+
+import hashlib
+import json
+import sys
+
+from charlm import Generator
+from charlm.sampling import native
+from charlm.sampling.steppers import PRECISIONS
+
+checkpoint, seeds, length = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+digests = {}
+for precision in PRECISIONS:
+    gen = Generator.from_checkpoint(checkpoint, precision=precision)
+    texts = gen.generate(seeds, temperature=0.8, seed=0, max_length=length)
+    texts.append(gen.sample(temperature=1.0, seed=99, max_length=length, title="Dream Data Scientist"))
+    digests[precision] = [hashlib.sha256(t.encode()).hexdigest()[:16] for t in texts]
+print(json.dumps({"library": str(native._build()), "digests": digests}))

@@ -1,0 +1,99 @@
+"""The frame writer: the title line and h1/h2/h3 agree, and requested fields land exactly."""
+
+import pytest
+
+from charlm.errors import SettingsError, VocabError
+from charlm.sampling.frame import FrameWriter
+from charlm.quality.metrics import coherent_frame
+from common.corpus_format import frame as frame_text
+from common.corpus_format import frame_fields as frame
+
+
+def write(writer: FrameWriter, model: str) -> str:
+    """Let a stand-in model propose `model` character by character; where the frame rules
+    a character out, take the first it allows, as masked sampling would."""
+    out, i = [], 0
+    while writer.want is not None:
+        want = writer.want
+        proposal = model[i] if i < len(model) else "x"
+        if want.allows(proposal):
+            ch = proposal
+        else:
+            ch = want.only[0] if want.only is not None else next(c for c in "xyz" if want.allows(c))
+        out.append(ch)
+        writer.feed(ch)
+        i += 1
+    return "".join(out)
+
+
+def test_a_model_that_keeps_its_frame_writes_exactly_the_corpus_frame():
+    text = frame_text("Software Engineer - Backend", "Acme", "Seattle, WA")
+    assert write(FrameWriter(), text) == text
+
+
+def test_headings_that_drift_from_the_title_are_held_to_it():
+    drifting = ("<html>\n<head><title>Data Scientist - NS8 - San Francisco, CA</title></head>\n<body>\n"
+                "<h1>Senior Data Scientist, Hospital</h1>\n<h2>Globex</h2>\n<h3>Boston</h3>\n")
+    written = write(FrameWriter(), drifting)
+    assert frame(written) == ("Data Scientist", "NS8", "San Francisco, CA") and coherent_frame(written)
+
+
+def test_the_model_chooses_which_separator_ends_the_title():
+    # "A - B - C - D": the model closes h1 after "A - B", so the title keeps its dash.
+    model = frame_text("Engineer - Backend", "Acme", "Remote")
+    assert frame(write(FrameWriter(), model)) == ("Engineer - Backend", "Acme", "Remote")
+    model = frame_text("Engineer", "Backend - Acme", "Remote")
+    assert frame(write(FrameWriter(), model)) == ("Engineer", "Backend - Acme", "Remote")
+
+
+@pytest.mark.parametrize("fields", [{"title": "Data Scientist"}, {"city": "Seattle, WA"},
+                                    {"title": "R&D Lead", "city": "Zürich"},
+                                    {"title": "Data Scientist", "company": "Dream Jobs", "city": "Seattle, WA"}])
+def test_requested_fields_are_written_exactly_and_the_model_fills_the_rest(fields):
+    model = frame_text("Barista", "Cafe Uno", "Paris")
+    written = write(FrameWriter(**fields), model)
+    got = dict(zip(("title", "company", "city"), frame(written)))
+    assert coherent_frame(written)
+    for name, value in fields.items():
+        assert got[name] == value
+    assert all(got.values())
+
+
+def test_a_title_that_turns_into_prose_is_cut_into_fields_and_a_location_list_ends():
+    prose = "<html>\n<head><title>" + "we are looking for people who love data " * 30
+    assert coherent_frame(write(FrameWriter(), prose))
+    places = "<html>\n<head><title>Analyst - Acme - " + "San Jose, CA; " * 200
+    written = write(FrameWriter(), places)
+    assert coherent_frame(written) and len(written) < 2000
+
+
+def test_a_prime_that_leaves_the_frame_hands_it_to_the_model():
+    writer = FrameWriter()
+    for ch in "<html>\n<body>":
+        writer.feed(ch)
+    assert writer.want is None and not writer.followed
+
+
+def test_the_demo_model_writes_coherent_frames(demo):
+    openings = demo.generate(24, temperature=0.8, seed=100, max_length=3000, stop="</h3>")
+    assert all(map(coherent_frame, openings)), [o[:300] for o in openings if not coherent_frame(o)]
+
+
+def test_a_dream_job_on_request_carries_title_and_city_exactly(demo):
+    # Several seeds, and nothing asked of where each one's text goes after the frame: which
+    # postings end within the length is the model's business, not the frame's.
+    texts = demo.generate(4, temperature=0.8, seed=7, max_length=3000, title="Dream Data Scientist",
+                          city="Seattle, WA")
+    for text in texts:
+        title, company, city = frame(text)
+        assert (title, city) == ("Dream Data Scientist", "Seattle, WA") and company and coherent_frame(text)
+        assert text.endswith("</html>") or len(text) == len("<html>") + 3000
+
+
+def test_fields_the_vocabulary_cannot_spell_are_named_in_the_error(demo):
+    with pytest.raises(VocabError, match="title.*'☃'"):
+        demo.sample(title="Snow ☃ Engineer", max_length=10)
+    with pytest.raises(SettingsError, match="city"):
+        demo.sample(city="   ", max_length=10)
+    with pytest.raises(SettingsError, match="prime"):
+        demo.sample(title="Data Scientist", prime="<html>\n<body>", max_length=10)

@@ -1,0 +1,132 @@
+"""The checkpoints the server offers, found by scanning its checkpoints folder, and their runs' history.
+
+Ids are made here ("<run>:<file stem>") and requests only ever look them up in this
+list: no request parameter becomes part of a file path. The loaded models are
+model_pool.py's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from charlm import LATEST, METRICS, best_checkpoint, epoch_checkpoints, read_metrics
+from flask import current_app
+
+LIVE_SECONDS = 120  # a run logs every few seconds while it trains (charlm.train --log-every)
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    id: str
+    run: str
+    epoch: int
+    val_loss: float | None  # None: a run's latest state, stopped before any val loss was taken
+    path: Path = field(repr=False)
+    best: bool = False
+    # A run's latest.pt, offered when training went on past its last epoch checkpoint
+    # (a run stopped by its time budget, by Ctrl-C, or still training): `progress` is
+    # how far into `epoch` it got.
+    latest: bool = False
+    progress: float | None = None
+
+    @property
+    def label(self) -> str:
+        """What a reader calls it: "epoch 19, val 0.775"."""
+        val = f"val {self.val_loss:.3f}" if self.val_loss is not None else "no val loss yet"
+        if self.latest:
+            return f"latest: {self.progress:.0%} into epoch {self.epoch}, {val}"
+        return f"epoch {self.epoch}, {val}"
+
+    def public(self) -> dict:
+        return {"id": self.id, "run": self.run, "epoch": self.epoch, "val_loss": self.val_loss, "best": self.best,
+                "latest": self.latest, "label": self.label}
+
+
+@dataclass
+class RunInfo:
+    name: str
+    checkpoints: list[CheckpointInfo]
+    epochs: list[dict]           # {"epoch", "train_loss", "val_loss"} per finished epoch
+    steps: list[tuple[float, float]]  # (epoch progress, train loss) as logged
+    live: bool = False  # its metrics log grew in the last LIVE_SECONDS: it is probably training now
+
+
+def get_checkpoints() -> "CheckpointIndex":
+    """The app's checkpoint index (made once by create_app), as flaskr's get_db gives the database."""
+    return current_app.extensions["checkpoints"]
+
+
+class CheckpointIndex:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def _run_dirs(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def scan(self) -> list[CheckpointInfo]:
+        """Every per-epoch checkpoint, grouped by run and ordered by epoch; rescanned on each call."""
+        found = []
+        for run_dir in self._run_dirs():
+            ckpts = epoch_checkpoints(run_dir)
+            best = best_checkpoint(ckpts)
+            for epoch, val, path in ckpts:
+                found.append(CheckpointInfo(f"{run_dir.name}:{path.stem}", run_dir.name, epoch, val, path, path == best))
+            latest = latest_state(run_dir, ckpts[-1][0] if ckpts else 0)
+            if latest is not None:
+                found.append(latest)
+        return found
+
+    def get(self, checkpoint_id: str) -> CheckpointInfo | None:
+        return next((c for c in self.scan() if c.id == checkpoint_id), None)
+
+    def runs(self) -> list[RunInfo]:
+        by_run: dict[str, list[CheckpointInfo]] = {}
+        for c in self.scan():
+            by_run.setdefault(c.run, []).append(c)
+        runs = []
+        for run_dir in self._run_dirs():
+            log = run_dir / METRICS
+            epochs, steps = read_history(run_dir)
+            if by_run.get(run_dir.name) or epochs or steps:
+                live = log.is_file() and time.time() - log.stat().st_mtime < LIVE_SECONDS
+                runs.append(RunInfo(run_dir.name, by_run.get(run_dir.name, []), epochs, steps, live))
+        return runs
+
+
+def latest_state(run_dir: Path, last_epoch: int) -> CheckpointInfo | None:
+    """The run's latest.pt when its metrics log shows training past the last epoch checkpoint."""
+    path = run_dir / LATEST
+    if not path.is_file():
+        return None
+    where = None  # (epoch, progress) of the last logged point, and its val loss if it was a budget stop
+    val = None
+    for row in read_metrics(run_dir):
+        if _numbers(row, "progress", "epoch"):
+            where = (row["epoch"], row["progress"])
+            val = row["loss"] if row.get("budget_stop") and _numbers(row, "loss") else None
+    if where is None or where[1] <= last_epoch:
+        return None
+    epoch, progress = where
+    return CheckpointInfo(f"{run_dir.name}:latest", run_dir.name, int(epoch), val, path,
+                          latest=True, progress=max(0.0, min(1.0, progress - (epoch - 1))))
+
+
+def _numbers(row: dict, *keys: str) -> bool:
+    """A row written by hand or by an older version may lack a field or hold something else."""
+    return all(isinstance(row.get(k), (int, float)) and not isinstance(row.get(k), bool) for k in keys)
+
+
+def read_history(run_dir: Path) -> tuple[list[dict], list[tuple[float, float]]]:
+    """Per-epoch losses and the logged train-loss points of a run's metrics.jsonl (empty if absent)."""
+    epochs: dict[int, dict] = {}
+    steps = []
+    for row in read_metrics(run_dir):
+        if row.get("type") == "train" and _numbers(row, "progress", "loss"):
+            steps.append((row["progress"], row["loss"]))
+        elif row.get("type") == "val" and _numbers(row, "epoch", "train_loss", "loss"):
+            epochs[row["epoch"]] = {"epoch": row["epoch"], "train_loss": row["train_loss"], "val_loss": row["loss"]}
+    return [epochs[e] for e in sorted(epochs)], steps

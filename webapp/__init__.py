@@ -17,7 +17,7 @@ from jobclass import DEFAULT_PATH as CLASSIFIER
 from . import api, db, errors, pages
 from .chart import loss_chart
 from .checkpoints import CheckpointIndex
-from .model_pool import ModelPool
+from .model_pool import MEMORY_MB, MODELS, ModelPool
 from .sanitize import FRAME_CSS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
         DATABASE=os.path.join(app.instance_path, "gallery.sqlite"),
         BATCH_ROWS=BatchServer.ROWS,  # postings one model samples at once, in one batched step
         QUEUE_SIZE=BatchServer.QUEUE,  # requests that wait for a row; beyond that, 503
+        MODELS=MODELS,  # models kept loaded at most (least recently used out)
+        MODEL_MEMORY_MB=MEMORY_MB,  # and at most this much of their weights and rows' state
         PRECISION=None,  # the CPU sampler's weights: charlm's default (fp16 or int8 as it says), or fp32
         SAMPLER_THREADS=None,  # threads of a sampling step: None lets charlm's pacer choose, up to the usable cores
         DEFAULT_LENGTH=POSTING_LENGTH,
@@ -47,13 +49,15 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     db.init_db(app)
     app.extensions["checkpoints"] = CheckpointIndex(app.config["CHECKPOINTS"])
-    app.extensions["models"] = ModelPool(rows=app.config["BATCH_ROWS"], queue_size=app.config["QUEUE_SIZE"],
+    app.extensions["models"] = ModelPool(models=app.config["MODELS"], memory_mb=app.config["MODEL_MEMORY_MB"],
+                                         rows=app.config["BATCH_ROWS"], queue_size=app.config["QUEUE_SIZE"],
                                          precision=app.config["PRECISION"], threads=app.config["SAMPLER_THREADS"],
                                          flush_seconds=app.config["STREAM_FLUSH_SECONDS"])
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
-    app.jinja_env.globals.update(loss_chart=loss_chart, frame_css=FRAME_CSS, posting_badges=db.badges)
+    app.jinja_env.globals.update(loss_chart=loss_chart, frame_css=FRAME_CSS, posting_badges=db.badges,
+                                 loaded=app.extensions["models"].loaded)
 
     @app.after_request
     def security_headers(resp):

@@ -24,7 +24,7 @@ from charlm import DEFAULT_PRECISION, PRECISIONS, BatchServer, native_threads
 from . import create_app
 from .badges import corpus_facts, get_classifier
 from .checkpoints import get_checkpoints
-from .model_pool import get_models
+from .model_pool import MEMORY_MB, MODELS, get_models
 from .pages import default_checkpoint
 
 
@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="postings one model samples at once, in one batched step (default %(default)s)")
     p.add_argument("--queue", type=int, default=BatchServer.QUEUE,
                    help="requests that wait for a free row; beyond rows + queue, 503 (default %(default)s)")
+    p.add_argument("--models", type=int, default=MODELS,
+                   help="models kept loaded at most; the least recently used idle one goes first (default %(default)s)")
+    p.add_argument("--model-memory", type=float, default=MEMORY_MB, metavar="MB",
+                   help="megabytes of loaded models' weights and rows' state at most (default %(default)s)")
     p.add_argument("--precision", choices=list(PRECISIONS), default=None,
                    help=f"weights of the CPU sampler (default {DEFAULT_PRECISION}); fp32 is the model as trained")
     p.add_argument("--sampler-threads", type=int, default=None,
@@ -76,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 def app_from(p: argparse.ArgumentParser, args: argparse.Namespace):
     """The app the options describe; a clear error for a bad folder or database."""
     config = {"BATCH_ROWS": args.rows, "QUEUE_SIZE": args.queue, "PRECISION": args.precision,
-              "SAMPLER_THREADS": args.sampler_threads}
+              "SAMPLER_THREADS": args.sampler_threads, "MODELS": args.models, "MODEL_MEMORY_MB": args.model_memory}
     if args.checkpoints:
         if not Path(args.checkpoints).is_dir():
             p.error(f"--checkpoints {args.checkpoints}: no such folder")
@@ -100,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--threads and --timeout must be at least 1")
     if args.sampler_threads is not None and not 1 <= args.sampler_threads <= 1024:
         p.error("--sampler-threads must be 1-1024")
+    if args.models < 1 or not 0 < args.model_memory < float("inf"):
+        p.error("--models must be at least 1 and --model-memory a positive number of megabytes")
     app = app_from(p, args)
     with app.app_context():
         found = get_checkpoints().scan()
@@ -124,7 +130,8 @@ def banner(app, args: argparse.Namespace, threads: int, found: list) -> None:
                f"up to {native_threads()}, as many as are fastest (the cores this process may use)")
     print(f"dream-job gallery: http://{args.host}:{args.port}/  ({how}; {len(found)} checkpoints in "
           f"{app.config['CHECKPOINTS']}; gallery database {app.config['DATABASE']})", file=sys.stderr)
-    print(f"sampling: {args.rows} rows a model, {args.queue} queued, sampler threads {sampler}", file=sys.stderr)
+    print(f"sampling: {args.rows} rows a model, {args.queue} queued, sampler threads {sampler}; at most "
+          f"{args.models} models loaded and {args.model_memory:g} MB of their weights and state", file=sys.stderr)
     if not found:
         print("no checkpoints yet: train one with `python -m charlm.train` (see README)", file=sys.stderr)
 

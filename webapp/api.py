@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from . import db
 from .checkpoints import get_checkpoints
 from .errors import Refused
 from .model_pool import get_models
-from .generation import generate_posting, parse_job, stream_response
+from .generation import generate_posting, parse_job, parse_settings, stream_response
 from .sanitize import clean
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -19,7 +21,8 @@ def posting_json(row) -> dict:
             "epoch": row["epoch"], "val_loss": row["val_loss"], "temperature": row["temperature"],
             "prime": row["prime"], "length": row["length"], "seed": row["seed"], "title": row["title"],
             "company": row["company"], "location": row["location"], "text": row["text"], "html": clean(row["text"]),
-            "badges": db.badges(row), "url": url_for("pages.posting", posting_id=row["id"])}
+            "badges": db.badges(row), "asked": db.asked(row), "comparison": row["comparison_id"],
+            "url": url_for("pages.posting", posting_id=row["id"])}
 
 
 @bp.get("/checkpoints")
@@ -39,6 +42,23 @@ def generate():
                                flush_every=current_app.config["STREAM_FLUSH_SECONDS"])
     posting_id = db.insert_posting(**generate_posting(get_models(), job))
     return jsonify(posting_json(db.get_posting(posting_id))), 201
+
+
+@bp.post("/comparisons")
+def new_comparison():
+    """A comparison's settings, checked and saved; its columns are then generated with {"checkpoint", "comparison"}."""
+    settings = parse_settings(request.get_json(silent=True), current_app.config)
+    comparison_id = db.insert_comparison(settings)
+    return jsonify({"id": comparison_id, **settings,
+                    "url": url_for("pages.comparison", comparison_id=comparison_id)}), 201
+
+
+@bp.get("/comparisons/<int:comparison_id>")
+def comparison(comparison_id: int):
+    row, columns = db.get_comparison(comparison_id)
+    return jsonify({"id": row["id"], "created": row["created"], **json.loads(row["settings"]),
+                    "columns": [posting_json(c) for c in columns],
+                    "url": url_for("pages.comparison", comparison_id=row["id"])})
 
 
 @bp.get("/postings")

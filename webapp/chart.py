@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .checkpoints import RunInfo
 
 W, H = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 32
+LEFT, RIGHT, TOP, BOTTOM = 60, 12, 12, 32
 
 
 @dataclass
@@ -22,6 +23,25 @@ class Chart:
     box: tuple[int, int, int, int]
 
 
+def nice_step(span: float, ticks: int = 5) -> float:
+    """A round tick spacing (1, 2, 2.5 or 5 times a power of ten) giving about `ticks` ticks over span."""
+    raw = span / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
+def loss_range(train: list[tuple[float, float]], val: list[tuple[float, float]]) -> tuple[float, float]:
+    """The y range: the losses from the end of the first epoch on, where a run spends its time. The
+    first steps' loss (about ln V, several times the rest) would squash every later epoch into a few
+    pixels; those points are drawn along the top edge instead."""
+    later = [y for x, y in train + val if x >= 1] or [y for _, y in train + val]
+    lo, hi = min(later), max(later)
+    if hi - lo < 1e-6:
+        lo, hi = lo - 0.5, hi + 0.5
+    step = nice_step(hi - lo)
+    return max(0.0, math.floor(lo / step) * step), math.ceil(hi / step) * step
+
+
 def loss_chart(run: RunInfo) -> Chart | None:
     train = [(x, y) for x, y in run.steps]
     val = [(e["epoch"], e["val_loss"]) for e in run.epochs]
@@ -29,22 +49,25 @@ def loss_chart(run: RunInfo) -> Chart | None:
     if not points:
         return None
     x_max = max(1.0, max(x for x, _ in points))
-    ys = [y for _, y in points]
-    y_lo, y_hi = min(ys), max(ys)
-    if y_hi - y_lo < 1e-6:
-        y_lo, y_hi = y_lo - 0.5, y_hi + 0.5
-    pad = (y_hi - y_lo) * 0.05
-    y_lo, y_hi = max(0.0, y_lo - pad), y_hi + pad
+    y_lo, y_hi = loss_range(train, val)
+    step = nice_step(y_hi - y_lo)
 
     def sx(x: float) -> float:
         return round(LEFT + (W - LEFT - RIGHT) * x / x_max, 1)
 
     def sy(y: float) -> float:
+        y = min(max(y, y_lo), y_hi)  # clipped to the plot: the first steps' high loss runs along the top
         return round(TOP + (H - TOP - BOTTOM) * (1 - (y - y_lo) / (y_hi - y_lo)), 1)
 
-    step = max(1, round(x_max / 8))
-    x_ticks = [(sx(e), str(e)) for e in range(0, int(x_max) + 1, step)]
-    y_ticks = [(sy(y_lo + (y_hi - y_lo) * i / 4), f"{y_lo + (y_hi - y_lo) * i / 4:.2f}") for i in range(5)]
+    x_step = max(1, round(x_max / 8))
+    x_ticks = [(sx(e), str(e)) for e in range(0, int(x_max) + 1, x_step)]
+    n_ticks = round((y_hi - y_lo) / step)
+    y_ticks = [(sy(y_lo + step * i), f"{y_lo + step * i:.{decimals(step)}f}") for i in range(n_ticks + 1)]
     return Chart(W, H, " ".join(f"{sx(x)},{sy(y)}" for x, y in train),
                  [(sx(x), sy(y), f"epoch {x}: val {y:.4f}") for x, y in val],
                  " ".join(f"{sx(x)},{sy(y)}" for x, y in val), x_ticks, y_ticks, (LEFT, TOP, W - RIGHT, H - BOTTOM))
+
+
+def decimals(step: float) -> int:
+    """Digits after the point that tell ticks `step` apart: 0.25 -> 2, 0.1 -> 1, 5 -> 0."""
+    return next(d for d in range(6) if abs(round(step, d) - step) < 1e-9)

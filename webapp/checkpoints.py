@@ -14,7 +14,9 @@ from pathlib import Path
 from charlm import LATEST, METRICS, best_checkpoint, epoch_checkpoints, read_metrics
 from flask import current_app
 
-LIVE_SECONDS = 120  # a run logs every few seconds while it trains (charlm.train --log-every)
+# A run logs every few seconds while it trains (charlm.train --log-every) and says when it ends; one
+# whose log is older than this without an end was killed.
+LIVE_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class RunInfo:
     checkpoints: list[CheckpointInfo]
     epochs: list[dict]           # {"epoch", "train_loss", "val_loss"} per finished epoch
     steps: list[tuple[float, float]]  # (epoch progress, train loss) as logged
-    live: bool = False  # its metrics log grew in the last LIVE_SECONDS: it is probably training now
+    live: bool = False  # training now: its log has no end and grew in the last LIVE_SECONDS
 
 
 def get_checkpoints() -> "CheckpointIndex":
@@ -92,7 +94,7 @@ class CheckpointIndex:
             log = run_dir / METRICS
             epochs, steps = read_history(run_dir)
             if by_run.get(run_dir.name) or epochs or steps:
-                live = log.is_file() and time.time() - log.stat().st_mtime < LIVE_SECONDS
+                live = not ended(run_dir) and log.is_file() and time.time() - log.stat().st_mtime < LIVE_SECONDS
                 runs.append(RunInfo(run_dir.name, by_run.get(run_dir.name, []), epochs, steps, live))
         return runs
 
@@ -113,6 +115,12 @@ def latest_state(run_dir: Path, last_epoch: int) -> CheckpointInfo | None:
     epoch, progress = where
     return CheckpointInfo(f"{run_dir.name}:latest", run_dir.name, int(epoch), val, path,
                           latest=True, progress=max(0.0, min(1.0, progress - (epoch - 1))))
+
+
+def ended(run_dir: Path) -> bool:
+    """Whether the run's log ends with the row charlm.train writes when a run stops."""
+    rows = read_metrics(run_dir)
+    return bool(rows) and rows[-1].get("type") == "end"
 
 
 def _numbers(row: dict, *keys: str) -> bool:

@@ -14,6 +14,8 @@ from .errors import Refused
 PER_PAGE = 12
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id names no posting (and would overflow the driver)
 MAX_PAGE = 10**9
+# Columns added to the posting table after its first version: (name, type).
+LATER_COLUMNS = {"badges": "TEXT", "asked": "TEXT", "comparison_id": "INTEGER REFERENCES comparison (id)"}
 
 
 def get_db() -> sqlite3.Connection:
@@ -35,9 +37,11 @@ def init_db(app: Flask) -> None:
     schema = (Path(__file__).parent / "schema.sql").read_text()
     with sqlite3.connect(app.config["DATABASE"]) as db:
         db.executescript(schema)
-        # Galleries made before postings had badges gain the column; their postings have none.
-        if "badges" not in {row[1] for row in db.execute("PRAGMA table_info(posting)")}:
-            db.execute("ALTER TABLE posting ADD COLUMN badges TEXT")
+        # Galleries made by earlier versions gain the newer columns; their postings have none.
+        have = {row[1] for row in db.execute("PRAGMA table_info(posting)")}
+        for column, kind in LATER_COLUMNS.items():
+            if column not in have:
+                db.execute(f"ALTER TABLE posting ADD COLUMN {column} {kind}")
     app.teardown_appcontext(close_db)
 
 
@@ -48,6 +52,15 @@ def insert_posting(**fields) -> int:
     cur = db.execute(f"INSERT INTO posting ({names}) VALUES ({marks})", tuple(fields.values()))
     db.commit()
     return cur.lastrowid
+
+
+def asked(row: sqlite3.Row) -> dict[str, str]:
+    """The title, company and city a posting's request asked for ({} for none, or one saved before they were kept)."""
+    try:
+        found = json.loads(row["asked"]) if row["asked"] else {}
+    except json.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def badges(row: sqlite3.Row) -> dict | None:
@@ -101,3 +114,64 @@ def list_postings(raw_page: str | None, checkpoint_id: str | None = None) -> Pag
     rows = db.execute(f"SELECT * FROM posting {where} ORDER BY id DESC LIMIT ? OFFSET ?",
                       (*args, PER_PAGE, (page - 1) * PER_PAGE)).fetchall()
     return Page(rows, page, max(1, -(-total // PER_PAGE)), total)
+
+
+def insert_comparison(settings: dict) -> int:
+    db = get_db()
+    cur = db.execute("INSERT INTO comparison (settings) VALUES (?)", (json.dumps(settings),))
+    db.commit()
+    return cur.lastrowid
+
+
+def get_comparison(comparison_id: int) -> tuple[sqlite3.Row, list[sqlite3.Row]]:
+    """The comparison and its columns' postings (in the order they were saved), or a 404."""
+    row = None
+    if 0 < comparison_id <= MAX_ID:
+        row = get_db().execute("SELECT * FROM comparison WHERE id = ?", (comparison_id,)).fetchone()
+    if row is None:
+        raise Refused(f"There is no comparison {comparison_id}; it may have been deleted.", status=404)
+    columns = get_db().execute("SELECT * FROM posting WHERE comparison_id = ? ORDER BY run, epoch, id", (comparison_id,)).fetchall()
+    return row, columns
+
+
+def comparison_settings(comparison_id: int) -> dict:
+    """What a comparison's columns are sampled with: temperature, prime, length, seed and the fields asked for."""
+    row, _ = get_comparison(comparison_id)
+    settings = json.loads(row["settings"])
+    return {**{k: settings[k] for k in ("temperature", "prime", "length", "seed")}, **settings.get("asked", {})}
+
+
+def delete_comparison(comparison_id: int) -> None:
+    get_comparison(comparison_id)
+    db = get_db()
+    db.execute("DELETE FROM posting WHERE comparison_id = ?", (comparison_id,))
+    db.execute("DELETE FROM comparison WHERE id = ?", (comparison_id,))
+    db.commit()
+
+
+@dataclass
+class Entry:
+    """One card of the gallery: a posting, or a comparison with its columns."""
+    kind: str  # "posting" or "comparison"
+    row: sqlite3.Row
+    columns: list[sqlite3.Row]
+    settings: dict
+
+
+def list_entries(raw_page: str | None) -> Page:
+    """One page of the gallery, newest first: postings outside comparisons, and each comparison as one entry."""
+    page = page_number(raw_page)
+    db = get_db()
+    union = ("SELECT 'posting' AS kind, id, created FROM posting WHERE comparison_id IS NULL "
+             "UNION ALL SELECT 'comparison' AS kind, id, created FROM comparison")
+    total = db.execute(f"SELECT COUNT(*) FROM ({union})").fetchone()[0]
+    keys = db.execute(f"SELECT kind, id FROM ({union}) ORDER BY created DESC, id DESC LIMIT ? OFFSET ?",
+                      (PER_PAGE, (page - 1) * PER_PAGE)).fetchall()
+    entries = []
+    for kind, entry_id in keys:
+        if kind == "posting":
+            entries.append(Entry(kind, get_posting(entry_id), [], {}))
+        else:
+            row, columns = get_comparison(entry_id)
+            entries.append(Entry(kind, row, columns, json.loads(row["settings"])))
+    return Page(entries, page, max(1, -(-total // PER_PAGE)), total)

@@ -19,8 +19,9 @@ from typing import Callable, Iterator, Mapping
 from charlm import (MAX_SEED, TEMPERATURE_RANGE, BatchServer, CharLMError, SampleSettings, ServerBusy, check_fields,
                     new_seed)
 from common.corpus_format import FIELDS, frame_fields
-from flask import Response, stream_with_context
+from flask import Response, get_template_attribute, stream_with_context
 
+from . import db
 from .badges import badges, get_classifier
 from .checkpoints import CheckpointIndex, CheckpointInfo
 from .errors import Refused, TryLater
@@ -38,6 +39,7 @@ class Job:
     length: int
     seed: int
     fields: tuple[tuple[str, str], ...] = ()  # (name, value) of the frame fields asked for
+    comparison: int | None = None  # the comparison this posting is a column of
 
     def settings(self) -> SampleSettings:
         return SampleSettings(prime=self.prime, temperature=self.temperature, max_length=self.length, seed=self.seed,
@@ -67,8 +69,9 @@ def _number(data: Mapping, key: str, kind, default):
 def parse_job(data: Mapping, checkpoints: CheckpointIndex, config: Mapping) -> Job:
     """Check every field of a generation request that needs no model; raises Refused with the reason.
 
-    What needs the model (the prime's and fields' characters against its vocabulary) is
-    checked once, when the posting is submitted to it."""
+    A column of a comparison ("comparison": its id) takes the comparison's settings. What needs
+    the model (the prime's and fields' characters against its vocabulary) is checked once, when
+    the posting is submitted to it."""
     if not isinstance(data, Mapping):
         raise Refused("the request body must be a JSON object")
     checkpoint_id = data.get("checkpoint")
@@ -77,7 +80,18 @@ def parse_job(data: Mapping, checkpoints: CheckpointIndex, config: Mapping) -> J
     info = checkpoints.get(checkpoint_id)
     if info is None:
         raise Refused(f"unknown checkpoint {checkpoint_id!r}; see /api/checkpoints", status=404)
+    comparison = _number(data, "comparison", int, None)
+    if comparison is not None:
+        data = db.comparison_settings(comparison)
+    s = parse_settings(data, config)
+    return Job(info, s["temperature"], s["prime"], s["length"], s["seed"], tuple(s["asked"].items()), comparison)
 
+
+def parse_settings(data: Mapping, config: Mapping) -> dict:
+    """The sampling settings of a request, checked: temperature, prime, length, seed (drawn when none
+    is given) and the fields asked for; as a comparison stores them."""
+    if not isinstance(data, Mapping):
+        raise Refused("the request body must be a JSON object")
     temperature = _number(data, "temperature", float, DEFAULTS.temperature)
     lo, hi = TEMPERATURE_RANGE
     if not lo <= temperature <= hi:
@@ -97,12 +111,12 @@ def parse_job(data: Mapping, checkpoints: CheckpointIndex, config: Mapping) -> J
         raise Refused("prime must be text")
     if len(prime) > config["MAX_PRIME"]:
         raise Refused(f"prime must be at most {config['MAX_PRIME']} characters, got {len(prime)}")
-    fields = {name: data[name] for name in FIELDS if data.get(name) not in (None, "")}
+    asked = {name: data[name] for name in FIELDS if data.get(name) not in (None, "")}
     try:
-        check_fields(fields)
+        check_fields(asked)
     except CharLMError as exc:
         raise Refused(str(exc)) from None
-    return Job(info, temperature, prime, length, seed, tuple(fields.items()))
+    return {"temperature": temperature, "prime": prime, "length": length, "seed": seed, "asked": asked}
 
 
 def _submit(models: ModelPool, job: Job):
@@ -134,7 +148,8 @@ def record(job: Job, text: str, corpus: str | None) -> dict:
     quality = badges(text, corpus, get_classifier())
     return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=job.temperature,
                 prime=job.prime, length=job.length, seed=job.seed, text=text,
-                title=title, company=company, location=location, badges=json.dumps(quality))
+                title=title, company=company, location=location, badges=json.dumps(quality),
+                asked=json.dumps(dict(job.fields)), comparison_id=job.comparison)
 
 
 def sse(event: str, data: dict) -> str:
@@ -159,7 +174,8 @@ def _events(posting, job: Job, save: Callable[[dict], int], url_for_posting: Cal
     with posting:
         yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": job.temperature})
         parts, pending = [], []
-        last_flush = last_preview = time.monotonic()
+        # The first chunk carries a preview at once: the page shows the posting from its first words.
+        last_flush, last_preview = time.monotonic(), float("-inf")
         for piece in posting:
             parts.append(piece)
             pending.append(piece)
@@ -175,4 +191,5 @@ def _events(posting, job: Job, save: Callable[[dict], int], url_for_posting: Cal
         yield sse("chunk", {"text": "".join(pending)})
     text = "".join(parts)
     posting_id = save(record(job, text, posting.server.generator.corpus))
-    yield sse("done", {"id": posting_id, "url": url_for_posting(posting_id), "html": clean(text)})
+    shown = get_template_attribute("macros.html", "badges")(db.badges(db.get_posting(posting_id)))
+    yield sse("done", {"id": posting_id, "url": url_for_posting(posting_id), "html": clean(text), "badges": str(shown)})

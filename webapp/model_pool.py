@@ -1,7 +1,10 @@
 """The loaded models: one charlm.BatchServer per checkpoint, shared by all its requests.
 
-Least recently used first out, never one that is still sampling, so a checkpoint is read
-from disk once while it is in use.
+Bounded twice: at most `models` of them, and at most `memory_mb` of their weights and
+rows' state (BatchServer.footprint: the 3x512 demo with 16 rows holds 31 MB, the
+transformer demo with its 16 key/value caches 113 MB). Past either bound the least recently
+used idle model goes first; one still sampling is never dropped, so a burst may exceed
+the bounds until it ends. A checkpoint is read from disk once while it stays in the pool.
 """
 
 from __future__ import annotations
@@ -21,11 +24,17 @@ def get_models() -> "ModelPool":
     return current_app.extensions["models"]
 
 
+MODELS = 4  # models kept loaded at most, by default
+MEMORY_MB = 1024  # megabytes of their weights and state at most, by default
+
+
 class ModelPool:
-    def __init__(self, cache_size: int = 4, rows: int = BatchServer.ROWS, queue_size: int = BatchServer.QUEUE,
-                 precision: str | None = None, flush_seconds: float = 0.05, threads: int | None = None):
+    def __init__(self, models: int = MODELS, rows: int = BatchServer.ROWS, queue_size: int = BatchServer.QUEUE,
+                 precision: str | None = None, flush_seconds: float = 0.05, threads: int | None = None,
+                 memory_mb: float = MEMORY_MB):
         self.threads = threads
-        self.cache_size, self.rows, self.queue_size, self.precision = cache_size, rows, queue_size, precision
+        self.models, self.rows, self.queue_size, self.precision = models, rows, queue_size, precision
+        self.memory = memory_mb * 2**20
         self.flush_seconds = flush_seconds
         self._models: OrderedDict[tuple[Path, int], BatchServer] = OrderedDict()
         self._lock = threading.Lock()
@@ -42,7 +51,25 @@ class ModelPool:
             if key in self._models:  # loaded meanwhile by another request
                 return self._models[key]
             server = self._models[key] = BatchServer(gen, self.rows, self.queue_size, self.flush_seconds)
-            idle = [k for k, s in self._models.items() if k != key and s.load() == (0, 0)]
-            for k in idle[:max(0, len(self._models) - self.cache_size)]:
-                self._models.pop(k).stop()
+            self._evict(keep=key)
         return server
+
+    def _evict(self, keep) -> None:
+        """Drop idle models, least recently used first, until both bounds hold. Called under the lock."""
+        for k in [k for k, s in self._models.items() if k != keep and s.load() == (0, 0)]:
+            if len(self._models) <= self.models and self.footprint() <= self.memory:
+                break
+            self._models.pop(k).stop()
+
+    def footprint(self) -> int:
+        """Bytes the loaded models hold (BatchServer.footprint, summed)."""
+        return sum(s.footprint() for s in self._models.values())
+
+    def loaded(self, info: CheckpointInfo) -> bool:
+        """Whether the checkpoint's model is in the pool now (its next posting starts without loading it)."""
+        try:
+            key = (info.path, info.path.stat().st_mtime_ns)
+        except OSError:
+            return False
+        with self._lock:
+            return key in self._models

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from charlm import MAX_FIELD, TEMPERATURE_RANGE, new_seed
 from common.corpus_format import FIELDS
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
@@ -37,34 +39,60 @@ def sampling_form() -> dict:
             "default_length": current_app.config["DEFAULT_LENGTH"]}
 
 
+def url_temperature(raw: str | None) -> tuple[float, str | None]:
+    """The temperature a link asks for, as the form will use it, and what to tell the user when that
+    is not what the link says (out of range: the nearest end; not a number: the default)."""
+    lo, hi = TEMPERATURE_RANGE
+    if raw is None or raw == "":
+        return DEFAULTS.temperature, None
+    try:
+        asked = float(raw)
+    except ValueError:
+        asked = float("nan")
+    if asked != asked or asked in (float("inf"), float("-inf")):
+        return DEFAULTS.temperature, (f"The temperature in the link, {raw[:20]}, is not a number; "
+                                      f"the form uses the default, {DEFAULTS.temperature}.")
+    if lo <= asked <= hi:
+        return asked, None
+    used = min(hi, max(lo, asked))
+    return used, f"The temperature in the link, {asked:g}, is outside {lo}-{hi}; the form uses {used}."
+
+
 @bp.get("/")
 def generate():
     checkpoints = get_checkpoints().scan()
+    temperature, notice = url_temperature(request.args.get("temperature"))
     form = {
         "checkpoint": request.args.get("checkpoint") or default_checkpoint(checkpoints),
-        "temperature": request.args.get("temperature", str(DEFAULTS.temperature)),
+        "temperature": f"{temperature:g}",
         "prime": request.args.get("prime", DEFAULTS.prime),
         "length": request.args.get("length", str(current_app.config["DEFAULT_LENGTH"])),
         "seed": request.args.get("seed") or str(new_seed()),
         **{name: request.args.get(name, "") for name in FIELDS},
     }
-    return render_template("generate.html", runs=grouped(checkpoints), form=form, **sampling_form())
+    return render_template("generate.html", runs=grouped(checkpoints), form=form, notice=notice, **sampling_form())
 
 
 @bp.get("/gallery")
 def gallery():
+    """Postings and comparisons, newest first; filtered by a checkpoint, that checkpoint's postings."""
     checkpoint = request.args.get("checkpoint") or None
-    page = db.list_postings(request.args.get("page"), checkpoint)
-    return render_template("gallery.html", postings=page.rows, page=page.number, pages=page.pages, total=page.total,
+    if checkpoint:
+        page = db.list_postings(request.args.get("page"), checkpoint)
+        page.rows = [db.Entry("posting", row, [], {}) for row in page.rows]
+    else:
+        page = db.list_entries(request.args.get("page"))
+    return render_template("gallery.html", entries=page.rows, page=page.number, pages=page.pages, total=page.total,
                            checkpoint=checkpoint, runs=grouped(get_checkpoints().scan()))
 
 
 @bp.get("/postings/<int:posting_id>")
 def posting(posting_id: int):
     row = db.get_posting(posting_id)
+    asked = db.asked(row)
     again = {"checkpoint": row["checkpoint_id"], "temperature": row["temperature"], "prime": row["prime"],
-             "length": row["length"], "seed": row["seed"]}
-    return render_template("posting.html", p=row, again=url_for("pages.generate", **again))
+             "length": row["length"], "seed": row["seed"], **asked}
+    return render_template("posting.html", p=row, asked=asked, again=url_for("pages.generate", **again))
 
 
 @bp.get("/postings/<int:posting_id>/render")
@@ -76,9 +104,10 @@ def render(posting_id: int):
     return resp
 
 
-@bp.post("/postings/<int:posting_id>/delete")
-def delete(posting_id: int):
-    db.delete_posting(posting_id)
+@bp.post("/<any(postings, comparisons):kind>/<int:entry_id>/delete")
+def delete(kind: str, entry_id: int):
+    """Delete a posting, or a comparison with its columns; then back to the gallery."""
+    (db.delete_posting if kind == "postings" else db.delete_comparison)(entry_id)
     return redirect(url_for("pages.gallery"))
 
 
@@ -93,6 +122,12 @@ def compare():
         chosen = list(dict.fromkeys([first[0].id, first[len(first) // 2].id, next(c.id for c in first if c.best)]))
     return render_template("compare.html", runs=runs, chosen=chosen, seed=new_seed(),
                            **sampling_form())
+
+
+@bp.get("/comparisons/<int:comparison_id>")
+def comparison(comparison_id: int):
+    row, columns = db.get_comparison(comparison_id)
+    return render_template("comparison.html", c=row, settings=json.loads(row["settings"]), columns=columns)
 
 
 @bp.get("/training")

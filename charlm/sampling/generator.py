@@ -87,6 +87,10 @@ class Generator:
         model, vocab, ckpt = ckpt_io.load_model(path)
         return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt), threads=threads)
 
+    def weight_bytes(self) -> int:
+        """Bytes of the model's weights as loaded, and of the kernel's packed copy."""
+        return sum(t.nbytes for t in self.model.state_dict().values()) + self.engine.packed_bytes()
+
     def batch(self, capacity: int) -> Batch:
         """An empty batch for up to `capacity` rows (see batch.py)."""
         return Batch(self, capacity)

@@ -137,6 +137,11 @@ class BatchServer:
             self._cond.notify()
         return posting
 
+    def footprint(self) -> int:
+        """Bytes this server holds: the model's weights, their packed copy and every row's state
+        (not the corpus's copy-guard index, which the models trained on one corpus share)."""
+        return self.generator.weight_bytes() + self._batch.stepper.state_bytes()
+
     def load(self) -> tuple[int, int]:
         """(rows sampling, requests waiting) right now."""
         with self._cond:

@@ -98,6 +98,10 @@ class NativeLSTM:
             if self.scales:
                 self.net.scale[l] = _ptr(self.scales[l])
 
+    def packed_bytes(self) -> int:
+        """Bytes of the packed model: the kernel's own copy of the weights."""
+        return sum(t.nbytes for t in [self.table, *self.weights, *self.biases, *self.scales])
+
     @staticmethod
     def supports(model: CharRNN) -> bool:
         return model.config.model == "lstm" and model.config.rnn_size % 16 == 0
@@ -169,6 +173,10 @@ class NativeStepper:
         self.bufs.ids[:B] = ids
         return self._step(self.bufs, B)
 
+    def state_bytes(self) -> int:
+        """Bytes of the rows' state and scratch: the batch's and the prime's buffers."""
+        return sum(t.nbytes for b in (self.bufs, self.one) for t in (b.xh, b.c, b.gates, b.logits, b.xq, b.xs))
+
     @property
     def threads(self) -> int:
         """The thread count the batch's steps run on now (the pacer's choice, or the fixed count)."""
@@ -181,6 +189,9 @@ class TorchModel:
 
     def __init__(self, model: CharRNN):
         self.model = model.eval()
+
+    def packed_bytes(self) -> int:
+        return 0  # it steps the model's own weights
 
     def stepper(self, capacity: int) -> "TorchStepper":
         return TorchStepper(self.model, capacity)
@@ -203,6 +214,10 @@ class TorchStepper:
 
     def _parts(self):
         return self.state if isinstance(self.state, tuple) else (self.state,)
+
+    def state_bytes(self) -> int:
+        """Bytes of the rows' state (a transformer's: its key/value cache) and logits."""
+        return sum(t.nbytes for t in self._parts()) + self.logits.nbytes
 
     def put(self, slot: int, state, logits: torch.Tensor) -> None:
         for mine, theirs in zip(self._parts(), state if isinstance(state, tuple) else (state,)):

@@ -1,11 +1,9 @@
 """The training loop (char-rnn's): `Trainer.new`, `.init_from` or `.resumed`, then `run()`.
 
-The text is cut into batch-size contiguous streams read seq-length characters at a
-time, the hidden state is carried from batch to batch, and after every epoch the whole
-validation split is scored and a checkpoint named by epoch and validation loss is
-written (runs.py). `latest.pt` holds everything needed to resume exactly where a run
-stopped: weights, optimizer, RNG states and stream position. Under torchrun the work
-is shared by DistributedDataParallel (distributed.py); rank 0 alone writes.
+The text is cut into batch-size streams read seq-length characters at a time, the state
+carried from batch to batch; after every epoch the validation split is scored and a
+checkpoint named by epoch and val loss is written (runs.py). `latest.pt` holds all it
+takes to resume exactly. Under torchrun DDP shares the work; rank 0 alone writes.
 """
 
 from __future__ import annotations
@@ -74,8 +72,6 @@ class Trainer:
             for note in runs.repair(run_dir):
                 tqdm.write(f"repaired {run_dir}: {note}")
 
-    # -- the three ways a run starts -------------------------------------------------------------
-
     @classmethod
     def new(cls, cfg: TrainConfig, run_dir: Path) -> "Trainer":
         """Fresh weights; the vocabulary is the corpus's characters."""
@@ -127,8 +123,6 @@ class Trainer:
         if self.main:
             runs.truncate_metrics(self.run_dir, self.step)
 
-    # -- helpers ---------------------------------------------------------------------------------
-
     def say(self, message: str) -> None:
         if self.main:
             tqdm.write(message)
@@ -156,8 +150,6 @@ class Trainer:
         """(mean nats per character, share scored) of the validation split: all of it, or what fits before deadline."""
         return stream_loss(self.model, self.val_ids, self.cfg.batch_size, max(self.cfg.seq_length, 256),
                            self.device, self.autocast(), deadline=deadline, group=self.group)
-
-    # -- the loop --------------------------------------------------------------------------------
 
     def progress(self) -> float:
         """How far into the run training is: by steps of max_epochs, or by the time budget."""
@@ -192,9 +184,15 @@ class Trainer:
         return value
 
     def run(self) -> str:
-        """Train until max_epochs, the time budget or Ctrl-C; returns why it stopped."""
-        with self.budget.ctrl_c():
-            return self._run()
+        """Train until max_epochs, the time budget or Ctrl-C; returns why it stopped. The log's
+        last row says the run ended and why ("done", "interrupted", "time budget", "failed")."""
+        why = "failed"
+        try:
+            with self.budget.ctrl_c():
+                why = self._run()
+            return why
+        finally:
+            self.log(type="end", step=self.step, why=why)
 
     def _run(self) -> str:
         cfg = self.cfg

@@ -55,3 +55,31 @@ def test_evaluate_reports_realism_and_can_skip_the_val_loss_of_a_transformer(tin
     assert "val loss: not scored (--no-val)" in text.stdout and "realism: a char n-gram classifier" in text.stdout
     both = run_module("charlm.evaluate", str(tiny_transformer_run / "best.pt"), "--no-val", "--precision", "fp32")
     assert both.returncode == 2 and "needs the val split" in both.stderr
+
+
+def test_ctrl_c_while_sampling_prints_what_was_done_and_exits_130(tiny_run):
+    # Issue 28 #15: killing evaluate printed nothing of what it had done.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from conftest import ROOT
+
+    proc = subprocess.Popen([sys.executable, "-m", "charlm.evaluate", str(tiny_run / "best.pt"), "-n", "10000",
+                             "--length", "20000", "--no-compression"], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while "sampling" not in "".join(err) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert "sampling" in "".join(err), "".join(err)[-2000:]
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert "val loss: " in out and "nats/char" in out and "interrupted: Ctrl-C" in out
+    assert "well-formed" not in out  # the samples were not done: no figure of them is made up

@@ -132,3 +132,107 @@ def test_compare_runs_the_chosen_epochs_at_once_under_their_epoch_and_val_loss(l
     headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#columns h2")]
     assert [h.split(",")[0] for h in headings] == ["epoch 1", "epoch 2", "epoch 3"]
     assert all(", val 0." in h or ", val 1." in h or ", val 2." in h for h in headings)
+
+
+# -- Issue 28, a new user's walk through the gallery: each test failed on the code before it. ----------
+# Each saves its screenshot to $DREAMJOBS_SCREENSHOTS when that is set (a folder), else to the test's tmp_path.
+
+def shot(browser, tmp_path, name: str) -> None:
+    folder = os.environ.get("DREAMJOBS_SCREENSHOTS") or str(tmp_path)
+    os.makedirs(folder, exist_ok=True)
+    browser.save_screenshot(os.path.join(folder, f"issue28-{name}.png"))
+
+
+def test_a_links_temperature_out_of_range_is_shown_as_used_on_the_slider_and_label(live_server, browser, tmp_path):
+    browser.get(live_server + "/?temperature=99")
+    assert browser.find_element(By.ID, "temperature").get_attribute("value") == "2"
+    assert browser.find_element(By.ID, "temperature-value").text == "2"
+    assert "outside 0.1-2.0; the form uses 2.0" in browser.find_element(By.ID, "notice").text
+    shot(browser, tmp_path, "1-temperature")
+
+
+def test_the_form_starts_at_the_top_and_says_what_to_do_before_the_first_run(live_server, browser, tmp_path):
+    browser.get(live_server + "/")
+    form = browser.find_element(By.ID, "generate-form").rect
+    checkpoint = browser.find_element(By.ID, "checkpoint").rect
+    assert checkpoint["y"] - form["y"] < 60  # it sat about 150 px down, at the foot of the dream-job box
+    hint = browser.find_element(By.ID, "hint")
+    assert hint.is_displayed() and "press Generate" in hint.text
+    shot(browser, tmp_path, "6-form")
+    browser.find_element(By.ID, "length").clear()
+    browser.find_element(By.ID, "length").send_keys("200")
+    browser.find_element(By.ID, "generate").click()
+    WebDriverWait(browser, 180).until(lambda d: "saved to the gallery" in d.find_element(By.ID, "status").text)
+    assert not hint.is_displayed()
+
+
+def test_generate_again_fills_in_the_fields_the_posting_asked_for(app, live_server, browser, tmp_path):
+    import requests
+
+    ckpt = next(c["id"] for c in requests.get(live_server + "/api/checkpoints", timeout=30).json() if c["best"])
+    posting = requests.post(live_server + "/api/generate", timeout=120, json={
+        "checkpoint": ckpt, "seed": 7, "length": 300, "title": "Chief Data Dreamer", "city": "Chicago, IL"}).json()
+    browser.get(live_server + posting["url"])
+    asked = browser.find_element(By.ID, "asked").text
+    assert asked.startswith("Asked for title") and "Chief Data Dreamer" in asked and "city" in asked and "Chicago, IL" in asked
+    shot(browser, tmp_path, "2-posting")
+    browser.find_element(By.LINK_TEXT, "Generate again with these settings").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "generate-form"))
+    assert browser.find_element(By.ID, "title").get_attribute("value") == "Chief Data Dreamer"
+    assert browser.find_element(By.ID, "city").get_attribute("value") == "Chicago, IL"
+    assert browser.find_element(By.ID, "seed").get_attribute("value") == "7"
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_a_long_unbroken_title_stays_inside_its_card(app, live_server, browser, tmp_path, width):
+    from webapp import db
+
+    title = "Senior" + "Staff" * 30 + "Engineer"
+    with app.app_context():
+        for i in range(3):
+            db.insert_posting(checkpoint_id="x", run="x", epoch=1, val_loss=1.0, temperature=0.8, prime="<html>",
+                              length=10, seed=i, text="<html></html>", title=title if i == 1 else "Short",
+                              company="Acme", location="Seattle, WA")
+    browser.set_window_size(width, 900)
+    browser.get(live_server + "/gallery")
+    for card in browser.find_elements(By.CSS_SELECTOR, "#cards .card"):
+        assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", card)
+        inner = browser.execute_script(
+            "const c = arguments[0].getBoundingClientRect();"
+            "return [...arguments[0].querySelectorAll('*')].every(e => e.getBoundingClientRect().right <= c.right + 1)",
+            card)
+        assert inner
+    shot(browser, tmp_path, f"3-cards-{width}")
+
+
+def test_the_training_chart_shows_the_epochs_on_a_labelled_axis_of_round_ticks(live_server, browser, tmp_path):
+    browser.get(live_server + "/training")
+    labels = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".chart svg text")]
+    assert "loss (nats/char)" in labels and "epoch" in labels
+    ticks = [float(t) for t in labels if t.replace(".", "", 1).isdigit() and "." in t]
+    steps = {round(b - a, 6) for a, b in zip(ticks, ticks[1:])}
+    assert len(ticks) >= 3 and len(steps) == 1
+    shot(browser, tmp_path, "8-chart")
+
+
+def test_a_comparison_with_fields_shows_badges_and_is_one_gallery_entry(live_server, browser, tmp_path):
+    browser.get(live_server + "/compare")
+    browser.find_element(By.CSS_SELECTOR, "#compare-form input[name=title]").send_keys("Data Wrangler")
+    length = browser.find_element(By.CSS_SELECTOR, "#compare-form input[name=length]")
+    length.clear()
+    length.send_keys("400")
+    browser.find_element(By.CSS_SELECTOR, "#compare-form button[type=submit]").click()
+    WebDriverWait(browser, 180).until(lambda d: "saved to the gallery as comparison" in d.find_element(By.ID, "status").text)
+    columns = browser.find_elements(By.CSS_SELECTOR, "#columns .column")
+    assert len(columns) == 3
+    assert all(c.find_elements(By.CSS_SELECTOR, ".badges .badge") for c in columns)
+    shot(browser, tmp_path, "9-compare")
+    browser.find_element(By.CSS_SELECTOR, "#status a").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "article.column"))
+    asked = next(r.text for r in browser.find_elements(By.CSS_SELECTOR, ".settings-table tr") if "Asked for" in r.text)
+    assert "title" in asked and "Data Wrangler" in asked
+    assert len(browser.find_elements(By.CSS_SELECTOR, "article.column .badges")) == 3
+    browser.get(live_server + "/gallery")
+    cards = browser.find_elements(By.CSS_SELECTOR, "#cards .card")
+    assert len(cards) == 1 and "Comparison of 3 checkpoints" in cards[0].text
+    shot(browser, tmp_path, "9-gallery")

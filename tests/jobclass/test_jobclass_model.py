@@ -65,3 +65,21 @@ def test_predict_prints_labels_with_confidence_and_refuses_bad_files(tmp_path):
 def test_train_without_a_corpus_is_one_clear_line(tmp_path):
     proc = run_module("jobclass.train", "--corpus-dir", str(tmp_path / "none"), "--out", str(tmp_path / "x"))
     assert proc.returncode == 2 and "manifest.jsonl not found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_predict_labels_each_posting_of_a_file_and_warns_on_text_that_is_not_one(tmp_path):
+    # Issue 28 #15: a file of five postings (charlm.sample -n 5) was one posting; "hello world" got a label silently.
+    five = tmp_path / "five.html"
+    titles = ["Data Scientist", "Software Engineer", "Data Analyst", "Data Scientist", "Product Manager"]
+    five.write_text("\n".join(document(t, "Newco", "Boston, MA", DATA_SCIENCE_BODY) for t in titles))
+    proc = run_module("jobclass.predict", str(five), "--agreement")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [ln.split(":")[0] for ln in lines[:5]] == [f"{five}#{k}" for k in range(1, 6)]
+    assert all("data_science (" in ln for ln in lines[:5])
+    assert lines[5] == "body reads as its title's family: 2 of 5 titled postings (40%)"  # the two Data Scientists
+    hello = tmp_path / "hello.txt"
+    hello.write_text("hello world")
+    proc = run_module("jobclass.predict", str(hello))
+    assert proc.returncode == 0 and proc.stdout.startswith(f"{hello}: ")
+    assert f"warning: {hello}: it is not a posting in the corpus format (no <html>)" in proc.stderr

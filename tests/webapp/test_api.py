@@ -60,6 +60,13 @@ def test_streaming_sends_chunks_then_the_saved_posting(client):
     assert saved["text"] == text and done["url"] == f"/postings/{done['id']}"
 
 
+def test_the_first_chunk_already_carries_the_rendered_preview(client):
+    # Issue 28 #7: the preview stayed blank for the first half second while the source streamed.
+    events = sse_events(generate(client, seed=3, length=500, stream=True).get_data(as_text=True))
+    first = next(d for e, d in events if e == "chunk")
+    assert "html" in first  # sent at once (empty while only the prime has come: "<html>" alone renders nothing)
+
+
 def test_postings_are_listed_newest_first_paginated_and_filtered(client):
     ids = [generate(client, length=20, seed=i).get_json()["id"] for i in range(14)]
     page1 = client.get("/api/postings").get_json()

@@ -27,3 +27,22 @@ def test_a_flat_loss_still_gets_a_visible_range():
     chart = loss_chart(run([(1, 1.0), (2, 1.0)], []))
     labels = [float(label) for _, label in chart.y_ticks]
     assert labels[0] < 1.0 < labels[-1]
+
+
+def test_the_first_steps_high_loss_does_not_squash_the_epochs_and_the_ticks_are_round():
+    # Issue 28 #8: a first step at ln(V) = 3.5 made the axis run 0.57-3.53, epochs 5-48 in a few pixels.
+    epochs = [(e, 0.62 + 0.3 / e) for e in range(1, 49)]
+    chart = loss_chart(run(epochs, [(0.01, 3.5), (0.5, 1.4)] + [(e + 0.5, 0.7 + 0.3 / e) for e in range(1, 48)]))
+    labels = [float(label) for _, label in chart.y_ticks]
+    assert labels[-1] <= 1.1 and labels[0] >= 0.5  # the range of the epochs, not of the first step
+    steps = {round(b - a, 6) for a, b in zip(labels, labels[1:])}
+    assert len(steps) == 1 and steps.pop() in (0.05, 0.1, 0.2, 0.25)
+    left, top, right, bottom = chart.box
+    first = tuple(map(float, chart.train.split()[0].split(",")))
+    assert first[1] == top  # the first step is drawn along the top edge, not off the plot
+    ys = [y for _, y, _ in chart.val]
+    assert max(ys) - min(ys) > 0.6 * (bottom - top)  # the epochs use most of the height
+
+
+def test_the_training_page_labels_the_loss_axis(client):
+    assert "loss (nats/char)" in client.get("/training").get_data(as_text=True)

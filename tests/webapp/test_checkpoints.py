@@ -41,7 +41,8 @@ def test_a_budget_stopped_run_offers_its_latest_state_with_the_val_loss_it_stopp
     assert latest is not None and latest.latest and not latest.best and latest.epoch == 1
     assert latest.val_loss > 0 and latest.label.startswith("latest: ") and "into epoch 1" in latest.label
     short = next(r for r in index.runs() if r.name == "short")
-    assert short.checkpoints == [latest] and short.live  # its log was written just now
+    # Its log was written just now, but it says the run ended: not "training now" (issue 28 #4).
+    assert short.checkpoints == [latest] and not short.live
     # Finished runs offer only their epochs.
     assert all(not c.latest for c in index.scan() if c.run == "tiny")
 
@@ -51,7 +52,7 @@ def test_the_latest_state_of_a_budget_stopped_run_samples_in_the_gallery(checkpo
     resp = client.post("/api/generate", json={"checkpoint": "short:latest", "length": 50, "seed": 1})
     assert resp.status_code == 201 and resp.get_json()["run"] == "short"
     html = client.get("/training").get_data(as_text=True)
-    assert "short" in html and "training now" in html and "into 1" in html
+    assert "short" in html and "training now" not in html and "into 1" in html  # it ended at its budget
 
 
 def test_metrics_lines_missing_fields_are_skipped_not_fatal(checkpoints_dir, client):
@@ -60,3 +61,23 @@ def test_metrics_lines_missing_fields_are_skipped_not_fatal(checkpoints_dir, cli
     assert client.get("/training").status_code == 200
     (run,) = CheckpointIndex(checkpoints_dir).runs()
     assert [e["epoch"] for e in run.epochs] == [1, 2, 3]
+
+
+def test_training_now_is_judged_from_the_runs_own_end_row_not_the_age_of_its_log(checkpoints_dir):
+    import json
+    import os
+    import time
+
+    log = checkpoints_dir / "tiny" / "metrics.jsonl"
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert rows[-1]["type"] == "end" and rows[-1]["why"] == "done"  # what charlm.train writes last
+
+    def live():
+        return CheckpointIndex(checkpoints_dir).runs()[0].live
+
+    assert not live()  # ended a moment ago
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows[:-1]))  # no end yet: training
+    assert live()
+    old = time.time() - 3600
+    os.utime(log, (old, old))  # no end, and silent for an hour: killed, not training
+    assert not live()

@@ -5,7 +5,7 @@ from webapp.model_pool import ModelPool
 def test_loaded_models_are_cached_and_only_idle_ones_evicted(checkpoints_dir):
     from charlm import SampleSettings
 
-    pool = ModelPool(cache_size=1)
+    pool = ModelPool(models=1)
     a, b = CheckpointIndex(checkpoints_dir).scan()[:2]
     first = pool.server(a)
     assert pool.server(a) is first
@@ -15,3 +15,17 @@ def test_loaded_models_are_cached_and_only_idle_ones_evicted(checkpoints_dir):
     with busy.submit(SampleSettings(max_length=10**6, stop=None, seed=1)):
         pool.server(b)
         assert pool.server(a) is busy  # still sampling: kept though over the cache size
+
+
+def test_past_its_memory_bound_the_pool_drops_the_least_recently_used_idle_model(checkpoints_dir):
+    a, b, c = CheckpointIndex(checkpoints_dir).scan()[:3]
+    one = ModelPool().server(a).footprint()
+    assert one > 0
+    pool = ModelPool(models=10, memory_mb=2.5 * one / 2**20)  # room for two models, not three
+    first = pool.server(a)
+    pool.server(b)
+    assert pool.server(a) is first  # a is now the more recently used
+    pool.server(c)
+    assert pool.loaded(a) and not pool.loaded(b) and pool.loaded(c)
+    assert pool.footprint() <= 2.5 * one and pool.server(a) is first
+

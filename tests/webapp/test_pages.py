@@ -1,6 +1,7 @@
 """The HTML pages through Flask's test client, errors included."""
 
 import re
+from urllib.parse import parse_qs
 
 from webapp import create_app
 
@@ -120,3 +121,66 @@ def test_without_checkpoints_the_app_starts_and_says_how_to_train(tmp_path):
         assert "No checkpoints yet" in html and "python -m charlm.train" in html
     assert empty.get("/api/checkpoints").get_json() == []
     assert empty.get("/gallery").status_code == 200
+
+
+# Issue 28, a new user's walk: each test below failed on the code before it.
+
+def test_a_temperature_from_the_link_out_of_range_is_shown_as_the_one_used_and_said_plainly(client):
+    html = client.get("/?temperature=99").get_data(as_text=True)
+    assert re.search(r'id="temperature-value">2</output>', html) and re.search(r'id="temperature" [^>]*value="2"', html)
+    assert "The temperature in the link, 99, is outside 0.1-2.0; the form uses 2.0." in html
+    low = client.get("/?temperature=0.01").get_data(as_text=True)
+    assert "the form uses 0.1" in low and re.search(r'id="temperature" [^>]*value="0.1"', low)
+    junk = client.get("/?temperature=hot").get_data(as_text=True)
+    assert "The temperature in the link, hot, is not a number; the form uses the default, 0.8." in junk
+    assert "the form uses" not in client.get("/?temperature=1.3").get_data(as_text=True)
+
+
+def test_a_posting_shows_the_fields_it_asked_for_and_generate_again_carries_them(client):
+    asked = {"title": "Chief Data Dreamer", "city": "Chicago, IL"}
+    posting = make_posting(client, seed=3, length=400, **asked)
+    assert posting["asked"] == asked
+    html = client.get(f"/postings/{posting['id']}").get_data(as_text=True)
+    assert "title <q>Chief Data Dreamer</q>, city <q>Chicago, IL</q>" in html
+    again = re.search(r'href="(/\?[^"]+)">Generate again', html).group(1).replace("&amp;", "&")
+    query = {k: v[0] for k, v in parse_qs(again[2:]).items()}
+    assert query["title"] == "Chief Data Dreamer" and query["city"] == "Chicago, IL" and query["seed"] == "3"
+    form = client.get(again).get_data(as_text=True)
+    assert 'value="Chief Data Dreamer"' in form and 'value="Chicago, IL"' in form
+    # The same link's settings write the same posting.
+    same = client.post("/api/generate", json={"checkpoint": query["checkpoint"], "length": 400, "seed": 3,
+                                              **asked}).get_json()
+    assert same["text"] == posting["text"]
+    plain = make_posting(client, seed=4, length=50)
+    assert "nothing: the model chose" in client.get(f"/postings/{plain['id']}").get_data(as_text=True)
+
+
+def test_a_comparison_is_one_gallery_entry_with_its_own_page_columns_and_badges(client):
+    settings = {"temperature": 0.9, "seed": 11, "length": 300, "title": "Data Wrangler"}
+    made = client.post("/api/comparisons", json=settings)
+    assert made.status_code == 201
+    comparison = made.get_json()
+    ids = [c["id"] for c in client.get("/api/checkpoints").get_json()]
+    for ckpt in ids:  # the columns take the comparison's settings, whatever else a request says
+        resp = client.post("/api/generate", json={"checkpoint": ckpt, "comparison": comparison["id"], "seed": 99})
+        assert resp.status_code == 201 and resp.get_json()["comparison"] == comparison["id"]
+    make_posting(client, seed=1, length=20)
+    gallery = client.get("/gallery").get_data(as_text=True)
+    assert "2 entries" in gallery and gallery.count('class="card comparison"') == 1
+    assert f'href="/comparisons/{comparison["id"]}"' in gallery and "Comparison of 3 checkpoints" in gallery
+    page = client.get(comparison["url"]).get_data(as_text=True)
+    assert page.count('<article class="column">') == 3 and page.count('<ul class="badges">') == 3
+    assert "title <q>Data Wrangler</q>" in page and "<td>11</td>" in page
+    columns = client.get(f"/api/comparisons/{comparison['id']}").get_json()["columns"]
+    assert {c["seed"] for c in columns} == {11} and all(c["asked"] == {"title": "Data Wrangler"} for c in columns)
+    assert client.post("/api/generate", json={"checkpoint": ids[0], "comparison": 999}).status_code == 404
+    assert client.post("/api/comparisons", json={"temperature": 9}).status_code == 400
+    assert client.post(f"/comparisons/{comparison['id']}/delete").status_code == 302
+    assert client.get(comparison["url"]).status_code == 404 and "1 entry" in client.get("/gallery").get_data(as_text=True)
+
+
+def test_the_generate_page_says_which_checkpoints_are_loaded_and_hints_before_the_first_run(client):
+    html = client.get("/").get_data(as_text=True)
+    assert html.count('data-loaded="false"') == 3 and 'id="hint"' in html
+    make_posting(client, length=5)
+    assert client.get("/").get_data(as_text=True).count('data-loaded="true"') == 1

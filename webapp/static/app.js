@@ -27,7 +27,9 @@ async function readEvents(response, handlers) {
 // Start one generation; view = {raw, frame, status}. Resolves with the saved posting's id.
 async function generate(url, params, view) {
   view.raw.textContent = "";
-  view.status.textContent = "generating…";
+  // A checkpoint not loaded yet makes its first posting wait for the model: say so, not just "generating".
+  view.status.textContent = view.loading ? "loading the model… (its first posting waits a few seconds for it)"
+                                         : "generating…";
   view.status.className = "status running";
   const response = await fetch(url, {
     method: "POST",
@@ -52,6 +54,7 @@ async function generate(url, params, view) {
     done: (d) => {
       id = d.id;
       view.frame.srcdoc = frameDocument(d.html);
+      if (view.badges) view.badges.innerHTML = d.badges;  // rendered by the server's badges macro
       view.status.innerHTML = "";
       const link = document.createElement("a");
       link.href = d.url;
@@ -103,7 +106,14 @@ function wireGenerate() {
     button.disabled = true;
     const params = formParams(form);
     params.checkpoint = form.elements.checkpoint.value;
-    try { await generate(form.dataset.streamUrl, params, view); } catch (e) { /* shown in status */ }
+    const option = form.elements.checkpoint.selectedOptions[0];
+    view.loading = option && option.dataset.loaded === "false";
+    const hint = document.getElementById("hint");
+    if (hint) hint.hidden = true;
+    try {
+      await generate(form.dataset.streamUrl, params, view);
+      if (option) option.dataset.loaded = "true";
+    } catch (e) { /* shown in status */ }
     button.disabled = false;
   });
 }
@@ -125,6 +135,15 @@ function wireCompare() {
     const params = formParams(form);
     if (params.seed === null) params.seed = Math.floor(Math.random() * 2147483647);
     columns.innerHTML = "";
+    // One comparison holds the settings; each column is generated as a part of it.
+    const created = await fetch(form.dataset.comparisonUrl, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(params) });
+    const comparison = await created.json();
+    if (!created.ok) {
+      status.textContent = comparison.error || created.statusText;
+      status.className = "status error";
+      return;
+    }
     const views = chosen.map((box) => {
       const col = document.createElement("article");
       col.className = "column";
@@ -135,16 +154,24 @@ function wireCompare() {
       run.textContent = box.dataset.run;
       const st = document.createElement("p");
       st.className = "status";
+      const marks = document.createElement("div");
+      marks.className = "column-badges";
       const frame = document.createElement("iframe");
       frame.setAttribute("sandbox", "");
       const raw = document.createElement("pre");
-      col.append(title, run, st, frame, raw);
+      col.append(title, run, st, marks, frame, raw);
       columns.append(col);
-      return { id: box.value, raw, frame, status: st };
+      return { id: box.value, raw, frame, status: st, badges: marks };
     });
     // All at once: each checkpoint's rows join its model's batch (charlm/sampling/server.py).
     await Promise.all(views.map((view) =>
-      generate(form.dataset.streamUrl, Object.assign({ checkpoint: view.id }, params), view).catch(() => {})));
+      generate(form.dataset.streamUrl, { checkpoint: view.id, comparison: comparison.id }, view).catch(() => {})));
+    status.innerHTML = "";
+    const link = document.createElement("a");
+    link.href = comparison.url;
+    link.textContent = `saved to the gallery as comparison #${comparison.id}`;
+    status.append("done: ", link);
+    status.className = "status done";
   });
 }
 

@@ -15,10 +15,12 @@ Public API for other packages (the webapp uses only this):
                                            -- the bounds and defaults the gallery and the CLIs share
     native_threads()                       -- the most threads a sampling step may use here
     epoch_checkpoints, best_checkpoint, read_metrics, LATEST, METRICS -- a run folder's files
+    model_config(path)                     -- a checkpoint's ModelConfig (.describe(): "LSTM 3x512"), weights unread
     COPY_LIMIT, CopyFinder, well_formed, coherent_frame, words, vocab_share -- the quality measures
     CharLMError and its kinds (CheckpointError, SettingsError, VocabError) -- errors with user-facing messages
 """
 
+from .checkpoint import model_config
 from .copies import COPY_LIMIT
 from .errors import CharLMError, CheckpointError, SettingsError, VocabError
 from .quality.copies import CopyFinder
@@ -35,4 +37,4 @@ from .sampling.settings import (DEFAULT_PRECISION, MAX_SEED, POSTING_LENGTH, TEM
 __all__ = ["COPY_LIMIT", "DEFAULT_PRECISION", "LATEST", "MAX_FIELD", "MAX_SEED", "METRICS", "POSTING_LENGTH", "PRECISIONS",
            "TEMPERATURE_RANGE", "BatchServer", "CharLMError", "CheckpointError", "CopyFinder", "Generator",
            "SampleSettings", "ServerBusy", "SettingsError", "VocabError", "best_checkpoint", "check_fields", "coherent_frame",
-           "epoch_checkpoints", "native_threads", "new_seed", "read_metrics", "vocab_share", "well_formed", "words"]
+           "epoch_checkpoints", "model_config", "native_threads", "new_seed", "read_metrics", "vocab_share", "well_formed", "words"]

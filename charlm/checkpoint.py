@@ -156,3 +156,14 @@ def training_split(ckpt: dict, text: str) -> Split:
     if "seed" not in cfg or "val_frac" not in cfg:
         raise CheckpointError("the checkpoint does not record how its data was split (no train_config)")
     return split_by_document(split_documents(text), cfg["val_frac"], cfg["seed"])
+
+
+def model_config(path: str | Path) -> ModelConfig:
+    """A checkpoint's ModelConfig, read without loading its weights (memory-mapped); CheckpointError when unreadable."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        return ModelConfig.from_dict(ckpt["config"])
+    except Exception as exc:  # torch raises many kinds for a damaged file; a foreign dict lacks "config"
+        raise CheckpointError(f"{path} is not a readable checkpoint ({type(exc).__name__})") from None

@@ -15,7 +15,7 @@ from flask import Flask
 from jobclass import DEFAULT_PATH as CLASSIFIER
 
 from . import api, db, errors, pages
-from .chart import loss_chart
+from .chart import loss_chart, runs_chart
 from .checkpoints import CheckpointIndex
 from .model_pool import MEMORY_MB, MODELS, ModelPool
 from .sanitize import FRAME_CSS
@@ -56,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
-    app.jinja_env.globals.update(loss_chart=loss_chart, frame_css=FRAME_CSS, posting_badges=db.badges,
+    app.jinja_env.globals.update(loss_chart=loss_chart, runs_chart=runs_chart, frame_css=FRAME_CSS, posting_badges=db.badges,
                                  loaded=app.extensions["models"].loaded)
 
     @app.after_request

@@ -68,6 +68,44 @@ def loss_chart(run: RunInfo) -> Chart | None:
                  " ".join(f"{sx(x)},{sy(y)}" for x, y in val), x_ticks, y_ticks, (LEFT, TOP, W - RIGHT, H - BOTTOM))
 
 
+COLORS = ("#e67e22", "#2f6fdb", "#27ae60", "#8e44ad", "#c0392b", "#16a085")
+
+
+@dataclass
+class RunsChart:
+    """Every run's val loss by epoch on one chart: (name, points, color) a line."""
+    width: int
+    height: int
+    lines: list[tuple[str, str, str]]
+    x_ticks: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]
+    box: tuple[int, int, int, int]
+
+
+def runs_chart(runs: list[RunInfo]) -> RunsChart | None:
+    """The runs' val curves side by side (two families' runs, say); None for fewer than two runs with epochs."""
+    runs = [r for r in runs if r.epochs]
+    if len(runs) < 2:
+        return None
+    val = [(e["epoch"], e["val_loss"]) for r in runs for e in r.epochs]
+    x_max = max(1.0, max(x for x, _ in val))
+    y_lo, y_hi = loss_range([], val)
+    step = nice_step(y_hi - y_lo)
+
+    def point(x: float, y: float) -> str:
+        return (f"{round(LEFT + (W - LEFT - RIGHT) * x / x_max, 1)},"
+                f"{round(TOP + (H - TOP - BOTTOM) * (1 - (y - y_lo) / (y_hi - y_lo)), 1)}")
+
+    lines = [(f"{r.name}" + (f" · {r.family}" if r.family else ""),
+              " ".join(point(e["epoch"], e["val_loss"]) for e in r.epochs), COLORS[i % len(COLORS)])
+             for i, r in enumerate(runs)]
+    x_step = max(1, round(x_max / 8))
+    x_ticks = [(float(point(e, y_lo).split(",")[0]), str(e)) for e in range(0, int(x_max) + 1, x_step)]
+    y_ticks = [(float(point(0, y_lo + step * i).split(",")[1]), f"{y_lo + step * i:.{decimals(step)}f}")
+               for i in range(round((y_hi - y_lo) / step) + 1)]
+    return RunsChart(W, H, lines, x_ticks, y_ticks, (LEFT, TOP, W - RIGHT, H - BOTTOM))
+
+
 def decimals(step: float) -> int:
     """Digits after the point that tell ticks `step` apart: 0.25 -> 2, 0.1 -> 1, 5 -> 0."""
     return next(d for d in range(6) if abs(round(step, d) - step) < 1e-9)

@@ -7,11 +7,12 @@ model_pool.py's.
 
 from __future__ import annotations
 
+import functools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from charlm import LATEST, METRICS, best_checkpoint, epoch_checkpoints, read_metrics
+from charlm import LATEST, METRICS, CharLMError, best_checkpoint, epoch_checkpoints, model_config, read_metrics
 from flask import current_app
 
 # A run logs every few seconds while it trains (charlm.train --log-every) and says when it ends; one
@@ -32,6 +33,7 @@ class CheckpointInfo:
     # how far into `epoch` it got.
     latest: bool = False
     progress: float | None = None
+    family: str = ""  # the model's family and size, "LSTM 3x512" ("" when its file cannot be read)
 
     @property
     def label(self) -> str:
@@ -42,8 +44,8 @@ class CheckpointInfo:
         return f"epoch {self.epoch}, {val}"
 
     def public(self) -> dict:
-        return {"id": self.id, "run": self.run, "epoch": self.epoch, "val_loss": self.val_loss, "best": self.best,
-                "latest": self.latest, "label": self.label}
+        return {"id": self.id, "run": self.run, "family": self.family, "epoch": self.epoch, "val_loss": self.val_loss,
+                "best": self.best, "latest": self.latest, "label": self.label}
 
 
 @dataclass
@@ -53,6 +55,10 @@ class RunInfo:
     epochs: list[dict]           # {"epoch", "train_loss", "val_loss"} per finished epoch
     steps: list[tuple[float, float]]  # (epoch progress, train loss) as logged
     live: bool = False  # training now: its log has no end and grew in the last LIVE_SECONDS
+
+    @property
+    def family(self) -> str:
+        return self.checkpoints[0].family if self.checkpoints else ""
 
 
 def get_checkpoints() -> "CheckpointIndex":
@@ -75,11 +81,13 @@ class CheckpointIndex:
         for run_dir in self._run_dirs():
             ckpts = epoch_checkpoints(run_dir)
             best = best_checkpoint(ckpts)
-            for epoch, val, path in ckpts:
-                found.append(CheckpointInfo(f"{run_dir.name}:{path.stem}", run_dir.name, epoch, val, path, path == best))
             latest = latest_state(run_dir, ckpts[-1][0] if ckpts else 0)
+            kind = family(best or (latest.path if latest else None))
+            for epoch, val, path in ckpts:
+                found.append(CheckpointInfo(f"{run_dir.name}:{path.stem}", run_dir.name, epoch, val, path, path == best,
+                                            family=kind))
             if latest is not None:
-                found.append(latest)
+                found.append(replace(latest, family=kind))
         return found
 
     def get(self, checkpoint_id: str) -> CheckpointInfo | None:
@@ -115,6 +123,22 @@ def latest_state(run_dir: Path, last_epoch: int) -> CheckpointInfo | None:
     epoch, progress = where
     return CheckpointInfo(f"{run_dir.name}:latest", run_dir.name, int(epoch), val, path,
                           latest=True, progress=max(0.0, min(1.0, progress - (epoch - 1))))
+
+
+def family(path: Path | None) -> str:
+    """"LSTM 3x512" of a run's checkpoint file (read once per version of the file)."""
+    try:
+        return _family(str(path), path.stat().st_mtime_ns) if path else ""
+    except OSError:
+        return ""
+
+
+@functools.lru_cache(maxsize=256)
+def _family(path: str, mtime_ns: int) -> str:
+    try:
+        return model_config(path).describe()
+    except CharLMError:
+        return ""
 
 
 def ended(run_dir: Path) -> bool:

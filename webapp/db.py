@@ -15,7 +15,8 @@ PER_PAGE = 12
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id names no posting (and would overflow the driver)
 MAX_PAGE = 10**9
 # Columns added to the posting table after its first version: (name, type).
-LATER_COLUMNS = {"badges": "TEXT", "asked": "TEXT", "comparison_id": "INTEGER REFERENCES comparison (id)"}
+LATER_COLUMNS = {"badges": "TEXT", "asked": "TEXT", "comparison_id": "INTEGER REFERENCES comparison (id)",
+                 "family": "TEXT"}
 
 
 def get_db() -> sqlite3.Connection:

@@ -149,7 +149,7 @@ def record(job: Job, text: str, corpus: str | None) -> dict:
     return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=job.temperature,
                 prime=job.prime, length=job.length, seed=job.seed, text=text,
                 title=title, company=company, location=location, badges=json.dumps(quality),
-                asked=json.dumps(dict(job.fields)), comparison_id=job.comparison)
+                asked=json.dumps(dict(job.fields)), comparison_id=job.comparison, family=c.family or None)
 
 
 def sse(event: str, data: dict) -> str:

@@ -114,14 +114,28 @@ def delete(kind: str, entry_id: int):
 @bp.get("/compare")
 def compare():
     runs = grouped(get_checkpoints().scan())
-    # Preselect the first epoch, one halfway and the best of the first run, as the blog
-    # compared early, middle and late epochs (on the demo: epochs 1, 19 and 47).
-    chosen = request.args.getlist("checkpoint")
-    if not chosen and runs:
-        first = runs["demo"] if "demo" in runs else next(iter(runs.values()))
-        chosen = list(dict.fromkeys([first[0].id, first[len(first) // 2].id, next(c.id for c in first if c.best)]))
-    return render_template("compare.html", runs=runs, chosen=chosen, seed=new_seed(),
+    presets = compare_presets(runs)
+    chosen = request.args.getlist("checkpoint") or (presets[0][1] if presets else [])
+    return render_template("compare.html", runs=runs, chosen=chosen, presets=presets, seed=new_seed(),
                            **sampling_form())
+
+
+def compare_presets(runs: dict[str, list[CheckpointInfo]]) -> list[tuple[str, list[str]]]:
+    """(name, checkpoint ids) of the comparisons offered, the first preselected: the best of the first
+    recurrent run beside the best of the first transformer run, when there are both; and the first
+    epoch, one halfway and the best of the first run, as the blog compared early, middle and late
+    epochs (on the demo: epochs 1, 19 and 47)."""
+    if not runs:
+        return []
+    first = runs["demo"] if "demo" in runs else next(iter(runs.values()))
+    epochs = list(dict.fromkeys([first[0].id, first[len(first) // 2].id, next(c.id for c in first if c.best)]))
+    presets = [(f"{first[0].run}'s epochs " + ", ".join(str(c.epoch) for c in first if c.id in epochs), epochs)]
+    kinds = [next((c for c in group if c.best), None) for group in runs.values()]
+    lstm = next((c for c in kinds if c and c.family and not c.family.startswith("transformer")), None)
+    transformer = next((c for c in kinds if c and c.family.startswith("transformer")), None)
+    if lstm and transformer:
+        presets.insert(0, (f"best {lstm.family} beside best {transformer.family}", [lstm.id, transformer.id]))
+    return presets
 
 
 @bp.get("/comparisons/<int:comparison_id>")

@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS posting (
     location      TEXT,
     badges        TEXT,    -- JSON, computed when the posting was saved (webapp/badges.py)
     asked         TEXT,    -- JSON: the title, company and city the request asked for ({} for none)
-    comparison_id INTEGER REFERENCES comparison (id) ON DELETE CASCADE  -- a column of this comparison
+    comparison_id INTEGER REFERENCES comparison (id) ON DELETE CASCADE,  -- a column of this comparison
+    family        TEXT     -- the model's family and size, "LSTM 3x512"
 );
 
 CREATE INDEX IF NOT EXISTS posting_by_checkpoint ON posting (checkpoint_id, id);

@@ -35,6 +35,11 @@ class ModelConfig:
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
+    def describe(self) -> str:
+        """The family and size in a few words: "LSTM 3x512", "transformer 6x384"."""
+        name = "transformer" if self.model == "transformer" else self.model.upper()
+        return f"{name} {self.num_layers}x{self.rnn_size}"
+
     def to_dict(self) -> dict:
         """What a checkpoint's config holds: the transformer's fields for a transformer only."""
         data = asdict(self)

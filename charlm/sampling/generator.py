@@ -38,7 +38,11 @@ from ..models import CharRNN
 from .batch import Batch, GuardTables
 from .copy_guard import CorpusWindows, corpus_windows
 from .settings import DEFAULT_PRECISION, SampleSettings, new_seed
+from .native_transformer import NativeTransformer
 from .steppers import NativeLSTM, TorchModel
+
+# Each family's C step, where there is one; any other model steps its own forward (TorchModel).
+NATIVE_ENGINES = (NativeLSTM, NativeTransformer)
 
 
 def copy_guard_of(ckpt: dict) -> tuple[CorpusWindows | None, str | None]:
@@ -62,13 +66,14 @@ class Generator:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.vocab = vocab
+        native = next((e for e in NATIVE_ENGINES if e.supports(model)), None)
         if backend is None:
-            backend = "native" if self.device.type == "cpu" and NativeLSTM.supports(model) else "torch"
+            backend = "native" if self.device.type == "cpu" and native is not None else "torch"
         if backend == "native":
-            if self.device.type != "cpu":
-                raise SettingsError("the native sampler runs on the CPU only")
+            if self.device.type != "cpu" or native is None:
+                raise SettingsError("the native sampler runs LSTMs and transformers on the CPU only")
             self.precision = precision or DEFAULT_PRECISION
-            self.engine = NativeLSTM(self.model, self.precision, threads)
+            self.engine = native(self.model, self.precision, threads)
         elif backend == "torch":
             if precision not in (None, "fp32"):
                 raise SettingsError(f"precision {precision} needs the native CPU sampler; the torch path is fp32")

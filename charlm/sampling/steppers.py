@@ -41,7 +41,13 @@ def fixed_order_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def rounded(t: torch.Tensor, precision: str) -> torch.Tensor:
+    """A parameter as a precision packs it: float32, rounded through float16 for fp16."""
+    t = t.detach().float().cpu()
+    return t.half().float() if precision == "fp16" else t
+
+
+def int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Symmetric int8 per output row: (weights, scales) with w ~= weights * scales[:, None]."""
     scale = w.abs().amax(dim=1).clamp_min(1e-12) / 127
     return (w / scale[:, None]).round().clamp(-127, 127).to(torch.int8).contiguous(), scale.contiguous()
@@ -70,11 +76,7 @@ class NativeLSTM:
             raise SettingsError(f"threads must be 1-1024, got {threads}")
         self.precision, self.threads = precision, threads
         rnn = model.rnn
-
-        def param(t: torch.Tensor) -> torch.Tensor:
-            t = t.detach().float().cpu()
-            return t.half().float() if precision == "fp16" else t
-
+        param = lambda t: rounded(t, precision)  # noqa: E731
         with torch.no_grad():
             w = lambda name, l: param(getattr(rnn, f"{name}_l{l}"))  # noqa: E731
             # Exactly what nn.LSTM computes for layer 0's input, looked up instead of multiplied.
@@ -86,7 +88,7 @@ class NativeLSTM:
             biases = [torch.zeros(1)] + [w("bias_ih", l) + w("bias_hh", l) for l in range(1, self.L)]
             biases.append(param(model.head.bias))
         if precision == "int8":
-            packed = [_int8_rows(m) for m in mats]
+            packed = [int8_rows(m) for m in mats]
             self.weights, self.scales = [p[0] for p in packed], [p[1] for p in packed]
         else:
             self.weights = [m.to(torch.float16 if precision == "fp16" else torch.float32).contiguous() for m in mats]
@@ -121,7 +123,7 @@ class Buffers:
         self.ids = torch.zeros(cap, dtype=torch.int32)
         self.state = native.State(cap, *(_ptr(t) for t in (self.xh, self.c, self.gates, self.logits, self.xq, self.xs)))
         net.lib.dj_pacer_init(ctypes.byref(self.state.pacer), native.threads(), net.threads or 0)
-        net.lib.dj_pacer_resume(ctypes.byref(net.net), ctypes.byref(self.state.pacer))
+        net.lib.dj_pacer_resume(native.pacer_share(net.net), ctypes.byref(self.state.pacer))
 
 
 class NativeStepper:

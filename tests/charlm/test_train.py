@@ -76,8 +76,9 @@ def test_cli_writes_a_checkpoint_per_epoch_named_by_val_loss(small_corpus, tmp_p
     best = min(found, key=lambda f: f[1])[2]
     assert (run_dir / "best.pt").resolve() == best.resolve()
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    assert {r["type"] for r in rows} == {"train", "val"}
+    assert {r["type"] for r in rows} == {"train", "val", "end"}
     assert [r["epoch"] for r in rows if r["type"] == "val"] == [1, 2, 3]
+    assert rows[-1]["type"] == "end" and rows[-1]["why"] == "done"  # what the gallery reads "training now" from
 
     sample = run_module("charlm.sample", str(found[0][2]), "--length", "200", "--seed", "1")
     assert sample.returncode == 0, sample.stderr

@@ -243,3 +243,28 @@ def test_a_comparison_with_fields_shows_badges_and_is_one_gallery_entry(live_ser
     cards = browser.find_elements(By.CSS_SELECTOR, "#cards .card")
     assert len(cards) == 1 and "Comparison of 3 checkpoints" in cards[0].text
     shot(browser, tmp_path, "9-gallery")
+
+
+def test_compare_offers_the_best_lstm_beside_the_best_transformer_and_the_training_chart_shows_both(
+        checkpoints_dir, tiny_transformer_run, live_server, browser, tmp_path):
+    # Issue 27: both families in the gallery, side by side.
+    shutil.copytree(tiny_transformer_run, checkpoints_dir / "tinyformer", symlinks=True)
+    browser.get(live_server + "/compare")
+    presets = browser.find_element(By.CSS_SELECTOR, ".presets").text
+    assert "best LSTM 2x48 beside best transformer 2x32" in presets and "tiny's epochs 1, 2, 3" in presets
+    checked = [b.get_attribute("value") for b in browser.find_elements(By.CSS_SELECTOR, "input[name=checkpoint]:checked")]
+    assert [c.split(":")[0] for c in checked] == ["tiny", "tinyformer"]
+    browser.find_element(By.CSS_SELECTOR, "#compare-form button[type=submit]").click()
+    WebDriverWait(browser, 180).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#columns .status.done")) == 2)
+    runs = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "#columns .column > p.meta")]
+    assert runs == ["tiny · LSTM 2x48", "tinyformer · transformer 2x32"]
+    shot(browser, tmp_path, "27-compare")
+    browser.find_element(By.CSS_SELECTOR, "#status a").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "article.column"))
+    headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article.column h2")]
+    assert headings[0].startswith("tiny · LSTM 2x48 · epoch 3") and headings[1].startswith("tinyformer · transformer 2x32")
+    browser.get(live_server + "/training")
+    lines = browser.find_elements(By.CSS_SELECTOR, "#all-runs polyline.run-line")
+    assert len(lines) == 2
+    assert "tinyformer · transformer 2x32" in browser.find_element(By.CSS_SELECTOR, "#all-runs figcaption").text
+    shot(browser, tmp_path, "27-training")

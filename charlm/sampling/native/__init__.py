@@ -90,6 +90,27 @@ class Net(ctypes.Structure):
     ]
 
 
+class TNet(ctypes.Structure):
+    _fields_ = [
+        *[(n, ctypes.c_int32) for n in ("L", "C", "H", "R", "V", "precision")], ("last", Pacer), ("busy", ctypes.c_int32),
+        ("embed", ctypes.c_void_p), ("inv_freq", ctypes.c_void_p),
+        ("w", ctypes.c_void_p * (4 * MAX_LAYERS + 1)), ("scale", ctypes.c_void_p * (4 * MAX_LAYERS + 1)),
+        ("norm", ctypes.c_void_p * (2 * MAX_LAYERS + 1)),
+    ]
+
+
+class TState(ctypes.Structure):
+    _fields_ = [("cap", ctypes.c_int32),
+                *[(n, ctypes.c_void_p) for n in ("x", "h", "qkv", "y", "m", "scores", "logits", "keys", "values",
+                                                 "rot", "count", "xq", "xs")],
+                ("pacer", Pacer)]
+
+
+def pacer_share(net: ctypes.Structure) -> ctypes.c_void_p:
+    """The address of a packed model's PacerShare (its `last` and `busy` fields), for dj_pacer_resume."""
+    return ctypes.c_void_p(ctypes.addressof(net) + type(net).last.offset)
+
+
 class CopyState(ctypes.Structure):
     _fields_ = [
         ("index", ctypes.c_void_p), ("n_index", ctypes.c_int64), ("codes", ctypes.c_void_p), ("space", ctypes.c_void_p),
@@ -164,7 +185,7 @@ def _build() -> Path:
         # Compile beside the target and rename: a concurrent or killed build never leaves half a library.
         fd, tmp = tempfile.mkstemp(suffix=".so.tmp", dir=target.parent)
         os.close(fd)
-        cmd = [cc, "-O3", *EXACT, *flags, "-shared", "-fPIC", "-o", tmp, *map(str, SOURCES)]
+        cmd = [cc, "-O3", *EXACT, *flags, "-shared", "-fPIC", "-o", tmp, *map(str, SOURCES), "-lm"]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
             if done.returncode == 0:
@@ -206,10 +227,13 @@ def lib() -> ctypes.CDLL:
             loaded.dj_pace_threads.restype = i32
             loaded.dj_pace_done.argtypes = [p, ctypes.c_double]
             loaded.dj_pace_done.restype = None
-            loaded.dj_state_size.restype = i32
-            loaded.dj_net_size.restype = i32
-            if (loaded.dj_row_size(), loaded.dj_state_size(), loaded.dj_net_size()) != (
-                    ctypes.sizeof(Row), ctypes.sizeof(State), ctypes.sizeof(Net)):
+            loaded.dj_transformer_step.argtypes = [p, p, i32, p]
+            loaded.dj_transformer_step.restype = None
+            for name in ("dj_state_size", "dj_net_size", "dj_tnet_size", "dj_tstate_size"):
+                getattr(loaded, name).restype = i32
+            sizes = (loaded.dj_row_size(), loaded.dj_state_size(), loaded.dj_net_size(), loaded.dj_tnet_size(),
+                     loaded.dj_tstate_size())
+            if sizes != tuple(ctypes.sizeof(s) for s in (Row, State, Net, TNet, TState)):
                 raise NativeUnavailable("kernel.h and charlm/sampling/native/__init__.py disagree on a struct's layout")
             _lib = loaded
         return _lib

@@ -62,14 +62,19 @@ typedef struct {
     double elapsed, base;      /* this window's seconds; seconds a step on the rung in use, averaged (< 0: not timed) */
 } Pacer;
 
-/* The packed model. table (V, 4H): layer 0's input projection of every character, with
+/* What a model's batches share of their pacers: a new batch starts from the latest one's. */
+typedef struct {
+    Pacer last;                /* the latest batch's pacer (its rung, its waits) */
+    int32_t busy;              /* a lock on `last` */
+} PacerShare;
+
+/* The packed LSTM. table (V, 4H): layer 0's input projection of every character, with
    both biases. w[0] (4H, H): layer 0's W_hh; w[l] (4H, 2H): [W_ih W_hh] of layer l;
    w[L] (V, H): the head. bias[l] (4H) for l >= 1, bias[L] (V): the head's. scale[l]: the
    per-row scales of int8 weights. */
 typedef struct {
     int32_t L, H, V, precision;
-    Pacer last;                /* the latest batch's pacer: a new batch's starts from it (its rung, its waits) */
-    int32_t busy;              /* a lock on `last` */
+    PacerShare share;
     const float *table;
     const void *w[MAX_LAYERS + 1];
     const float *bias[MAX_LAYERS + 1];
@@ -86,6 +91,34 @@ typedef struct {
     float *xs;
     Pacer pacer;
 } State;
+
+/* The packed transformer. embed (V, C): the input lookup; inv_freq (d/2): rotary frequencies
+   (float64, as the model computes them); per block l: w[4l] qkv (3C, C), w[4l+1] out (C, C),
+   w[4l+2] fc (4C, C), w[4l+3] proj (C, 4C), and norm[2l], norm[2l+1] the two norms' gains;
+   w[4L] (V, C) the head (the embedding, tied), norm[2L] the final norm's gain. */
+typedef struct {
+    int32_t L, C, H, R, V, precision;
+    PacerShare share;
+    const float *embed;
+    const double *inv_freq;
+    const void *w[4 * MAX_LAYERS + 1];
+    const float *scale[4 * MAX_LAYERS + 1];
+    const float *norm[2 * MAX_LAYERS + 1];
+} TNet;
+
+/* Buffers for up to cap rows: x (cap, C) the residual stream, h (cap, C) a norm's output,
+   qkv (cap, 3C), y (cap, C) attention's output, m (cap, 4C) the MLP's, scores (cap, H, R),
+   logits (cap, V), keys and values (L, cap, H, R, d) the rings, rot (cap, d) the rotary cos
+   and sin of each row's position, count (cap) characters read,
+   xq (cap, 4C) and xs (cap) the int8 path's quantized activations. */
+typedef struct {
+    int32_t cap;
+    float *x, *h, *qkv, *y, *m, *scores, *logits, *keys, *values, *rot;
+    int64_t *count;
+    int16_t *xq;
+    float *xs;
+    Pacer pacer;
+} TState;
 
 /* The tag guard: TagGuard of ../reference_guard.py, state for state; that file is the reference and the
    tests hold the two to the same masks. Tag names are kept as ids of lower-cased
@@ -147,6 +180,10 @@ void dj_matvec_i8(const int8_t *W, const float *ws, int N, int K, const int16_t 
 void dj_pacer_init(Pacer *p, int most, int fixed);
 int dj_pace_threads(Pacer *p, int B);
 void dj_pace_done(Pacer *p, double seconds);
-void dj_pacer_resume(const Net *n, Pacer *p);
+void dj_pacer_resume(PacerShare *share, Pacer *p);
+void dj_pacer_keep(PacerShare *share, const Pacer *p);
+double dj_seconds(void);
+void dj_matvec(int precision, const void *W, const float *scale, int N, int K, const float *x, int ldx, int B,
+               float *y, int ldy, int16_t *xq, float *xs);
 
 #endif

@@ -1,28 +1,33 @@
 /* One LSTM step for a batch of rows, on the pacer's thread count. */
 #include "kernel.h"
 
-static double seconds_now(void) {
+double dj_seconds(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static void matvec(const Net *n, const State *s, int l, int N, int K, const float *x, int B, float *y, int ldy) {
-    int ldx = 2 * n->H;
-    switch (n->precision) {
-    case P_FP32: dj_matvec_f32((const float *)n->w[l], N, K, x, ldx, B, y, ldy); break;
-    case P_FP16: dj_matvec_f16((const _Float16 *)n->w[l], N, K, x, ldx, B, y, ldy); break;
+/* y += W x at the model's precision (int8: x quantized per row first, into xq and xs). */
+void dj_matvec(int precision, const void *W, const float *scale, int N, int K, const float *x, int ldx, int B,
+               float *y, int ldy, int16_t *xq, float *xs) {
+    switch (precision) {
+    case P_FP32: dj_matvec_f32((const float *)W, N, K, x, ldx, B, y, ldy); break;
+    case P_FP16: dj_matvec_f16((const _Float16 *)W, N, K, x, ldx, B, y, ldy); break;
     default:
-        dj_quantize(x, ldx, K, B, s->xq, s->xs);
-        dj_matvec_i8((const int8_t *)n->w[l], n->scale[l], N, K, s->xq, s->xs, B, y, ldy);
+        dj_quantize(x, ldx, K, B, xq, xs);
+        dj_matvec_i8((const int8_t *)W, scale, N, K, xq, xs, B, y, ldy);
     }
+}
+
+static void matvec(const Net *n, const State *s, int l, int N, int K, const float *x, int B, float *y, int ldy) {
+    dj_matvec(n->precision, n->w[l], n->scale[l], N, K, x, 2 * n->H, B, y, ldy, s->xq, s->xs);
 }
 
 /* One LSTM step for rows [0, B): feed ids, leave the next character's logits in s->logits. */
 void dj_lstm_step(const Net *n, State *s, int B, const int32_t *ids) {
     const int L = n->L, H = n->H, V = n->V, G = 4 * H, cap = s->cap;
     int threads = dj_pace_threads(&s->pacer, B);
-    double started = seconds_now();
+    double started = dj_seconds();
     #pragma omp parallel num_threads(threads)
     {
         for (int l = 0; l < L; l++) {
@@ -59,14 +64,8 @@ void dj_lstm_step(const Net *n, State *s, int B, const int32_t *ids) {
         for (int b = 0; b < B; b++) memcpy(s->logits + (size_t)b * V, n->bias[L], V * sizeof(float));
         matvec(n, s, L, V, H, top, B, s->logits, V);
     }
-    dj_pace_done(&s->pacer, seconds_now() - started);
-    /* Batches come and go (a stream is one posting), but the load they meet is the machine's:
-       the next batch starts from what this one learnt. Skipped when another thread holds it. */
-    Net *shared = (Net *)n;
-    if (!__atomic_test_and_set(&shared->busy, __ATOMIC_ACQUIRE)) {
-        shared->last = s->pacer;
-        __atomic_clear(&shared->busy, __ATOMIC_RELEASE);
-    }
+    dj_pace_done(&s->pacer, dj_seconds() - started);
+    dj_pacer_keep((PacerShare *)&n->share, &s->pacer);
 }
 
 int dj_row_size(void) { return sizeof(Row); }

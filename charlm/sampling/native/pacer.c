@@ -67,14 +67,22 @@ void dj_pace_done(Pacer *p, double seconds) {
 }
 
 /* A new batch's pacer: the latest one's of this model where it has the same rungs, else p. */
-void dj_pacer_resume(const Net *n, Pacer *p) {
-    Net *shared = (Net *)n;
-    while (__atomic_test_and_set(&shared->busy, __ATOMIC_ACQUIRE)) {}
-    if (shared->last.n_rungs == p->n_rungs && !memcmp(shared->last.rungs, p->rungs, sizeof p->rungs)) {
-        *p = shared->last;
+void dj_pacer_resume(PacerShare *share, Pacer *p) {
+    while (__atomic_test_and_set(&share->busy, __ATOMIC_ACQUIRE)) {}
+    if (share->last.n_rungs == p->n_rungs && !memcmp(share->last.rungs, p->rungs, sizeof p->rungs)) {
+        *p = share->last;
         p->trying = -1;
         p->steps = 0;
         p->elapsed = 0;
     }
-    __atomic_clear(&shared->busy, __ATOMIC_RELEASE);
+    __atomic_clear(&share->busy, __ATOMIC_RELEASE);
+}
+
+/* Batches come and go (a stream is one posting), but the load they meet is the machine's:
+   the next batch starts from what this one learnt. Skipped when another thread holds it. */
+void dj_pacer_keep(PacerShare *share, const Pacer *p) {
+    if (!__atomic_test_and_set(&share->busy, __ATOMIC_ACQUIRE)) {
+        share->last = *p;
+        __atomic_clear(&share->busy, __ATOMIC_RELEASE);
+    }
 }

@@ -1,0 +1,164 @@
+"""The transformer's step in the C kernel (native/transformer.c): packed once per model.
+
+The stepper's interface is steppers.py's (start, put, move, step): each row keeps its own
+rolling key/value cache of the model's window, so a row's numbers never depend on the
+rows beside it. Precisions as for the LSTM: fp32 (the trained weights), fp16 (every
+weight rounded to float16, arithmetic in float32) and int8 (matrices in int8 with a scale
+per output row, activations quantized per row at each product). What each costs in val
+loss: BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import torch
+
+from ..errors import SettingsError
+from ..models import CharTransformer
+from . import native
+from .steppers import PRECISIONS, int8_rows, rounded
+
+
+def _ptr(t: torch.Tensor) -> int:
+    return t.data_ptr()
+
+
+class NativeTransformer:
+    """The packed model; needs a width that is a multiple of 16 and an even head width."""
+
+    def __init__(self, model: CharTransformer, precision: str, threads: int | None = None):
+        if not self.supports(model):
+            raise SettingsError("the native sampler runs transformers of a width that is a multiple of 16")
+        cfg = model.config
+        if cfg.num_layers > native.MAX_LAYERS:
+            raise SettingsError(f"the native sampler runs at most {native.MAX_LAYERS} blocks")
+        if precision not in PRECISIONS:
+            raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if threads is not None and not 1 <= threads <= 1024:
+            raise SettingsError(f"threads must be 1-1024, got {threads}")
+        self.lib, self.precision, self.threads = native.lib(), precision, threads
+        self._own = {q.data_ptr() for q in model.parameters()}  # the model's tensors, not counted as packed
+        self.L, self.C, self.H, self.R, self.V = (cfg.num_layers, cfg.rnn_size, cfg.n_head, cfg.block_size,
+                                                  cfg.vocab_size)
+        d = self.C // self.H
+        with torch.no_grad():
+            param = lambda t: rounded(t, precision)  # noqa: E731
+            self.embed = param(model.embed.weight).contiguous()
+            mats, self.norms = [], []
+            for block in model.blocks:
+                mats += [param(block.attn.qkv.weight), param(block.attn.proj.weight), param(block.mlp[0].weight),
+                         param(block.mlp[2].weight)]
+                self.norms += [param(block.norm1.weight).contiguous(), param(block.norm2.weight).contiguous()]
+            mats.append(self.embed)
+            self.norms.append(param(model.norm.weight).contiguous())
+        # The model's own frequencies, in float64 as it computes them (models/transformer.py).
+        self.inv_freq = (1.0 / (10000 ** (torch.arange(0, d, 2, dtype=torch.float64) / d))).contiguous()
+        if precision == "int8":
+            packed = [int8_rows(m) for m in mats]
+            self.weights, self.scales = [p[0] for p in packed], [p[1] for p in packed]
+        else:
+            self.weights = [m.to(torch.float16 if precision == "fp16" else torch.float32).contiguous() for m in mats]
+            self.scales = []
+        self.net = native.TNet(self.L, self.C, self.H, self.R, self.V, PRECISIONS.index(precision), native.Pacer(), 0,
+                               _ptr(self.embed), _ptr(self.inv_freq))
+        for i, w in enumerate(self.weights):
+            self.net.w[i] = _ptr(w)
+            if self.scales:
+                self.net.scale[i] = _ptr(self.scales[i])
+        for i, g in enumerate(self.norms):
+            self.net.norm[i] = _ptr(g)
+
+    @staticmethod
+    def supports(model) -> bool:
+        c = model.config
+        return c.model == "transformer" and c.rnn_size % 16 == 0 and (c.rnn_size // c.n_head) % 2 == 0
+
+    def packed_bytes(self) -> int:
+        """Bytes of the packed copy (tensors that are the model's own are not counted twice)."""
+        packed = {t.data_ptr(): t for t in [self.embed, self.inv_freq, *self.weights, *self.scales, *self.norms]}
+        return sum(t.nbytes for ptr, t in packed.items() if ptr not in self._own)
+
+    def stepper(self, capacity: int) -> "NativeTransformerStepper":
+        return NativeTransformerStepper(self, capacity)
+
+
+class Rings:
+    """One TState's tensors, kept alive as long as the TState points at them."""
+
+    def __init__(self, net: NativeTransformer, cap: int):
+        L, C, H, R, V = net.L, net.C, net.H, net.R, net.V
+        self.x, self.h, self.y = torch.zeros(cap, C), torch.zeros(cap, C), torch.zeros(cap, C)
+        self.qkv, self.m = torch.zeros(cap, 3 * C), torch.zeros(cap, 4 * C)
+        self.scores, self.logits = torch.zeros(cap, H, R), torch.zeros(cap, V)
+        self.keys, self.values = torch.zeros(L, cap, H, R, C // H), torch.zeros(L, cap, H, R, C // H)
+        self.rot = torch.zeros(cap, C // H)
+        self.count = torch.zeros(cap, dtype=torch.int64)
+        self.xq, self.xs = torch.zeros(cap, 4 * C, dtype=torch.int16), torch.zeros(cap)
+        self.ids = torch.zeros(cap, dtype=torch.int32)
+        self.state = native.TState(cap, *(_ptr(t) for t in (self.x, self.h, self.qkv, self.y, self.m, self.scores,
+                                                             self.logits, self.keys, self.values, self.rot,
+                                                             self.count, self.xq, self.xs)))
+        net.lib.dj_pacer_init(ctypes.byref(self.state.pacer), native.threads(), net.threads or 0)
+        net.lib.dj_pacer_resume(native.pacer_share(net.net), ctypes.byref(self.state.pacer))
+
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.x, self.h, self.y, self.qkv, self.m, self.scores, self.logits, self.keys, self.values,
+                self.rot, self.count, self.xq, self.xs]
+
+
+class NativeTransformerStepper:
+    """Rings for up to `capacity` rows on one NativeTransformer; the packed weights are shared."""
+
+    PRIMES_KEPT = 8  # a transformer's primed state is its cache: L x H x R x d floats a prime
+
+    def __init__(self, net: NativeTransformer, capacity: int):
+        self.net, self.capacity = net, capacity
+        self.bufs, self.one = Rings(net, capacity), Rings(net, 1)
+        self.logits = self.bufs.logits
+        self._primed: dict[tuple[int, ...], tuple] = {}
+
+    def _step(self, bufs: Rings, B: int) -> torch.Tensor:
+        self.net.lib.dj_transformer_step(ctypes.byref(self.net.net), ctypes.byref(bufs.state), B, _ptr(bufs.ids))
+        return bufs.logits[:B]
+
+    def start(self, ids: list[int]):
+        """Run a prime alone from an empty cache; (state, logits of the next character), kept for the next row."""
+        key = tuple(ids)
+        if key not in self._primed:
+            one = self.one
+            one.keys.zero_()
+            one.values.zero_()
+            one.count.zero_()
+            for i in ids:
+                one.ids[0] = i
+                logits = self._step(one, 1)
+            if len(self._primed) >= self.PRIMES_KEPT:
+                self._primed.pop(next(iter(self._primed)))
+            self._primed[key] = (one.keys[:, 0].clone(), one.values[:, 0].clone(), one.count[0].clone()), logits[0].clone()
+        return self._primed[key]
+
+    def put(self, slot: int, state, logits: torch.Tensor) -> None:
+        keys, values, count = state
+        self.bufs.keys[:, slot], self.bufs.values[:, slot], self.bufs.count[slot] = keys, values, count
+        self.logits[slot] = logits
+
+    def move(self, src: int, dst: int) -> None:
+        for t in (self.bufs.keys, self.bufs.values):
+            t[:, dst] = t[:, src]
+        self.bufs.count[dst] = self.bufs.count[src]
+        self.logits[dst] = self.logits[src]
+
+    def step(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (B,) int32 -> (B, V) float32 logits, in self.logits."""
+        B = ids.shape[0]
+        self.bufs.ids[:B] = ids
+        return self._step(self.bufs, B)
+
+    def state_bytes(self) -> int:
+        return sum(t.nbytes for b in (self.bufs, self.one) for t in b.tensors())
+
+    @property
+    def threads(self) -> int:
+        pacer = self.bufs.state.pacer
+        return pacer.rungs[pacer.at]

@@ -1,11 +1,11 @@
 """Throughput of sampling and training, measured in one run: `python -m charlm.bench --help`.
 
 Sampling, step only (characters per second of the bare model step, no sampling):
-  naive       the model's nn.LSTM called once per character
+  naive       the model's own forward called once per character
   native      the C kernel (charlm/sampling/native/) at fp32, fp16 and int8, batch 1 and 16
 Sampling, end to end (characters of finished postings per second through the public
 API, guard on, temperature 0.8, the gallery's length, seeds 0, 1, 2, ...):
-  naive loop  nn.LSTM per character, then the reference guard (sampling/reference_guard.py),
+  naive loop  the model's forward per character, then the reference guard (sampling/reference_guard.py),
               softmax and torch.multinomial in Python: the 1.0x of this part
   stream      Generator.stream, one posting at a time
   x16         Generator.generate(16): sixteen postings in one batch, total rate
@@ -43,10 +43,10 @@ from .errors import CharLMError
 from .models import CharRNN, ModelConfig, resolve_device
 from .sampling import native
 from .sampling.copy_guard import CorpusWindows
-from .sampling.generator import Generator, copy_guard_of
+from .sampling.generator import NATIVE_ENGINES, Generator, copy_guard_of
 from .sampling.settings import DEFAULT_PRECISION, POSTING_LENGTH
 from .sampling.speed import TEMPERATURE, busy_rates, end_to_end, step_rates
-from .sampling.steppers import PRECISIONS, NativeLSTM
+from .sampling.steppers import PRECISIONS
 from .training.speed import training_rates
 
 PRINTABLE = "".join(chr(c) for c in range(32, 127)) + "\n"
@@ -89,7 +89,9 @@ def random_model(vocab: Vocab, layers: int, units: int) -> CharRNN:
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser("python -m charlm.bench", __doc__)
-    p.add_argument("--checkpoint", help="measure this checkpoint's model instead of random weights of --sizes")
+    p.add_argument("--checkpoint", action="append", default=[],
+                   help="measure this checkpoint's model instead of random weights of --sizes; repeat it to "
+                        "measure several in one run, each end-to-end rate then also as a ratio of the first's")
     p.add_argument("--sizes", default="3x512,2x128", help="comma-separated LAYERSxUNITS LSTM sizes (default 3x512,2x128)")
     p.add_argument("--precision", default=DEFAULT_PRECISION, choices=list(PRECISIONS),
                    help=f"weights of the native sampler for the end-to-end figures (default {DEFAULT_PRECISION})")
@@ -139,19 +141,31 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print("| model | measure | chars/s | ratio |")
     print("|---|---|---:|---:|")
-    for name, model, model_vocab, copies in models:
-        report_model(name, model, model_vocab, copies, args, device)
+    rates = [report_model(name, model, model_vocab, copies, args, device) for name, model, model_vocab, copies in models]
+    report_against_first([name for name, *_ in models], rates)
     return 0
+
+
+def report_against_first(names: list[str], rates: list[dict | None]) -> None:
+    """Each model's end-to-end rates as a share of the first model's, measured in this same run."""
+    if len(names) < 2 or rates[0] is None:
+        return
+    print()
+    print(f"end to end, against {names[0]}:")
+    for name, r in zip(names[1:], rates[1:]):
+        print(f"  {name}: stream {r['stream'] / rates[0]['stream']:.2f}x, generate(16) {r['x16'] / rates[0]['x16']:.2f}x; "
+              f"first character after {r['first_char']:.3f} s (the first's: {rates[0]['first_char']:.3f} s)")
 
 
 def models_of(args: argparse.Namespace) -> list[tuple[str, CharRNN, Vocab, CorpusWindows | None]]:
     """(name, model, vocabulary, copy guard's corpus windows) of the checkpoint, or of each random --sizes model."""
     if args.checkpoint:
-        model, vocab, ckpt = ckpt_io.load_model(args.checkpoint)
-        c = model.config
-        # Its corpus's copy guard too, when the corpus is at hand: what the gallery and charlm.sample run.
-        return [(f"{args.checkpoint} ({c.model} {c.num_layers}x{c.rnn_size})", model.eval(), vocab,
-                 copy_guard_of(ckpt)[0])]
+        found = []
+        for path in args.checkpoint:
+            model, vocab, ckpt = ckpt_io.load_model(path)
+            # Its corpus's copy guard too, when the corpus is at hand: what the gallery and charlm.sample run.
+            found.append((f"{path} ({model.config.describe()})", model.eval(), vocab, copy_guard_of(ckpt)[0]))
+        return found
     vocab = Vocab(PRINTABLE[: args.vocab - 1] + "\n" if args.vocab < len(PRINTABLE) else PRINTABLE)
     models = [(f"lstm {layers}x{units}", random_model(vocab, layers, units), vocab, None)
               for layers, units in (parse_size(s) for s in args.sizes.split(",") if s.strip())]
@@ -201,34 +215,36 @@ def report_busy(gens: dict[int | None, Generator], busy: list[int], seconds: flo
 
 
 def report_model(name: str, model: CharRNN, model_vocab: Vocab, copies: CorpusWindows | None,
-                 args: argparse.Namespace, device: torch.device) -> None:
-    """The table's rows for one model: step, end to end and training, less what is skipped."""
-    if not args.skip_sampling:
-        report_sampling(name, model, model_vocab, copies, args)
-    if not args.skip_training:
+                 args: argparse.Namespace, device: torch.device) -> dict | None:
+    """The table's rows for one model: step, end to end and training, less what is skipped; the end-to-end rates."""
+    rates = None if args.skip_sampling else report_sampling(name, model, model_vocab, copies, args)
+    if not args.skip_training and model.config.model != "transformer":
         report_training(name, model.config, args, device)
+    return rates
 
 
 def report_sampling(name: str, model: CharRNN, model_vocab: Vocab, copies: CorpusWindows | None,
-                    args: argparse.Namespace) -> None:
+                    args: argparse.Namespace) -> dict:
     s = step_rates(model, args.seconds)
-    print(f"| {name} | step: naive nn.LSTM per character | {s['naive']:,.0f} | 1.0x |")
+    print(f"| {name} | step: naive, the model's forward per character | {s['naive']:,.0f} | 1.0x |")
     for key in [k for k in s if k.startswith("native")]:
         precision, batch = key.split()[1:]
         total = " (total)" if batch != "x1" else ""
         print(f"| {name} | step: native {precision}, batch {batch[1:]}{total} | {s[key]:,.0f} | "
               f"{s[key] / s['naive']:.1f}x naive |", flush=True)
-    gen = Generator(model, model_vocab, precision=args.precision if NativeLSTM.supports(model) else None,
-                    copy_index=copies)
+    native = any(engine.supports(model) for engine in NATIVE_ENGINES)
+    gen = Generator(model, model_vocab, precision=args.precision if native else None, copy_index=copies)
     e = end_to_end(gen, args.seconds, args.length)
     how = (f"guard on{', copy guard on' if copies is not None else ''}, T {TEMPERATURE}, length {args.length:,}, "
            f"{gen.backend} {gen.precision}")
     print(f"| {name} | end to end ({how}): naive loop | {e['naive']:,.0f} | 1.0x |")
     print(f"| {name} | end to end ({how}): Generator.stream, 1 posting at a time | {e['stream']:,.0f} | "
           f"{e['stream'] / e['naive']:.1f}x naive; {e['postings']} postings, median "
-          f"{e['median_seconds']:.2f} s for {e['median_chars']:,.0f} chars on average |")
+          f"{e['median_seconds']:.2f} s for {e['median_chars']:,.0f} chars on average, first character after "
+          f"{e['first_char']:.3f} s |")
     print(f"| {name} | end to end ({how}): Generator.generate(16), total | {e['x16']:,.0f} | "
           f"{e['x16'] / e['naive']:.1f}x naive |", flush=True)
+    return e
 
 
 def report_training(name: str, c: ModelConfig, args: argparse.Namespace, device: torch.device) -> None:

@@ -19,10 +19,10 @@ from common.timing import timed
 from ..data import Vocab
 from ..models import CharRNN
 from .batch import START
-from .generator import Generator
+from .generator import NATIVE_ENGINES, Generator
 from .reference_guard import HtmlConstraint, TagGuard
 from .settings import SampleSettings
-from .steppers import PRECISIONS, NativeLSTM
+from .steppers import PRECISIONS
 
 TEMPERATURE = SampleSettings.temperature
 STEPS = 20  # steps per timed call: the timer's own cost stays out of the figure
@@ -42,9 +42,10 @@ def step_rates(model: CharRNN, seconds: float) -> dict[str, float]:
 
     el, chars = timed(naive, seconds)
     rates["naive"] = chars / el
-    if NativeLSTM.supports(model):
+    engine = next((e for e in NATIVE_ENGINES if e.supports(model)), None)
+    if engine is not None:
         for precision in PRECISIONS:
-            net = NativeLSTM(model, precision)
+            net = engine(model, precision)
             for batch in (1, 16):
                 el, chars = timed(batch_steps(net.stepper(batch), batch), seconds)
                 rates[f"native {precision} x{batch}"] = chars / el
@@ -87,16 +88,20 @@ def posting_rates(gen: Generator, seconds: float, length: int) -> dict[str, floa
     """Generator.stream one posting at a time for `seconds` (at least one), then generate(16) once."""
     prime = SampleSettings.prime
     gen.sample(SampleSettings(temperature=TEMPERATURE, max_length=200, seed=0))  # warm-up
-    times, chars, seed = [], 0, 0
+    times, firsts, chars, seed = [], [], 0, 0
     start = time.perf_counter()
     while not times or time.perf_counter() - start < seconds:
         t0 = time.perf_counter()
-        text = gen.sample(SampleSettings(temperature=TEMPERATURE, max_length=length, seed=seed))
+        pieces = gen.stream(SampleSettings(temperature=TEMPERATURE, max_length=length, seed=seed))
+        next(pieces)  # the prime
+        text = next(pieces, "")
+        firsts.append(time.perf_counter() - t0)  # the first character the model writes
+        text += "".join(pieces)
         times.append(time.perf_counter() - t0)
-        chars += len(text) - len(prime)
+        chars += len(text)
         seed += 1
     out = {"stream": chars / sum(times), "postings": len(times), "median_seconds": statistics.median(times),
-           "median_chars": chars / len(times)}
+           "median_chars": chars / len(times), "first_char": statistics.median(firsts)}
     t0 = time.perf_counter()
     texts = gen.generate(16, SampleSettings(temperature=TEMPERATURE, max_length=length, seed=1000))
     out["x16"] = sum(len(t) - len(prime) for t in texts) / (time.perf_counter() - t0)

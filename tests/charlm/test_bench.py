@@ -12,7 +12,7 @@ def test_bench_prints_step_end_to_end_and_training_rates_against_their_baselines
     assert "command: python -m charlm.bench --sizes 1x32" in out
     rows = [line for line in out.splitlines() if line.startswith("| lstm 1x32")]
     measures = [r.split("|")[2].strip() for r in rows]
-    assert measures[:7] == ["step: naive nn.LSTM per character"] + [
+    assert measures[:7] == ["step: naive, the model's forward per character"] + [
         f"step: native {p}, batch {b}{' (total)' if b == 16 else ''}" for p in ("fp32", "fp16", "int8") for b in (1, 16)]
     assert [m.split(": ", 1)[1] for m in measures[7:10]] == [
         "naive loop", "Generator.stream, 1 posting at a time", "Generator.generate(16), total"]
@@ -60,3 +60,17 @@ def test_bench_refuses_a_bad_busy_or_threads_list():
     for args in (["--busy", "x"], ["--busy", "-1"], ["--busy", "0", "--threads", "0"]):
         proc = run_module("charlm.bench", "--sizes", "1x32", *args)
         assert proc.returncode == 2 and proc.stderr.startswith("error: --"), (args, proc.stderr)
+
+
+def test_bench_measures_an_lstm_and_a_transformer_in_one_run_and_gives_the_second_as_a_ratio(tiny_run,
+                                                                                             tiny_transformer_run):
+    # Issue 27's speed table: the transformer against the LSTM, end to end, in the same run.
+    proc = run_module("charlm.bench", "--checkpoint", str(tiny_run / "best.pt"), "--checkpoint",
+                      str(tiny_transformer_run / "best.pt"), "--seconds", "0.3", "--length", "300", "--skip-training")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    transformer_rows = [line for line in out.splitlines() if "(transformer 2x32)" in line]
+    assert any("step: native int8, batch 16 (total)" in r for r in transformer_rows)
+    assert any("native int8): Generator.stream" in r and "first character after" in r for r in transformer_rows)
+    assert re.search(r"end to end, against \S+ \(LSTM 2x48\):\n  \S+ \(transformer 2x32\): stream \d+\.\d\dx, "
+                     r"generate\(16\) \d+\.\d\dx; first character after \d\.\d{3} s", out)

@@ -11,13 +11,14 @@ positions, attention and GELU in float32, one row at a time, in a fixed order. *
 
 #define LN_EPS 1e-5f
 
+/* LayerNorm without bias over C (a multiple of 8): sums in eight lanes, then their fixed-order sum. */
 static void norm_row(const float *x, const float *gain, int C, float *out) {
-    float mean = 0.0f, var = 0.0f;
-    for (int i = 0; i < C; i++) mean += x[i];
-    mean /= (float)C;
-    for (int i = 0; i < C; i++) { float d = x[i] - mean; var += d * d; }
-    float inv = 1.0f / sqrtf(var / (float)C + LN_EPS);
-    for (int i = 0; i < C; i++) out[i] = (x[i] - mean) * inv * gain[i];
+    v8f acc = splat(0.0f);
+    for (int i = 0; i < C; i += 8) acc = acc + load8f(x + i);
+    v8f mean = splat(hsum(acc) / (float)C), var = splat(0.0f);
+    for (int i = 0; i < C; i += 8) { v8f d = load8f(x + i) - mean; var = madd(d, d, var); }
+    v8f inv = splat(1.0f / sqrtf(hsum(var) / (float)C + LN_EPS));
+    for (int i = 0; i < C; i += 8) store8f(out + i, (load8f(x + i) - mean) * inv * load8f(gain + i));
 }
 
 /* The rows' norms: out (B, C) from x (B, C). */
@@ -56,22 +57,34 @@ static float dot(const float *q, const float *k, int d) {
     return hsum(acc);
 }
 
-/* One row and head: q against the filled slots of the ring (all R once the row has read R), softmax, into y. */
-static void attend(const float *q, const float *keys, const float *values, int R, int d, int filled,
+#define MAX_HEAD 256  /* the widest head the kernel takes (the model's width / heads) */
+
+/* One row and head: q against the filled slots of the ring (all R once the row has read R),
+   softmax, into y. The ring's slot order is not time order; attention does not care. */
+static void attend(const float *q, const float *keys, const float *values, int d, int filled,
                    float *scores, float *y) {
     float scale = 1.0f / sqrtf((float)d), top = -INFINITY;
     for (int j = 0; j < filled; j++) {
         scores[j] = dot(q, keys + (size_t)j * d, d) * scale;
         top = scores[j] > top ? scores[j] : top;
     }
-    float sum = 0.0f;
-    for (int j = 0; j < filled; j++) { scores[j] = expf(scores[j] - top); sum += scores[j]; }
-    for (int i = 0; i < d; i++) y[i] = 0.0f;
-    for (int j = 0; j < filled; j++) {
-        float w = scores[j] / sum;
-        for (int i = 0; i < d; i++) y[i] += w * values[(size_t)j * d + i];
+    int full = filled & ~7;
+    v8f lanes = splat(0.0f);
+    for (int j = 0; j < full; j += 8) {
+        v8f e = vexp(load8f(scores + j) - splat(top));
+        store8f(scores + j, e);
+        lanes = lanes + e;
     }
-    (void)R;
+    float sum = hsum(lanes);
+    for (int j = full; j < filled; j++) { scores[j] = vexp(splat(scores[j] - top))[0]; sum += scores[j]; }
+    v8f acc[MAX_HEAD / 8];
+    for (int i = 0; i < d / 8; i++) acc[i] = splat(0.0f);
+    for (int j = 0; j < filled; j++) {
+        v8f w = splat(scores[j] / sum);
+        const float *v = values + (size_t)j * d;
+        for (int i = 0; i < d / 8; i++) acc[i] = madd(w, load8f(v + 8 * i), acc[i]);
+    }
+    for (int i = 0; i < d / 8; i++) store8f(y + 8 * i, acc[i]);
 }
 
 /* Rotary q and k, the new key and value into each row's ring, then attention per row and head. */
@@ -90,17 +103,32 @@ static void attention(const TNet *n, TState *s, int l, int B) {
         memcpy(s->keys + ring + (size_t)slot * d, k, d * sizeof(float));
         memcpy(s->values + ring + (size_t)slot * d, v, d * sizeof(float));
         int filled = pos + 1 < R ? (int)pos + 1 : R;
-        attend(q, s->keys + ring, s->values + ring, R, d, filled, s->scores + (size_t)bh * R,
-               s->y + (size_t)b * C + h * d);
+        attend(q, s->keys + ring, s->values + ring, d, filled, s->scores + (size_t)bh * R, s->y + (size_t)b * C + h * d);
     }
 }
 
+/* erf of 8 lanes: Abramowitz and Stegun 7.1.26 (error below 1.5e-7), odd in x. */
+static inline v8f verf(v8f x) {
+    v8i neg = x < splat(0.0f);
+    v8f a = vsel(neg, -x, x);
+    v8f t = splat(1.0f) / (splat(1.0f) + splat(0.3275911f) * a);
+    v8f p = splat(1.061405429f);
+    p = p * t + splat(-1.453152027f);
+    p = p * t + splat(1.421413741f);
+    p = p * t + splat(-0.284496736f);
+    p = p * t + splat(0.254829592f);
+    v8f r = splat(1.0f) - p * t * vexp(-(a * a));
+    return vsel(neg, -r, r);
+}
+
+/* The exact GELU, 0.5 x (1 + erf(x / sqrt 2)), as the model's nn.GELU() computes it. */
 static void gelu_rows(float *m, int N, int B) {
     #pragma omp for schedule(static)
     for (int b = 0; b < B; b++)
-        for (int i = 0; i < N; i++) {
-            float v = m[(size_t)b * N + i];
-            m[(size_t)b * N + i] = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+        for (int i = 0; i < N; i += 8) {
+            float *p = m + (size_t)b * N + i;
+            v8f v = load8f(p);
+            store8f(p, splat(0.5f) * v * (splat(1.0f) + verf(v * splat(0.70710678118654752f))));
         }
 }
 

@@ -1,6 +1,6 @@
 """The transformer's step in the C kernel (native/transformer.c): packed once per model.
 
-The stepper's interface is steppers.py's (start, put, move, step): each row keeps its own
+Its stepper is steppers.py's KernelStepper over these Rings: each row keeps its own
 rolling key/value cache of the model's window, so a row's numbers never depend on the
 rows beside it. Precisions as for the LSTM: fp32 (the trained weights), fp16 (every
 weight rounded to float16, arithmetic in float32) and int8 (matrices in int8 with a scale
@@ -10,14 +10,13 @@ loss: BENCHMARKS.md.
 
 from __future__ import annotations
 
-import ctypes
 
 import torch
 
 from ..errors import SettingsError
 from ..models import CharTransformer
 from . import native
-from .steppers import PRECISIONS, int8_rows, rounded
+from .steppers import PRECISIONS, KernelStepper, pack, rounded, start_pacer
 
 
 def _ptr(t: torch.Tensor) -> int:
@@ -54,12 +53,7 @@ class NativeTransformer:
             self.norms.append(param(model.norm.weight).contiguous())
         # The model's own frequencies, in float64 as it computes them (models/transformer.py).
         self.inv_freq = (1.0 / (10000 ** (torch.arange(0, d, 2, dtype=torch.float64) / d))).contiguous()
-        if precision == "int8":
-            packed = [int8_rows(m) for m in mats]
-            self.weights, self.scales = [p[0] for p in packed], [p[1] for p in packed]
-        else:
-            self.weights = [m.to(torch.float16 if precision == "fp16" else torch.float32).contiguous() for m in mats]
-            self.scales = []
+        self.weights, self.scales = pack(mats, precision)
         self.net = native.TNet(self.L, self.C, self.H, self.R, self.V, PRECISIONS.index(precision), native.Pacer(), 0,
                                _ptr(self.embed), _ptr(self.inv_freq))
         for i, w in enumerate(self.weights):
@@ -79,12 +73,16 @@ class NativeTransformer:
         packed = {t.data_ptr(): t for t in [self.embed, self.inv_freq, *self.weights, *self.scales, *self.norms]}
         return sum(t.nbytes for ptr, t in packed.items() if ptr not in self._own)
 
-    def stepper(self, capacity: int) -> "NativeTransformerStepper":
-        return NativeTransformerStepper(self, capacity)
+    def stepper(self, capacity: int) -> KernelStepper:
+        # A transformer's primed state is its cache, L x H x R x d floats a prime: fewer are kept.
+        stepper = KernelStepper(self, capacity, Rings, self.lib.dj_transformer_step)
+        stepper.PRIMES_KEPT = 8
+        return stepper
 
 
 class Rings:
-    """One TState's tensors, kept alive as long as the TState points at them."""
+    """One TState's tensors, kept alive as long as the TState points at them. A row's state is
+    its rolling cache and its count of characters read (`rows`); the rest is scratch."""
 
     def __init__(self, net: NativeTransformer, cap: int):
         L, C, H, R, V = net.L, net.C, net.H, net.R, net.V
@@ -96,69 +94,12 @@ class Rings:
         self.count = torch.zeros(cap, dtype=torch.int64)
         self.xq, self.xs = torch.zeros(cap, 4 * C, dtype=torch.int16), torch.zeros(cap)
         self.ids = torch.zeros(cap, dtype=torch.int32)
+        self.rows = (self.keys, self.values, self.count)
         self.state = native.TState(cap, *(_ptr(t) for t in (self.x, self.h, self.qkv, self.y, self.m, self.scores,
                                                              self.logits, self.keys, self.values, self.rot,
                                                              self.count, self.xq, self.xs)))
-        net.lib.dj_pacer_init(ctypes.byref(self.state.pacer), native.threads(), net.threads or 0)
-        net.lib.dj_pacer_resume(native.pacer_share(net.net), ctypes.byref(self.state.pacer))
+        start_pacer(net, self.state)
 
     def tensors(self) -> list[torch.Tensor]:
         return [self.x, self.h, self.y, self.qkv, self.m, self.scores, self.logits, self.keys, self.values,
                 self.rot, self.count, self.xq, self.xs]
-
-
-class NativeTransformerStepper:
-    """Rings for up to `capacity` rows on one NativeTransformer; the packed weights are shared."""
-
-    PRIMES_KEPT = 8  # a transformer's primed state is its cache: L x H x R x d floats a prime
-
-    def __init__(self, net: NativeTransformer, capacity: int):
-        self.net, self.capacity = net, capacity
-        self.bufs, self.one = Rings(net, capacity), Rings(net, 1)
-        self.logits = self.bufs.logits
-        self._primed: dict[tuple[int, ...], tuple] = {}
-
-    def _step(self, bufs: Rings, B: int) -> torch.Tensor:
-        self.net.lib.dj_transformer_step(ctypes.byref(self.net.net), ctypes.byref(bufs.state), B, _ptr(bufs.ids))
-        return bufs.logits[:B]
-
-    def start(self, ids: list[int]):
-        """Run a prime alone from an empty cache; (state, logits of the next character), kept for the next row."""
-        key = tuple(ids)
-        if key not in self._primed:
-            one = self.one
-            one.keys.zero_()
-            one.values.zero_()
-            one.count.zero_()
-            for i in ids:
-                one.ids[0] = i
-                logits = self._step(one, 1)
-            if len(self._primed) >= self.PRIMES_KEPT:
-                self._primed.pop(next(iter(self._primed)))
-            self._primed[key] = (one.keys[:, 0].clone(), one.values[:, 0].clone(), one.count[0].clone()), logits[0].clone()
-        return self._primed[key]
-
-    def put(self, slot: int, state, logits: torch.Tensor) -> None:
-        keys, values, count = state
-        self.bufs.keys[:, slot], self.bufs.values[:, slot], self.bufs.count[slot] = keys, values, count
-        self.logits[slot] = logits
-
-    def move(self, src: int, dst: int) -> None:
-        for t in (self.bufs.keys, self.bufs.values):
-            t[:, dst] = t[:, src]
-        self.bufs.count[dst] = self.bufs.count[src]
-        self.logits[dst] = self.logits[src]
-
-    def step(self, ids: torch.Tensor) -> torch.Tensor:
-        """ids (B,) int32 -> (B, V) float32 logits, in self.logits."""
-        B = ids.shape[0]
-        self.bufs.ids[:B] = ids
-        return self._step(self.bufs, B)
-
-    def state_bytes(self) -> int:
-        return sum(t.nbytes for b in (self.bufs, self.one) for t in b.tensors())
-
-    @property
-    def threads(self) -> int:
-        pacer = self.bufs.state.pacer
-        return pacer.rungs[pacer.at]

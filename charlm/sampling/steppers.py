@@ -1,4 +1,4 @@
-"""Advance a batch of rows by one character: the C kernel on the CPU, nn.LSTM elsewhere.
+"""Advance a batch of rows by one character: the C kernel on the CPU, the model's forward elsewhere.
 
 A stepper owns the recurrent state and next logits of up to `capacity` rows, kept
 packed in slots [0, B). Rows join with `put` after their prime was run alone
@@ -8,9 +8,10 @@ never depend on which other rows share the batch.
 NativeLSTM runs the C kernel (native/): weights packed once at the chosen precision
 (fp32, fp16 or int8), layer 0's input projection precomputed per character, one
 OpenMP parallel region per step on as many threads as its pacer finds fastest now
-(`threads`: None for that, or a fixed count). TorchStepper calls the model's own nn
-module (LSTM/GRU/RNN, or the transformer with its rolling cache) one character at a time:
-the reference, the transformer's path for now, and the path on CUDA where cuDNN is fast.
+(`threads`: None for that, or a fixed count); native_transformer.py is the transformer's.
+TorchStepper calls the model's own nn module (LSTM/GRU/RNN, or the transformer with its
+rolling cache) one character at a time: the reference, the path for other models, and
+the path on CUDA where cuDNN is fast.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ def rounded(t: torch.Tensor, precision: str) -> torch.Tensor:
     """A parameter as a precision packs it: float32, rounded through float16 for fp16."""
     t = t.detach().float().cpu()
     return t.half().float() if precision == "fp16" else t
+
+
+def pack(mats: list[torch.Tensor], precision: str) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The matrices as the kernel reads them: (weights, per-row scales), the scales for int8 only."""
+    if precision == "int8":
+        packed = [int8_rows(m) for m in mats]
+        return [p[0] for p in packed], [p[1] for p in packed]
+    return [m.to(torch.float16 if precision == "fp16" else torch.float32).contiguous() for m in mats], []
 
 
 def int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -87,12 +96,7 @@ class NativeLSTM:
             mats.append(param(model.head.weight))
             biases = [torch.zeros(1)] + [w("bias_ih", l) + w("bias_hh", l) for l in range(1, self.L)]
             biases.append(param(model.head.bias))
-        if precision == "int8":
-            packed = [int8_rows(m) for m in mats]
-            self.weights, self.scales = [p[0] for p in packed], [p[1] for p in packed]
-        else:
-            self.weights = [m.to(torch.float16 if precision == "fp16" else torch.float32).contiguous() for m in mats]
-            self.scales = []
+        self.weights, self.scales = pack(mats, precision)
         self.biases = [b.contiguous() for b in biases]
         self.net = native.Net(self.L, self.H, self.V, PRECISIONS.index(precision), native.Pacer(), 0, _ptr(self.table))
         for l in range(self.L + 1):
@@ -108,12 +112,13 @@ class NativeLSTM:
     def supports(model: CharRNN) -> bool:
         return model.config.model == "lstm" and model.config.rnn_size % 16 == 0
 
-    def stepper(self, capacity: int) -> "NativeStepper":
-        return NativeStepper(self, capacity)
+    def stepper(self, capacity: int) -> KernelStepper:
+        return KernelStepper(self, capacity, Buffers, self.lib.dj_lstm_step)
 
 
 class Buffers:
-    """One State's tensors, kept alive as long as the State points at them."""
+    """One State's tensors, kept alive as long as the State points at them. A row's state is its
+    slice of `rows`: what a row carries from step to step (the rest is scratch)."""
 
     def __init__(self, net: NativeLSTM, cap: int):
         L, H, V = net.L, net.H, net.V
@@ -121,24 +126,35 @@ class Buffers:
         self.gates, self.logits = torch.zeros(cap, 4 * H), torch.zeros(cap, V)
         self.xq, self.xs = torch.zeros(cap, 2 * H, dtype=torch.int16), torch.zeros(cap)
         self.ids = torch.zeros(cap, dtype=torch.int32)
+        self.rows = (self.xh, self.c)  # (layers, rows, ...) each
         self.state = native.State(cap, *(_ptr(t) for t in (self.xh, self.c, self.gates, self.logits, self.xq, self.xs)))
-        net.lib.dj_pacer_init(ctypes.byref(self.state.pacer), native.threads(), net.threads or 0)
-        net.lib.dj_pacer_resume(native.pacer_share(net.net), ctypes.byref(self.state.pacer))
+        start_pacer(net, self.state)
+
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.xh, self.c, self.gates, self.logits, self.xq, self.xs]
 
 
-class NativeStepper:
-    """Buffers for up to `capacity` rows on one NativeLSTM; the packed weights are shared."""
+def start_pacer(net, state) -> None:
+    """A new batch's pacer: this machine's thread counts, from where the model's last batch left it."""
+    net.lib.dj_pacer_init(ctypes.byref(state.pacer), native.threads(), net.threads or 0)
+    net.lib.dj_pacer_resume(native.pacer_share(net.net), ctypes.byref(state.pacer))
+
+
+class KernelStepper:
+    """Up to `capacity` rows on one packed model of the C kernel (the packed weights are shared):
+    the batch's buffers, and one row's for running primes. `buffers(net, rows)` makes a family's;
+    `kernel_step` is its C step."""
 
     PRIMES_KEPT = 32
 
-    def __init__(self, net: NativeLSTM, capacity: int):
-        self.net, self.capacity = net, capacity
-        self.bufs, self.one = Buffers(net, capacity), Buffers(net, 1)
+    def __init__(self, net, capacity: int, buffers, kernel_step):
+        self.net, self.capacity, self.kernel_step = net, capacity, kernel_step
+        self.bufs, self.one = buffers(net, capacity), buffers(net, 1)
         self.logits = self.bufs.logits
         self._primed: dict[tuple[int, ...], tuple] = {}
 
-    def _step(self, bufs: Buffers, B: int) -> torch.Tensor:
-        self.net.lib.dj_lstm_step(ctypes.byref(self.net.net), ctypes.byref(bufs.state), B, _ptr(bufs.ids))
+    def _step(self, bufs, B: int) -> torch.Tensor:
+        self.kernel_step(ctypes.byref(self.net.net), ctypes.byref(bufs.state), B, _ptr(bufs.ids))
         return bufs.logits[:B]
 
     def start(self, ids: list[int]):
@@ -150,23 +166,30 @@ class NativeStepper:
         key = tuple(ids)
         if key not in self._primed:
             one = self.one
-            one.xh.zero_()
-            one.c.zero_()
+            for t in one.rows:
+                t.zero_()
             for i in ids:
                 one.ids[0] = i
                 logits = self._step(one, 1)
             if len(self._primed) >= self.PRIMES_KEPT:
                 self._primed.pop(next(iter(self._primed)))
-            self._primed[key] = (one.xh[:, 0].clone(), one.c[:, 0].clone()), logits[0].clone()
+            self._primed[key] = tuple(t[:, 0].clone() if t.dim() > 1 else t[0].clone() for t in one.rows), logits[0].clone()
         return self._primed[key]
 
     def put(self, slot: int, state, logits: torch.Tensor) -> None:
-        self.bufs.xh[:, slot], self.bufs.c[:, slot] = state
+        for t, value in zip(self.bufs.rows, state):
+            if t.dim() > 1:
+                t[:, slot] = value
+            else:
+                t[slot] = value
         self.logits[slot] = logits
 
     def move(self, src: int, dst: int) -> None:
-        for t in (self.bufs.xh, self.bufs.c):
-            t[:, dst] = t[:, src]
+        for t in self.bufs.rows:
+            if t.dim() > 1:
+                t[:, dst] = t[:, src]
+            else:
+                t[dst] = t[src]
         self.logits[dst] = self.logits[src]
 
     def step(self, ids: torch.Tensor) -> torch.Tensor:
@@ -177,7 +200,7 @@ class NativeStepper:
 
     def state_bytes(self) -> int:
         """Bytes of the rows' state and scratch: the batch's and the prime's buffers."""
-        return sum(t.nbytes for b in (self.bufs, self.one) for t in (b.xh, b.c, b.gates, b.logits, b.xq, b.xs))
+        return sum(t.nbytes for b in (self.bufs, self.one) for t in b.tensors())
 
     @property
     def threads(self) -> int:

@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         if trainer.main:
             describe(trainer, bool(resume_path))
         why = trainer.run()
+        distributed.finish()
     finally:
         distributed.stop()
     best = runs.best_checkpoint(runs.epoch_checkpoints(trainer.run_dir)) if trainer.main else None

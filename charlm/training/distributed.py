@@ -90,6 +90,15 @@ def main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+def finish() -> None:
+    """After a run every rank finished: all arrive before any tears its connections down (a rank
+    whose peer closed first can abort in gloo's teardown, "terminate called without an active
+    exception"). Not after an error, where a rank may never arrive."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def stop() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

@@ -43,7 +43,7 @@ from .errors import CharLMError
 from .models import CharRNN, ModelConfig, resolve_device
 from .sampling import native
 from .sampling.copy_guard import CorpusWindows
-from .sampling.generator import NATIVE_ENGINES, Generator, copy_guard_of
+from .sampling.generator import Generator, copy_guard_of, native_engine
 from .sampling.settings import DEFAULT_PRECISION, POSTING_LENGTH
 from .sampling.speed import TEMPERATURE, busy_rates, end_to_end, step_rates
 from .sampling.steppers import PRECISIONS
@@ -232,8 +232,7 @@ def report_sampling(name: str, model: CharRNN, model_vocab: Vocab, copies: Corpu
         total = " (total)" if batch != "x1" else ""
         print(f"| {name} | step: native {precision}, batch {batch[1:]}{total} | {s[key]:,.0f} | "
               f"{s[key] / s['naive']:.1f}x naive |", flush=True)
-    native = any(engine.supports(model) for engine in NATIVE_ENGINES)
-    gen = Generator(model, model_vocab, precision=args.precision if native else None, copy_index=copies)
+    gen = Generator(model, model_vocab, precision=args.precision if native_engine(model) else None, copy_index=copies)
     e = end_to_end(gen, args.seconds, args.length)
     how = (f"guard on{', copy guard on' if copies is not None else ''}, T {TEMPERATURE}, length {args.length:,}, "
            f"{gen.backend} {gen.precision}")

@@ -99,10 +99,10 @@ class CheckpointIndex:
             by_run.setdefault(c.run, []).append(c)
         runs = []
         for run_dir in self._run_dirs():
-            log = run_dir / METRICS
-            epochs, steps = read_history(run_dir)
+            log, rows = run_dir / METRICS, read_metrics(run_dir)
+            epochs, steps = read_history(rows)
             if by_run.get(run_dir.name) or epochs or steps:
-                live = not ended(run_dir) and log.is_file() and time.time() - log.stat().st_mtime < LIVE_SECONDS
+                live = not ended(rows) and log.is_file() and time.time() - log.stat().st_mtime < LIVE_SECONDS
                 runs.append(RunInfo(run_dir.name, by_run.get(run_dir.name, []), epochs, steps, live))
         return runs
 
@@ -141,9 +141,8 @@ def _family(path: str, mtime_ns: int) -> str:
         return ""
 
 
-def ended(run_dir: Path) -> bool:
-    """Whether the run's log ends with the row charlm.train writes when a run stops."""
-    rows = read_metrics(run_dir)
+def ended(rows: list[dict]) -> bool:
+    """Whether a run's log (its rows) ends with the row charlm.train writes when a run stops."""
     return bool(rows) and rows[-1].get("type") == "end"
 
 
@@ -152,11 +151,11 @@ def _numbers(row: dict, *keys: str) -> bool:
     return all(isinstance(row.get(k), (int, float)) and not isinstance(row.get(k), bool) for k in keys)
 
 
-def read_history(run_dir: Path) -> tuple[list[dict], list[tuple[float, float]]]:
-    """Per-epoch losses and the logged train-loss points of a run's metrics.jsonl (empty if absent)."""
+def read_history(rows: list[dict]) -> tuple[list[dict], list[tuple[float, float]]]:
+    """Per-epoch losses and the logged train-loss points of a run's metrics.jsonl rows."""
     epochs: dict[int, dict] = {}
     steps = []
-    for row in read_metrics(run_dir):
+    for row in rows:
         if row.get("type") == "train" and _numbers(row, "progress", "loss"):
             steps.append((row["progress"], row["loss"]))
         elif row.get("type") == "val" and _numbers(row, "epoch", "train_loss", "loss"):

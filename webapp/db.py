@@ -159,8 +159,12 @@ class Entry:
     settings: dict
 
 
-def list_entries(raw_page: str | None) -> Page:
-    """One page of the gallery, newest first: postings outside comparisons, and each comparison as one entry."""
+def list_entries(raw_page: str | None, checkpoint_id: str | None = None) -> Page:
+    """One page of the gallery, newest first: postings outside comparisons, and each comparison as one
+    entry; with a checkpoint, that checkpoint's postings, comparisons' columns included."""
+    if checkpoint_id:
+        page = list_postings(raw_page, checkpoint_id)
+        return Page([Entry("posting", row, [], {}) for row in page.rows], page.number, page.pages, page.total)
     page = page_number(raw_page)
     db = get_db()
     union = ("SELECT 'posting' AS kind, id, created FROM posting WHERE comparison_id IS NULL "

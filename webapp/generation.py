@@ -190,6 +190,7 @@ def _events(posting, job: Job, save: Callable[[dict], int], url_for_posting: Cal
     if pending:
         yield sse("chunk", {"text": "".join(pending)})
     text = "".join(parts)
-    posting_id = save(record(job, text, posting.server.generator.corpus))
-    shown = get_template_attribute("macros.html", "badges")(db.badges(db.get_posting(posting_id)))
+    fields = record(job, text, posting.server.generator.corpus)
+    posting_id = save(fields)
+    shown = get_template_attribute("macros.html", "badges")(json.loads(fields["badges"]))
     yield sse("done", {"id": posting_id, "url": url_for_posting(posting_id), "html": clean(text), "badges": str(shown)})

@@ -77,11 +77,7 @@ def generate():
 def gallery():
     """Postings and comparisons, newest first; filtered by a checkpoint, that checkpoint's postings."""
     checkpoint = request.args.get("checkpoint") or None
-    if checkpoint:
-        page = db.list_postings(request.args.get("page"), checkpoint)
-        page.rows = [db.Entry("posting", row, [], {}) for row in page.rows]
-    else:
-        page = db.list_entries(request.args.get("page"))
+    page = db.list_entries(request.args.get("page"), checkpoint)
     return render_template("gallery.html", entries=page.rows, page=page.number, pages=page.pages, total=page.total,
                            checkpoint=checkpoint, runs=grouped(get_checkpoints().scan()))
 

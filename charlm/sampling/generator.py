@@ -45,6 +45,11 @@ from .steppers import NativeLSTM, TorchModel
 NATIVE_ENGINES = (NativeLSTM, NativeTransformer)
 
 
+def native_engine(model):
+    """The C kernel's engine for a model (NativeLSTM, NativeTransformer), or None when it has none."""
+    return next((e for e in NATIVE_ENGINES if e.supports(model)), None)
+
+
 def copy_guard_of(ckpt: dict) -> tuple[CorpusWindows | None, str | None]:
     """The copy index of the corpus a checkpoint learned from, and that corpus's path; None where it is not at hand."""
     corpus = (ckpt.get("train_config") or {}).get("data")
@@ -66,7 +71,7 @@ class Generator:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.vocab = vocab
-        native = next((e for e in NATIVE_ENGINES if e.supports(model)), None)
+        native = native_engine(model)
         if backend is None:
             backend = "native" if self.device.type == "cpu" and native is not None else "torch"
         if backend == "native":

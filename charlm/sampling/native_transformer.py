@@ -10,17 +10,12 @@ loss: BENCHMARKS.md.
 
 from __future__ import annotations
 
-
 import torch
 
 from ..errors import SettingsError
 from ..models import CharTransformer
 from . import native
-from .steppers import PRECISIONS, KernelStepper, pack, rounded, start_pacer
-
-
-def _ptr(t: torch.Tensor) -> int:
-    return t.data_ptr()
+from .steppers import PRECISIONS, KernelStepper, ptr, check_packing, pack, rounded, start_pacer
 
 
 class NativeTransformer:
@@ -30,12 +25,7 @@ class NativeTransformer:
         if not self.supports(model):
             raise SettingsError("the native sampler runs transformers of a width that is a multiple of 16")
         cfg = model.config
-        if cfg.num_layers > native.MAX_LAYERS:
-            raise SettingsError(f"the native sampler runs at most {native.MAX_LAYERS} blocks")
-        if precision not in PRECISIONS:
-            raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-        if threads is not None and not 1 <= threads <= 1024:
-            raise SettingsError(f"threads must be 1-1024, got {threads}")
+        check_packing(cfg.num_layers, precision, threads, "blocks")
         self.lib, self.precision, self.threads = native.lib(), precision, threads
         self._own = {q.data_ptr() for q in model.parameters()}  # the model's tensors, not counted as packed
         self.L, self.C, self.H, self.R, self.V = (cfg.num_layers, cfg.rnn_size, cfg.n_head, cfg.block_size,
@@ -55,13 +45,13 @@ class NativeTransformer:
         self.inv_freq = (1.0 / (10000 ** (torch.arange(0, d, 2, dtype=torch.float64) / d))).contiguous()
         self.weights, self.scales = pack(mats, precision)
         self.net = native.TNet(self.L, self.C, self.H, self.R, self.V, PRECISIONS.index(precision), native.Pacer(), 0,
-                               _ptr(self.embed), _ptr(self.inv_freq))
+                               ptr(self.embed), ptr(self.inv_freq))
         for i, w in enumerate(self.weights):
-            self.net.w[i] = _ptr(w)
+            self.net.w[i] = ptr(w)
             if self.scales:
-                self.net.scale[i] = _ptr(self.scales[i])
+                self.net.scale[i] = ptr(self.scales[i])
         for i, g in enumerate(self.norms):
-            self.net.norm[i] = _ptr(g)
+            self.net.norm[i] = ptr(g)
 
     @staticmethod
     def supports(model) -> bool:
@@ -92,11 +82,11 @@ class Rings:
         self.scores, self.logits = torch.zeros(cap, H, R), torch.zeros(cap, V)
         self.keys, self.values = torch.zeros(L, cap, H, R, C // H), torch.zeros(L, cap, H, R, C // H)
         self.rot = torch.zeros(cap, C // H)
-        self.count = torch.zeros(cap, dtype=torch.int64)
+        self.count = torch.zeros(1, cap, dtype=torch.int64)  # (1, rows): the rows' axis second, as the caches
         self.xq, self.xs = torch.zeros(cap, 4 * C, dtype=torch.int16), torch.zeros(cap)
         self.ids = torch.zeros(cap, dtype=torch.int32)
         self.rows = (self.keys, self.values, self.count)
-        self.state = native.TState(cap, *(_ptr(t) for t in (self.x, self.h, self.qkv, self.y, self.m, self.scores,
+        self.state = native.TState(cap, *(ptr(t) for t in (self.x, self.h, self.qkv, self.y, self.m, self.scores,
                                                              self.logits, self.keys, self.values, self.rot,
                                                              self.count, self.xq, self.xs)))
         start_pacer(net, self.state)

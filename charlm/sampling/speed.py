@@ -19,7 +19,7 @@ from common.timing import timed
 from ..data import Vocab
 from ..models import CharRNN
 from .batch import START
-from .generator import NATIVE_ENGINES, Generator
+from .generator import Generator, native_engine
 from .reference_guard import HtmlConstraint, TagGuard
 from .settings import SampleSettings
 from .steppers import PRECISIONS
@@ -42,7 +42,7 @@ def step_rates(model: CharRNN, seconds: float) -> dict[str, float]:
 
     el, chars = timed(naive, seconds)
     rates["naive"] = chars / el
-    engine = next((e for e in NATIVE_ENGINES if e.supports(model)), None)
+    engine = native_engine(model)
     if engine is not None:
         for precision in PRECISIONS:
             net = engine(model, precision)

@@ -27,7 +27,7 @@ from ..models import CharRNN
 PRECISIONS = native.PRECISIONS
 
 
-def _ptr(t: torch.Tensor) -> int:
+def ptr(t: torch.Tensor) -> int:
     return t.data_ptr()
 
 
@@ -40,6 +40,16 @@ def fixed_order_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     for k in range(a.shape[1]):
         out += a[:, k:k + 1] * b[k]
     return out
+
+
+def check_packing(layers: int, precision: str, threads: int | None, what: str) -> None:
+    """What every packed model checks: its depth, the precision asked for and a fixed thread count."""
+    if layers > native.MAX_LAYERS:
+        raise SettingsError(f"the native sampler runs at most {native.MAX_LAYERS} {what}")
+    if precision not in PRECISIONS:
+        raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if threads is not None and not 1 <= threads <= 1024:
+        raise SettingsError(f"threads must be 1-1024, got {threads}")
 
 
 def rounded(t: torch.Tensor, precision: str) -> torch.Tensor:
@@ -75,14 +85,9 @@ class NativeLSTM:
         cfg = model.config
         if not self.supports(model):
             raise SettingsError("the native sampler runs LSTMs with a multiple of 16 units")
-        if cfg.num_layers > native.MAX_LAYERS:
-            raise SettingsError(f"the native sampler runs at most {native.MAX_LAYERS} layers")
-        if precision not in PRECISIONS:
-            raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        check_packing(cfg.num_layers, precision, threads, "layers")
         self.lib = native.lib()
         self.L, self.H, self.V = cfg.num_layers, cfg.rnn_size, cfg.vocab_size
-        if threads is not None and not 1 <= threads <= 1024:
-            raise SettingsError(f"threads must be 1-1024, got {threads}")
         self.precision, self.threads = precision, threads
         rnn = model.rnn
         param = lambda t: rounded(t, precision)  # noqa: E731
@@ -98,11 +103,11 @@ class NativeLSTM:
             biases.append(param(model.head.bias))
         self.weights, self.scales = pack(mats, precision)
         self.biases = [b.contiguous() for b in biases]
-        self.net = native.Net(self.L, self.H, self.V, PRECISIONS.index(precision), native.Pacer(), 0, _ptr(self.table))
+        self.net = native.Net(self.L, self.H, self.V, PRECISIONS.index(precision), native.Pacer(), 0, ptr(self.table))
         for l in range(self.L + 1):
-            self.net.w[l], self.net.bias[l] = _ptr(self.weights[l]), _ptr(self.biases[l])
+            self.net.w[l], self.net.bias[l] = ptr(self.weights[l]), ptr(self.biases[l])
             if self.scales:
-                self.net.scale[l] = _ptr(self.scales[l])
+                self.net.scale[l] = ptr(self.scales[l])
 
     def packed_bytes(self) -> int:
         """Bytes of the packed model: the kernel's own copy of the weights."""
@@ -127,7 +132,7 @@ class Buffers:
         self.xq, self.xs = torch.zeros(cap, 2 * H, dtype=torch.int16), torch.zeros(cap)
         self.ids = torch.zeros(cap, dtype=torch.int32)
         self.rows = (self.xh, self.c)  # (layers, rows, ...) each
-        self.state = native.State(cap, *(_ptr(t) for t in (self.xh, self.c, self.gates, self.logits, self.xq, self.xs)))
+        self.state = native.State(cap, *(ptr(t) for t in (self.xh, self.c, self.gates, self.logits, self.xq, self.xs)))
         start_pacer(net, self.state)
 
     def tensors(self) -> list[torch.Tensor]:
@@ -142,8 +147,8 @@ def start_pacer(net, state) -> None:
 
 class KernelStepper:
     """Up to `capacity` rows on one packed model of the C kernel (the packed weights are shared):
-    the batch's buffers, and one row's for running primes. `buffers(net, rows)` makes a family's;
-    `kernel_step` is its C step."""
+    the batch's buffers, and one row's for running primes. `buffers(net, rows)` makes a family's,
+    each tensor of its `rows` with the rows' axis second; `kernel_step` is its C step."""
 
     PRIMES_KEPT = 32
 
@@ -154,7 +159,7 @@ class KernelStepper:
         self._primed: dict[tuple[int, ...], tuple] = {}
 
     def _step(self, bufs, B: int) -> torch.Tensor:
-        self.kernel_step(ctypes.byref(self.net.net), ctypes.byref(bufs.state), B, _ptr(bufs.ids))
+        self.kernel_step(ctypes.byref(self.net.net), ctypes.byref(bufs.state), B, ptr(bufs.ids))
         return bufs.logits[:B]
 
     def start(self, ids: list[int]):
@@ -173,23 +178,17 @@ class KernelStepper:
                 logits = self._step(one, 1)
             if len(self._primed) >= self.PRIMES_KEPT:
                 self._primed.pop(next(iter(self._primed)))
-            self._primed[key] = tuple(t[:, 0].clone() if t.dim() > 1 else t[0].clone() for t in one.rows), logits[0].clone()
+            self._primed[key] = tuple(t[:, 0].clone() for t in one.rows), logits[0].clone()
         return self._primed[key]
 
     def put(self, slot: int, state, logits: torch.Tensor) -> None:
         for t, value in zip(self.bufs.rows, state):
-            if t.dim() > 1:
-                t[:, slot] = value
-            else:
-                t[slot] = value
+            t[:, slot] = value
         self.logits[slot] = logits
 
     def move(self, src: int, dst: int) -> None:
         for t in self.bufs.rows:
-            if t.dim() > 1:
-                t[:, dst] = t[:, src]
-            else:
-                t[dst] = t[src]
+            t[:, dst] = t[:, src]
         self.logits[dst] = self.logits[src]
 
     def step(self, ids: torch.Tensor) -> torch.Tensor:

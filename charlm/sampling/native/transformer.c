@@ -24,7 +24,7 @@ static void norm_row(const float *x, const float *gain, int C, float *out) {
 /* The rows' norms: out (B, C) from x (B, C). */
 static void norm_rows(const float *x, const float *gain, int C, int B, float *out) {
     #pragma omp for schedule(static)
-    for (int b = 0; b < B; b++) norm_row(x + (size_t)b * C, gain + 0, C, out + (size_t)b * C);
+    for (int b = 0; b < B; b++) norm_row(x + (size_t)b * C, gain, C, out + (size_t)b * C);
 }
 
 /* The rows' rotary angles at their positions: rot (B, d) holds cos then sin of pos * inv_freq[i],

@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 DEMO = ROOT / "checkpoints" / "demo" / "best.pt"
+DEMO_TRANSFORMER = ROOT / "checkpoints" / "demo-transformer" / "best.pt"
 
 TITLES = ["Data Scientist", "Software Engineer", "Product Manager", "UX Designer", "Data Analyst"]
 COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli"]

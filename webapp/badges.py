@@ -47,6 +47,9 @@ def words_floor(held_out: list[str], vocabulary: frozenset[str]) -> float | None
     return statistics.quantiles(shares, n=100, method="inclusive")[FLOOR_QUANTILE - 1] if len(shares) >= 20 else shares[0]
 
 
+_building = threading.Lock()
+
+
 @functools.lru_cache(maxsize=2)
 def _facts(path: str, mtime_ns: int) -> CorpusFacts:
     text = Path(path).read_text(encoding="utf-8")
@@ -61,7 +64,8 @@ def corpus_facts(path: str | None) -> CorpusFacts | None:
     """The copy index and median length of a corpus, built once per file version (a few seconds)."""
     if not path or not Path(path).is_file():
         return None
-    return _facts(str(Path(path).resolve()), Path(path).stat().st_mtime_ns)
+    with _building:  # callers that come while it is built wait for that one, not build their own
+        return _facts(str(Path(path).resolve()), Path(path).stat().st_mtime_ns)
 
 
 def badges(text: str, corpus: str | None, classifier: JobClassifier | None) -> dict:

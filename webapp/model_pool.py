@@ -38,6 +38,7 @@ class ModelPool:
         self.flush_seconds = flush_seconds
         self._models: OrderedDict[tuple[Path, int], BatchServer] = OrderedDict()
         self._lock = threading.Lock()
+        self._loading: dict[tuple, threading.Lock] = {}  # a lock per checkpoint being loaded
 
     def server(self, info: CheckpointInfo) -> BatchServer:
         """The sampling loop of a checkpoint's model; raises charlm.CheckpointError for a damaged file."""
@@ -46,12 +47,18 @@ class ModelPool:
             if key in self._models:
                 self._models.move_to_end(key)
                 return self._models[key]
-        gen = Generator.from_checkpoint(info.path, precision=self.precision, threads=self.threads)  # outside the lock: it takes a moment
-        with self._lock:
-            if key in self._models:  # loaded meanwhile by another request
-                return self._models[key]
-            server = self._models[key] = BatchServer(gen, self.rows, self.queue_size, self.flush_seconds)
-            self._evict(keep=key)
+            loading = self._loading.setdefault(key, threading.Lock())
+        # One load a checkpoint: the requests that arrive meanwhile wait for it rather than load
+        # copies of their own (16 at once held 16 GB). Other checkpoints' requests go on.
+        with loading:
+            with self._lock:
+                if key in self._models:  # loaded meanwhile by another request
+                    return self._models[key]
+            gen = Generator.from_checkpoint(info.path, precision=self.precision, threads=self.threads)
+            with self._lock:
+                server = self._models[key] = BatchServer(gen, self.rows, self.queue_size, self.flush_seconds)
+                self._loading.pop(key, None)
+                self._evict(keep=key)
         return server
 
     def _evict(self, keep) -> None:

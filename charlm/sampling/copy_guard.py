@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,9 @@ class CorpusWindows:
         return self.hashes[pos] == h if len(self.hashes) else np.zeros(h.shape, dtype=bool)
 
 
+_building = threading.Lock()
+
+
 @functools.lru_cache(maxsize=2)
 def _cached_windows(path: str, mtime_ns: int, size: int) -> CorpusWindows:
     return CorpusWindows(Path(path).read_text(encoding="utf-8"))
@@ -57,7 +61,10 @@ def corpus_windows(path: str | Path) -> CorpusWindows | None:
         st = p.stat()
     except OSError:
         return None
-    return _cached_windows(str(p.resolve()), st.st_mtime_ns, st.st_size) if p.is_file() else None
+    if not p.is_file():
+        return None
+    with _building:  # callers that come while it is built wait for that one, not build their own
+        return _cached_windows(str(p.resolve()), st.st_mtime_ns, st.st_size)
 
 
 class CopyGuard:

@@ -18,12 +18,15 @@ from . import native
 from .steppers import PRECISIONS, KernelStepper, ptr, check_packing, pack, rounded, start_pacer
 
 
+CACHE_TYPES = {"fp32": torch.float32, "fp16": torch.float16, "int8": torch.int8}
+
+
 class NativeTransformer:
-    """The packed model; needs a width that is a multiple of 16 and an even head width."""
+    """The packed model; needs heads of a width that is a multiple of 16 (attention.c's registers)."""
 
     def __init__(self, model: CharTransformer, precision: str, threads: int | None = None):
         if not self.supports(model):
-            raise SettingsError("the native sampler runs transformers of a width that is a multiple of 16")
+            raise SettingsError("the native sampler runs transformers whose heads are a multiple of 16 wide")
         cfg = model.config
         check_packing(cfg.num_layers, precision, threads, "blocks")
         self.lib, self.precision, self.threads = native.lib(), precision, threads
@@ -56,7 +59,7 @@ class NativeTransformer:
     @staticmethod
     def supports(model) -> bool:
         c = model.config
-        return c.model == "transformer" and c.rnn_size % 16 == 0 and (c.rnn_size // c.n_head) % 2 == 0
+        return c.model == "transformer" and c.rnn_size % c.n_head == 0 and (c.rnn_size // c.n_head) % 16 == 0
 
     def packed_bytes(self) -> int:
         """Bytes of the packed copy (tensors that are the model's own are not counted twice)."""
@@ -79,18 +82,22 @@ class Rings:
         L, C, H, R, V = net.L, net.C, net.H, net.R, net.V
         self.x, self.h, self.y = torch.zeros(cap, C), torch.zeros(cap, C), torch.zeros(cap, C)
         self.qkv, self.m = torch.zeros(cap, 3 * C), torch.zeros(cap, 4 * C)
-        self.scores, self.logits = torch.zeros(cap, H, R), torch.zeros(cap, V)
-        self.keys, self.values = torch.zeros(L, cap, H, R, C // H), torch.zeros(L, cap, H, R, C // H)
+        S = net.lib.dj_ring_slots(R)  # the window rounded up to whole tiles of 16 keys (attention.c)
+        self.scores, self.logits = torch.zeros(cap, H, S), torch.zeros(cap, V)
+        # The rings at the step's precision: float32, float16, or int8 with a scale per key and value.
+        cache = CACHE_TYPES[net.precision]
+        self.keys, self.values = (torch.zeros(L, cap, H, S, C // H, dtype=cache) for _ in range(2))
+        self.kscale, self.vscale = torch.zeros(L, cap, H, S), torch.zeros(L, cap, H, S)
         self.rot = torch.zeros(cap, C // H)
         self.count = torch.zeros(1, cap, dtype=torch.int64)  # (1, rows): the rows' axis second, as the caches
         self.xq, self.xs = torch.zeros(cap, 4 * C, dtype=torch.int16), torch.zeros(cap)
         self.ids = torch.zeros(cap, dtype=torch.int32)
-        self.rows = (self.keys, self.values, self.count)
+        self.rows = (self.keys, self.values, self.kscale, self.vscale, self.count)
         self.state = native.TState(cap, *(ptr(t) for t in (self.x, self.h, self.qkv, self.y, self.m, self.scores,
-                                                             self.logits, self.keys, self.values, self.rot,
-                                                             self.count, self.xq, self.xs)))
+                                                             self.logits, self.keys, self.values, self.kscale,
+                                                             self.vscale, self.rot, self.count, self.xq, self.xs)))
         start_pacer(net, self.state)
 
     def tensors(self) -> list[torch.Tensor]:
         return [self.x, self.h, self.y, self.qkv, self.m, self.scores, self.logits, self.keys, self.values,
-                self.rot, self.count, self.xq, self.xs]
+                self.kscale, self.vscale, self.rot, self.count, self.xq, self.xs]

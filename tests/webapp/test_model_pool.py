@@ -29,3 +29,31 @@ def test_past_its_memory_bound_the_pool_drops_the_least_recently_used_idle_model
     assert pool.loaded(a) and not pool.loaded(b) and pool.loaded(c)
     assert pool.footprint() <= 2.5 * one and pool.server(a) is first
 
+
+
+def test_requests_that_come_together_for_a_model_not_yet_loaded_share_one_load(checkpoints_dir, monkeypatch):
+    import threading
+
+    import webapp.model_pool as model_pool
+
+    loads, real = [], model_pool.Generator.from_checkpoint
+
+    def counted(*args, **kwargs):
+        loads.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model_pool.Generator, "from_checkpoint", counted)
+    pool, info = ModelPool(), CheckpointIndex(checkpoints_dir).scan()[0]
+    start, servers = threading.Barrier(8), []
+
+    def ask():
+        start.wait(timeout=60)
+        servers.append(pool.server(info))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert len(servers) == 8 and len({id(s) for s in servers}) == 1
+    assert len(loads) == 1

@@ -102,7 +102,7 @@ class TNet(ctypes.Structure):
 class TState(ctypes.Structure):
     _fields_ = [("cap", ctypes.c_int32),
                 *[(n, ctypes.c_void_p) for n in ("x", "h", "qkv", "y", "m", "scores", "logits", "keys", "values",
-                                                 "rot", "count", "xq", "xs")],
+                                                 "kscale", "vscale", "rot", "count", "xq", "xs")],
                 ("pacer", Pacer)]
 
 
@@ -229,6 +229,8 @@ def lib() -> ctypes.CDLL:
             loaded.dj_pace_done.restype = None
             loaded.dj_transformer_step.argtypes = [p, p, i32, p]
             loaded.dj_transformer_step.restype = None
+            loaded.dj_ring_slots.argtypes = [i32]
+            loaded.dj_ring_slots.restype = i32
             for name in ("dj_state_size", "dj_net_size", "dj_tnet_size", "dj_tstate_size"):
                 getattr(loaded, name).restype = i32
             sizes = (loaded.dj_row_size(), loaded.dj_state_size(), loaded.dj_net_size(), loaded.dj_tnet_size(),

@@ -107,13 +107,16 @@ typedef struct {
 } TNet;
 
 /* Buffers for up to cap rows: x (cap, C) the residual stream, h (cap, C) a norm's output,
-   qkv (cap, 3C), y (cap, C) attention's output, m (cap, 4C) the MLP's, scores (cap, H, R),
-   logits (cap, V), keys and values (L, cap, H, R, d) the rings, rot (cap, d) the rotary cos
-   and sin of each row's position, count (cap) characters read,
-   xq (cap, 4C) and xs (cap) the int8 path's quantized activations. */
+   qkv (cap, 3C), y (cap, C) attention's output, m (cap, 4C) the MLP's, scores (cap, H, S),
+   logits (cap, V), keys and values (L, cap, H, S, d) the rings (S = dj_ring_slots(R); float32,
+   float16 or int8 by the precision; layouts in attention.c) and kscale, vscale (L, cap, H, S)
+   the int8 ones' scales, rot (cap, d) the rotary cos and sin of each row's position, count (cap)
+   characters read, xq (cap, 4C) and xs (cap) the int8 path's quantized activations. */
 typedef struct {
     int32_t cap;
-    float *x, *h, *qkv, *y, *m, *scores, *logits, *keys, *values, *rot;
+    float *x, *h, *qkv, *y, *m, *scores, *logits;
+    void *keys, *values;
+    float *kscale, *vscale, *rot;
     int64_t *count;
     int16_t *xq;
     float *xs;
@@ -172,9 +175,14 @@ typedef struct {
 /* matvec.c: y[b*ldy + n] += W[n, :K] . x[b*ldx : +K], inside a parallel region. */
 void dj_matvec_f32(const float *W, int N, int K, const float *x, int ldx, int B, float *y, int ldy);
 void dj_matvec_f16(const _Float16 *W, int N, int K, const float *x, int ldx, int B, float *y, int ldy);
+void dj_quantize_row(const float *x, int K, int16_t *xq, float *xs);
 void dj_quantize(const float *x, int ldx, int K, int B, int16_t *xq, float *xs);
 void dj_matvec_i8(const int8_t *W, const float *ws, int N, int K, const int16_t *xq, const float *xs, int B,
                   float *y, int ldy);
+
+/* attention.c: attention of block l for rows [0, B), inside a parallel region. */
+int dj_ring_slots(int R);
+void dj_attention(const TNet *n, TState *s, int l, int B);
 
 /* pacer.c */
 void dj_pacer_init(Pacer *p, int most, int fixed);
@@ -185,5 +193,7 @@ void dj_pacer_keep(PacerShare *share, const Pacer *p);
 double dj_seconds(void);
 void dj_matvec(int precision, const void *W, const float *scale, int N, int K, const float *x, int ldx, int B,
                float *y, int ldy, int16_t *xq, float *xs);
+void dj_product(int precision, const void *W, const float *scale, int N, int K, const float *x, int ldx, int B,
+                float *y, int ldy, const int16_t *xq, const float *xs);
 
 #endif

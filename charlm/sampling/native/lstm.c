@@ -7,16 +7,21 @@ double dj_seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* y += W x at the model's precision (int8: x quantized per row first, into xq and xs). */
-void dj_matvec(int precision, const void *W, const float *scale, int N, int K, const float *x, int ldx, int B,
-               float *y, int ldy, int16_t *xq, float *xs) {
+/* y += W x at the model's precision, with x already quantized into xq and xs at int8. */
+void dj_product(int precision, const void *W, const float *scale, int N, int K, const float *x, int ldx, int B,
+                float *y, int ldy, const int16_t *xq, const float *xs) {
     switch (precision) {
     case P_FP32: dj_matvec_f32((const float *)W, N, K, x, ldx, B, y, ldy); break;
     case P_FP16: dj_matvec_f16((const _Float16 *)W, N, K, x, ldx, B, y, ldy); break;
-    default:
-        dj_quantize(x, ldx, K, B, xq, xs);
-        dj_matvec_i8((const int8_t *)W, scale, N, K, xq, xs, B, y, ldy);
+    default: dj_matvec_i8((const int8_t *)W, scale, N, K, xq, xs, B, y, ldy);
     }
+}
+
+/* y += W x at the model's precision (int8: x quantized per row first, into xq and xs). */
+void dj_matvec(int precision, const void *W, const float *scale, int N, int K, const float *x, int ldx, int B,
+               float *y, int ldy, int16_t *xq, float *xs) {
+    if (precision == P_INT8) dj_quantize(x, ldx, K, B, xq, xs);
+    dj_product(precision, W, scale, N, K, x, ldx, B, y, ldy, xq, xs);
 }
 
 static void matvec(const Net *n, const State *s, int l, int N, int K, const float *x, int B, float *y, int ldy) {

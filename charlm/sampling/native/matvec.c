@@ -86,17 +86,18 @@ typedef hvec hv16;
 #define ZERO_I ((ivec){{0}})
 #endif
 
+/* One row x (K numbers) to 12-bit integers in xq with its scale in *xs. */
+void dj_quantize_row(const float *x, int K, int16_t *xq, float *xs) {
+    float m = 0.0f;
+    for (int k = 0; k < K; k++) { float a = x[k] < 0 ? -x[k] : x[k]; m = a > m ? a : m; }
+    float inv = m > 0 ? XQ_MAX / m : 0.0f;
+    for (int k = 0; k < K; k++) { float v = x[k] * inv; xq[k] = (int16_t)(v >= 0 ? v + 0.5f : v - 0.5f); }
+    *xs = m / XQ_MAX;
+}
+
 void dj_quantize(const float *x, int ldx, int K, int B, int16_t *xq, float *xs) {
     #pragma omp for schedule(static)
-    for (int b = 0; b < B; b++) {
-        const float *xb = x + (size_t)b * ldx;
-        int16_t *q = xq + (size_t)b * K;
-        float m = 0.0f;
-        for (int k = 0; k < K; k++) { float a = xb[k] < 0 ? -xb[k] : xb[k]; m = a > m ? a : m; }
-        float inv = m > 0 ? XQ_MAX / m : 0.0f;
-        for (int k = 0; k < K; k++) { float v = xb[k] * inv; q[k] = (int16_t)(v >= 0 ? v + 0.5f : v - 0.5f); }
-        xs[b] = m / XQ_MAX;
-    }
+    for (int b = 0; b < B; b++) dj_quantize_row(x + (size_t)b * ldx, K, xq + (size_t)b * K, xs + b);
 }
 
 /* While the first rows of a block are summed, fetch the next block's weights: they come

@@ -18,6 +18,84 @@ static inline v8f load8h(const _Float16 *p) { return (v8f)_mm256_cvtph_ps(_mm_lo
 #else
 static inline v8f load8h(const _Float16 *p) { v8h v; memcpy(&v, p, sizeof v); return __builtin_convertvector(v, v8f); }
 #endif
+
+/* Sixteen float lanes, for the attention's tiles of 16 keys (attention.c): on AVX-512 one
+   register, elsewhere GCC splits each operation in two, with the same roundings lane by lane. */
+typedef float v16f __attribute__((vector_size(64)));
+typedef _Float16 v16h __attribute__((vector_size(32)));
+typedef int8_t v16b __attribute__((vector_size(16)));
+typedef int16_t v16s __attribute__((vector_size(32)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+static inline v16f load16f(const float *p) { v16f v; memcpy(&v, p, sizeof v); return v; }
+static inline void store16f(float *p, v16f v) { memcpy(p, &v, sizeof v); }
+static inline v16f splat16(float x) { return (v16f){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+static inline v16f madd16(v16f a, v16f b, v16f c) { return a * b + c; }
+#if defined(__AVX512F__)
+#include <immintrin.h>
+static inline v16f load16h(const _Float16 *p) { return (v16f)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+#else
+static inline v16f load16h(const _Float16 *p) { v16h v; memcpy(&v, p, sizeof v); return __builtin_convertvector(v, v16f); }
+#endif
+/* int8 to float is exact: sign-extend, then convert (GCC would do it one lane at a time). */
+#if defined(__AVX512F__)
+static inline v16f load16b(const int8_t *p) {
+    return (v16f)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
+}
+#elif defined(__AVX2__)
+#include <immintrin.h>
+static inline v16f load16b(const int8_t *p) {
+    v8f lo = (v8f)_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+    v8f hi = (v8f)_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 8))));
+    return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+#else
+static inline v16f load16b(const int8_t *p) {
+    v16b v; memcpy(&v, p, sizeof v);
+    return __builtin_convertvector(__builtin_convertvector(v, v16i), v16f);
+}
+#endif
+
+/* Sixteen int32 sums and the one step attention's int8 path takes on them (attention.c):
+   acc[j] += a[2j] b0 + a[2j+1] b1 for the 32 int8 a at p and the int16 pair (b0, b1) packed
+   in b. Integer sums are exact, so every instruction set gives the same bits. */
+#if defined(__AVX512BW__)
+typedef __m512i sums16;
+static inline sums16 sums_zero(void) { return _mm512_setzero_si512(); }
+static inline sums16 pair_dot(sums16 acc, const int8_t *p, int32_t b) {
+    __m512i a = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)p));
+#if defined(__AVX512VNNI__)
+    return _mm512_dpwssd_epi32(acc, a, _mm512_set1_epi32(b));
+#else
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(a, _mm512_set1_epi32(b)));
+#endif
+}
+static inline v16f sums_float(sums16 acc) { return (v16f)_mm512_cvtepi32_ps(acc); }
+#elif defined(__AVX2__)
+typedef struct { __m256i lo, hi; } sums16;
+static inline sums16 sums_zero(void) { sums16 s = {_mm256_setzero_si256(), _mm256_setzero_si256()}; return s; }
+static inline sums16 pair_dot(sums16 acc, const int8_t *p, int32_t b) {
+    __m256i bb = _mm256_set1_epi32(b);
+    __m256i lo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p));
+    __m256i hi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + 16)));
+    acc.lo = _mm256_add_epi32(acc.lo, _mm256_madd_epi16(lo, bb));
+    acc.hi = _mm256_add_epi32(acc.hi, _mm256_madd_epi16(hi, bb));
+    return acc;
+}
+static inline v16f sums_float(sums16 acc) {
+    v8f lo = (v8f)_mm256_cvtepi32_ps(acc.lo), hi = (v8f)_mm256_cvtepi32_ps(acc.hi);
+    return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+#else
+typedef struct { int32_t v[16]; } sums16;
+static inline sums16 sums_zero(void) { sums16 s; memset(&s, 0, sizeof s); return s; }
+static inline sums16 pair_dot(sums16 acc, const int8_t *p, int32_t b) {
+    int32_t b0 = (int16_t)(b & 0xffff), b1 = (int16_t)((uint32_t)b >> 16);
+    for (int j = 0; j < 16; j++) acc.v[j] += p[2 * j] * b0 + p[2 * j + 1] * b1;
+    return acc;
+}
+static inline v16f sums_float(sums16 acc) { v16f f; for (int j = 0; j < 16; j++) f[j] = (float)acc.v[j]; return f; }
+#endif
+
 /* A multiply, then an add: two roundings on every CPU (see the top of this file). */
 static inline v8f madd(v8f a, v8f b, v8f c) { return a * b + c; }
 static inline float hsum(v8f v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }

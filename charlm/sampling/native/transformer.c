@@ -1,10 +1,10 @@
 /* One step of the causal transformer (charlm/models/transformer.py) for a batch of rows.
 
-Each row keeps a rolling key/value cache of the last R characters per layer and head, in
-float32, so a posting's 12,000th character costs what its first did. A step per row:
+Each row keeps a rolling key/value cache of the last R characters per layer and head
+(attention.c), so a posting's 12,000th character costs what its first did. A step per row:
 the character's embedding, then per block x += W_o attention(rotary(W_qkv norm1(x))) and
 x += W_proj gelu(W_fc norm2(x)), then logits = E norm(x) (the head is the embedding,
-tied). The matrices run at the model's precision through dj_matvec; norms, rotary
+tied). The matrices run at the model's precision through dj_product; norms, rotary
 positions, attention and GELU in float32, one row at a time, in a fixed order. */
 #include "kernel.h"
 #include <math.h>
@@ -21,89 +21,31 @@ static void norm_row(const float *x, const float *gain, int C, float *out) {
     for (int i = 0; i < C; i += 8) store8f(out + i, (load8f(x + i) - mean) * inv * load8f(gain + i));
 }
 
-/* The rows' norms: out (B, C) from x (B, C). */
-static void norm_rows(const float *x, const float *gain, int C, int B, float *out) {
+/* Ready a product of the normed rows, one pass a row (a barrier, not three): h = norm(x), the
+   product's output rows (out, N wide) zeroed, and at int8 h quantized. */
+static void norm_ready(const TNet *n, TState *s, const float *gain, float *out, int N, int B) {
+    const int C = n->C;
     #pragma omp for schedule(static)
-    for (int b = 0; b < B; b++) norm_row(x + (size_t)b * C, gain, C, out + (size_t)b * C);
+    for (int b = 0; b < B; b++) {
+        float *h = s->h + (size_t)b * C;
+        norm_row(s->x + (size_t)b * C, gain, C, h);
+        memset(out + (size_t)b * N, 0, N * sizeof(float));
+        if (n->precision == P_INT8) dj_quantize_row(h, C, s->xq + (size_t)b * C, s->xs + b);
+    }
 }
 
-/* The rows' rotary angles at their positions: rot (B, d) holds cos then sin of pos * inv_freq[i],
-   computed in float64 as the model does, once a step for every block and head. */
-static void angles(const TNet *n, TState *s, int B) {
-    const int half = n->C / n->H / 2;
+/* Each row's embedding into x, and its rotary angles at its position: rot (B, d) holds cos then
+   sin of pos * inv_freq[i], computed in float64 as the model does, once a step for every block and head. */
+static void start_rows(const TNet *n, TState *s, int B, const int32_t *ids) {
+    const int C = n->C, half = n->C / n->H / 2;
     #pragma omp for schedule(static)
-    for (int b = 0; b < B; b++)
+    for (int b = 0; b < B; b++) {
+        memcpy(s->x + (size_t)b * C, n->embed + (size_t)ids[b] * C, C * sizeof(float));
         for (int i = 0; i < half; i++) {
             double a = (double)s->count[b] * n->inv_freq[i];
             s->rot[(size_t)b * 2 * half + i] = (float)cos(a);
             s->rot[(size_t)b * 2 * half + half + i] = (float)sin(a);
         }
-}
-
-/* Rotary positions on one head's vector v (width d): pairs (i, i + d/2) turned by the row's angles. */
-static void rotate(float *v, int d, const float *rot) {
-    int half = d / 2;
-    for (int i = 0; i < half; i++) {
-        float c = rot[i], s = rot[half + i], x1 = v[i], x2 = v[i + half];
-        v[i] = x1 * c - x2 * s;
-        v[i + half] = x1 * s + x2 * c;
-    }
-}
-
-/* q . k over d (a multiple of 8): eight lanes, then their fixed-order sum (simd.h). */
-static float dot(const float *q, const float *k, int d) {
-    v8f acc = splat(0.0f);
-    for (int i = 0; i < d; i += 8) acc = madd(load8f(q + i), load8f(k + i), acc);
-    return hsum(acc);
-}
-
-#define MAX_HEAD 256  /* the widest head the kernel takes (the model's width / heads) */
-
-/* One row and head: q against the filled slots of the ring (all R once the row has read R),
-   softmax, into y. The ring's slot order is not time order; attention does not care. */
-static void attend(const float *q, const float *keys, const float *values, int d, int filled,
-                   float *scores, float *y) {
-    float scale = 1.0f / sqrtf((float)d), top = -INFINITY;
-    for (int j = 0; j < filled; j++) {
-        scores[j] = dot(q, keys + (size_t)j * d, d) * scale;
-        top = scores[j] > top ? scores[j] : top;
-    }
-    int full = filled & ~7;
-    v8f lanes = splat(0.0f);
-    for (int j = 0; j < full; j += 8) {
-        v8f e = vexp(load8f(scores + j) - splat(top));
-        store8f(scores + j, e);
-        lanes = lanes + e;
-    }
-    float sum = hsum(lanes);
-    for (int j = full; j < filled; j++) { scores[j] = vexp(splat(scores[j] - top))[0]; sum += scores[j]; }
-    v8f acc[MAX_HEAD / 8];
-    for (int i = 0; i < d / 8; i++) acc[i] = splat(0.0f);
-    for (int j = 0; j < filled; j++) {
-        v8f w = splat(scores[j] / sum);
-        const float *v = values + (size_t)j * d;
-        for (int i = 0; i < d / 8; i++) acc[i] = madd(w, load8f(v + 8 * i), acc[i]);
-    }
-    for (int i = 0; i < d / 8; i++) store8f(y + 8 * i, acc[i]);
-}
-
-/* Rotary q and k, the new key and value into each row's ring, then attention per row and head. */
-static void attention(const TNet *n, TState *s, int l, int B) {
-    const int C = n->C, H = n->H, R = n->R, d = C / H, cap = s->cap;
-    #pragma omp for schedule(static)
-    for (int bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H;
-        int64_t pos = s->count[b];
-        float *qkv = s->qkv + (size_t)b * 3 * C;
-        float *q = qkv + h * d, *k = qkv + C + h * d, *v = qkv + 2 * C + h * d;
-        rotate(q, d, s->rot + (size_t)b * d);
-        rotate(k, d, s->rot + (size_t)b * d);
-        size_t ring = (((size_t)l * cap + b) * H + h) * (size_t)R * d;
-        int slot = (int)(pos % R);
-        memcpy(s->keys + ring + (size_t)slot * d, k, d * sizeof(float));
-        memcpy(s->values + ring + (size_t)slot * d, v, d * sizeof(float));
-        int filled = pos + 1 < R ? (int)pos + 1 : R;
-        attend(q, s->keys + ring, s->values + ring, d, filled, s->scores + (size_t)bh * R, s->y + (size_t)b * C + h * d);
     }
 }
 
@@ -121,36 +63,33 @@ static inline v8f verf(v8f x) {
     return vsel(neg, -r, r);
 }
 
-/* The exact GELU, 0.5 x (1 + erf(x / sqrt 2)), as the model's nn.GELU() computes it. */
-static void gelu_rows(float *m, int N, int B) {
+/* The exact GELU, 0.5 x (1 + erf(x / sqrt 2)), as the model's nn.GELU() computes it, on each
+   row of m (N wide), then at int8 the row quantized for the next product, in the same pass. */
+static void gelu_ready(const TNet *n, TState *s, int N, int B) {
     #pragma omp for schedule(static)
-    for (int b = 0; b < B; b++)
+    for (int b = 0; b < B; b++) {
+        float *row = s->m + (size_t)b * N;
         for (int i = 0; i < N; i += 8) {
-            float *p = m + (size_t)b * N + i;
-            v8f v = load8f(p);
-            store8f(p, splat(0.5f) * v * (splat(1.0f) + verf(v * splat(0.70710678118654752f))));
+            v8f v = load8f(row + i);
+            store8f(row + i, splat(0.5f) * v * (splat(1.0f) + verf(v * splat(0.70710678118654752f))));
         }
-}
-
-static void zero_rows(float *y, size_t n) {
-    #pragma omp for schedule(static)
-    for (size_t i = 0; i < n; i++) y[i] = 0.0f;
+        if (n->precision == P_INT8) dj_quantize_row(row, N, s->xq + (size_t)b * N, s->xs + b);
+    }
 }
 
 static void block(const TNet *n, TState *s, int l, int B) {
     const int C = n->C, p = n->precision;
     const void *const *w = n->w + 4 * l;
     const float *const *sc = n->scale + 4 * l;
-    norm_rows(s->x, n->norm[2 * l], C, B, s->h);
-    zero_rows(s->qkv, (size_t)B * 3 * C);
-    dj_matvec(p, w[0], sc[0], 3 * C, C, s->h, C, B, s->qkv, 3 * C, s->xq, s->xs);
-    attention(n, s, l, B);
-    dj_matvec(p, w[1], sc[1], C, C, s->y, C, B, s->x, C, s->xq, s->xs);  /* x += W_o y */
-    norm_rows(s->x, n->norm[2 * l + 1], C, B, s->h);
-    zero_rows(s->m, (size_t)B * 4 * C);
-    dj_matvec(p, w[2], sc[2], 4 * C, C, s->h, C, B, s->m, 4 * C, s->xq, s->xs);
-    gelu_rows(s->m, 4 * C, B);
-    dj_matvec(p, w[3], sc[3], C, 4 * C, s->m, 4 * C, B, s->x, C, s->xq, s->xs);  /* x += W_proj m */
+    norm_ready(n, s, n->norm[2 * l], s->qkv, 3 * C, B);
+    dj_product(p, w[0], sc[0], 3 * C, C, s->h, C, B, s->qkv, 3 * C, s->xq, s->xs);
+    dj_attention(n, s, l, B);
+    if (p == P_INT8) dj_quantize(s->y, C, C, B, s->xq, s->xs);
+    dj_product(p, w[1], sc[1], C, C, s->y, C, B, s->x, C, s->xq, s->xs);  /* x += W_o y */
+    norm_ready(n, s, n->norm[2 * l + 1], s->m, 4 * C, B);
+    dj_product(p, w[2], sc[2], 4 * C, C, s->h, C, B, s->m, 4 * C, s->xq, s->xs);
+    gelu_ready(n, s, 4 * C, B);
+    dj_product(p, w[3], sc[3], C, 4 * C, s->m, 4 * C, B, s->x, C, s->xq, s->xs);  /* x += W_proj m */
 }
 
 /* One step for rows [0, B): feed ids, leave the next character's logits in s->logits. */
@@ -160,14 +99,11 @@ void dj_transformer_step(const TNet *n, TState *s, int B, const int32_t *ids) {
     double started = dj_seconds();
     #pragma omp parallel num_threads(threads)
     {
-        #pragma omp for schedule(static)
-        for (int b = 0; b < B; b++) memcpy(s->x + (size_t)b * C, n->embed + (size_t)ids[b] * C, C * sizeof(float));
-        angles(n, s, B);
+        start_rows(n, s, B, ids);
         for (int l = 0; l < L; l++) block(n, s, l, B);
-        norm_rows(s->x, n->norm[2 * L], C, B, s->h);
-        zero_rows(s->logits, (size_t)B * V);
-        dj_matvec(n->precision, n->w[4 * L], n->scale[4 * L], V, C, s->h, C, B, s->logits, V, s->xq, s->xs);
-        #pragma omp for schedule(static)
+        norm_ready(n, s, n->norm[2 * L], s->logits, V, B);
+        dj_product(n->precision, n->w[4 * L], n->scale[4 * L], V, C, s->h, C, B, s->logits, V, s->xq, s->xs);
+        #pragma omp for schedule(static) nowait
         for (int b = 0; b < B; b++) s->count[b]++;
     }
     dj_pace_done(&s->pacer, dj_seconds() - started);

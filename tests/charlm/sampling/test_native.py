@@ -20,7 +20,7 @@ from charlm.sampling.generator import Generator, SampleSettings
 from charlm.sampling.reference_guard import HtmlConstraint, TagGuard
 from charlm.models import CharRNN, ModelConfig
 from charlm.sampling.steppers import NativeLSTM
-from conftest import DEMO, ROOT
+from conftest import DEMO, DEMO_TRANSFORMER, ROOT
 
 
 def random_model(cell: str = "lstm", layers: int = 2, units: int = 48, vocab: int = 40, seed: int = 0,
@@ -205,20 +205,24 @@ def test_past_the_names_and_depths_it_can_track_the_c_guard_closes_instead():
 
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="instruction-set levels are x86-64's")
 def test_the_same_seed_writes_the_same_postings_whatever_instruction_set_the_kernel_is_built_for(tmp_path):
-    """x86-64-v2 (SSE4.2: no AVX, no FMA) against this CPU's own (AVX2 or AVX-512): 3 precisions x 9 postings."""
-    if not DEMO.exists():
-        pytest.skip("the shipped demo checkpoint is missing")
+    """x86-64-v2 (SSE4.2: no AVX, no FMA), x86-64-v3 (AVX2) and this CPU's own (AVX2 or AVX-512):
+    both demos (the LSTM and the transformer, whose int8 attention has a path per level) x 3 precisions x 7 postings."""
+    demos = [DEMO, DEMO_TRANSFORMER]
+    if not all(d.exists() for d in demos):
+        pytest.skip("the shipped demo checkpoints are missing")
     runs = {}
-    for march in ("x86-64-v2", "native"):
+    for march in ("x86-64-v2", "x86-64-v3", "native"):
         env = dict(os.environ, PYTHONPATH=str(ROOT), DREAMJOBS_MARCH=march, XDG_CACHE_HOME=str(tmp_path / march))
-        done = subprocess.run([sys.executable, str(Path(__file__).with_name("isa_texts.py")), str(DEMO), "8", "400"],
+        done = subprocess.run([sys.executable, str(Path(__file__).with_name("isa_texts.py")), "6", "300", *map(str, demos)],
                               env=env, capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, done.stderr[-2000:]
         runs[march] = json.loads(done.stdout.strip().splitlines()[-1])
-    assert runs["x86-64-v2"]["library"] != runs["native"]["library"]  # two builds, not one cached twice
-    for precision, digests in runs["native"]["digests"].items():
+    assert len({run["library"] for run in runs.values()}) == 3  # three builds, not one cached thrice
+    assert len(runs["native"]["digests"]) == 6
+    for key, digests in runs["native"]["digests"].items():
         assert len(set(digests)) == len(digests)  # different seeds, different postings
-        assert runs["x86-64-v2"]["digests"][precision] == digests, precision
+        for march in ("x86-64-v2", "x86-64-v3"):
+            assert runs[march]["digests"][key] == digests, (march, key)
 
 
 def paced(costs: dict[int, float], steps: int, most: int = 2) -> tuple[native.Pacer, list[int]]:

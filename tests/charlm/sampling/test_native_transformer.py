@@ -75,7 +75,7 @@ def test_widths_the_kernel_cannot_take_are_refused_and_step_through_the_model_in
     odd = CharTransformer(ModelConfig(vocab_size=20, model="transformer", rnn_size=24, num_layers=1, dropout=0.0,
                                       n_head=2, block_size=8))
     assert not NativeTransformer.supports(odd)
-    with pytest.raises(SettingsError, match="multiple of 16"):
+    with pytest.raises(SettingsError, match="multiple of 16 wide"):
         NativeTransformer(odd, "fp32")
     from charlm.data import Vocab
 

@@ -67,8 +67,8 @@ class NativeTransformer:
         return sum(t.nbytes for ptr, t in packed.items() if ptr not in self._own)
 
     def stepper(self, capacity: int) -> KernelStepper:
-        # A transformer's primed state is its cache, L x H x R x d floats a prime (4.7 MB for the
-        # demo's): two are kept, the gallery's prime and one more.
+        # A transformer's primed state is its cache, L x H x R x d numbers a prime (1.2 MB for the
+        # demo's at int8, 4.7 MB at fp32): two are kept, the gallery's prime and one more.
         stepper = KernelStepper(self, capacity, Rings, self.lib.dj_transformer_step)
         stepper.PRIMES_KEPT = 2
         return stepper

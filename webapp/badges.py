@@ -14,13 +14,13 @@
 
 from __future__ import annotations
 
-import functools
 import statistics
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from charlm import COPY_LIMIT, CopyFinder, coherent_frame, vocab_share, well_formed, words
+from common.caching import built_once
 from common.cli import UserError
 from common.corpus_format import split_documents
 from flask import current_app
@@ -47,10 +47,7 @@ def words_floor(held_out: list[str], vocabulary: frozenset[str]) -> float | None
     return statistics.quantiles(shares, n=100, method="inclusive")[FLOOR_QUANTILE - 1] if len(shares) >= 20 else shares[0]
 
 
-_building = threading.Lock()
-
-
-@functools.lru_cache(maxsize=2)
+@built_once(maxsize=2)
 def _facts(path: str, mtime_ns: int) -> CorpusFacts:
     text = Path(path).read_text(encoding="utf-8")
     docs = split_documents(text)
@@ -64,8 +61,7 @@ def corpus_facts(path: str | None) -> CorpusFacts | None:
     """The copy index and median length of a corpus, built once per file version (a few seconds)."""
     if not path or not Path(path).is_file():
         return None
-    with _building:  # callers that come while it is built wait for that one, not build their own
-        return _facts(str(Path(path).resolve()), Path(path).stat().st_mtime_ns)
+    return _facts(str(Path(path).resolve()), Path(path).stat().st_mtime_ns)
 
 
 def badges(text: str, corpus: str | None, classifier: JobClassifier | None) -> dict:

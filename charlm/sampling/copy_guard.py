@@ -21,11 +21,11 @@ title line of the frame (frame.py), whose headings repeat it.
 from __future__ import annotations
 
 import ctypes
-import functools
-import threading
 from pathlib import Path
 
 import numpy as np
+
+from common.caching import built_once
 
 from ..copies import BASE, code_points, window_hashes
 from . import native
@@ -46,10 +46,7 @@ class CorpusWindows:
         return self.hashes[pos] == h if len(self.hashes) else np.zeros(h.shape, dtype=bool)
 
 
-_building = threading.Lock()
-
-
-@functools.lru_cache(maxsize=2)
+@built_once(maxsize=2)
 def _cached_windows(path: str, mtime_ns: int, size: int) -> CorpusWindows:
     return CorpusWindows(Path(path).read_text(encoding="utf-8"))
 
@@ -61,10 +58,7 @@ def corpus_windows(path: str | Path) -> CorpusWindows | None:
         st = p.stat()
     except OSError:
         return None
-    if not p.is_file():
-        return None
-    with _building:  # callers that come while it is built wait for that one, not build their own
-        return _cached_windows(str(p.resolve()), st.st_mtime_ns, st.st_size)
+    return _cached_windows(str(p.resolve()), st.st_mtime_ns, st.st_size) if p.is_file() else None
 
 
 class CopyGuard:

@@ -1,3 +1,6 @@
+import threading
+
+import webapp.model_pool as model_pool
 from webapp.checkpoints import CheckpointIndex
 from webapp.model_pool import ModelPool
 
@@ -30,12 +33,7 @@ def test_past_its_memory_bound_the_pool_drops_the_least_recently_used_idle_model
     assert pool.footprint() <= 2.5 * one and pool.server(a) is first
 
 
-
 def test_requests_that_come_together_for_a_model_not_yet_loaded_share_one_load(checkpoints_dir, monkeypatch):
-    import threading
-
-    import webapp.model_pool as model_pool
-
     loads, real = [], model_pool.Generator.from_checkpoint
 
     def counted(*args, **kwargs):

@@ -15,10 +15,7 @@ import torch
 from ..errors import SettingsError
 from ..models import CharTransformer
 from . import native
-from .steppers import PRECISIONS, KernelStepper, ptr, check_packing, pack, rounded, start_pacer
-
-
-CACHE_TYPES = {"fp32": torch.float32, "fp16": torch.float16, "int8": torch.int8}
+from .steppers import PRECISIONS, STORED, KernelStepper, ptr, check_packing, pack, rounded, start_pacer
 
 
 class NativeTransformer:
@@ -85,8 +82,7 @@ class Rings:
         S = net.lib.dj_ring_slots(R)  # the window rounded up to whole tiles of 16 keys (attention.c)
         self.scores, self.logits = torch.zeros(cap, H, S), torch.zeros(cap, V)
         # The rings at the step's precision: float32, float16, or int8 with a scale per key and value.
-        cache = CACHE_TYPES[net.precision]
-        self.keys, self.values = (torch.zeros(L, cap, H, S, C // H, dtype=cache) for _ in range(2))
+        self.keys, self.values = (torch.zeros(L, cap, H, S, C // H, dtype=STORED[net.precision]) for _ in range(2))
         self.kscale, self.vscale = torch.zeros(L, cap, H, S), torch.zeros(L, cap, H, S)
         self.rot = torch.zeros(cap, C // H)
         self.count = torch.zeros(1, cap, dtype=torch.int64)  # (1, rows): the rows' axis second, as the caches

@@ -25,6 +25,7 @@ from ..errors import SettingsError
 from ..models import CharRNN
 
 PRECISIONS = native.PRECISIONS
+STORED = {"fp32": torch.float32, "fp16": torch.float16, "int8": torch.int8}  # what each precision keeps numbers in
 
 
 def ptr(t: torch.Tensor) -> int:
@@ -63,7 +64,7 @@ def pack(mats: list[torch.Tensor], precision: str) -> tuple[list[torch.Tensor], 
     if precision == "int8":
         packed = [int8_rows(m) for m in mats]
         return [p[0] for p in packed], [p[1] for p in packed]
-    return [m.to(torch.float16 if precision == "fp16" else torch.float32).contiguous() for m in mats], []
+    return [m.to(STORED[precision]).contiguous() for m in mats], []
 
 
 def int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

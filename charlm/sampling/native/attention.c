@@ -41,26 +41,11 @@ static void rotate(float *v, int d, const float *rot) {
     }
 }
 
-/* The largest x[i] (or |x[i]| with abs) of n numbers: 16 lanes, then a fold (max is exact in any order). */
-static float largest(const float *x, int n, int abs) {
-    v16f top = splat16(abs ? 0.0f : -INFINITY);
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        v16f v = load16f(x + i);
-        if (abs) v = (v16f)((v16i)v & ~(v16i)splat16(-0.0f));  /* the sign bit cleared */
-        top = (v16f)(((v16i)v & (v > top)) | ((v16i)top & ~(v > top)));
-    }
-    float m = abs ? 0.0f : -INFINITY;
-    for (int j = 0; j < 16; j++) m = top[j] > m ? top[j] : m;
-    for (; i < n; i++) { float a = abs && x[i] < 0 ? -x[i] : x[i]; m = a > m ? a : m; }
-    return m;
-}
-
 /* x (d numbers) to int8 in out, symmetric, with one scale (returned) for all d. */
 static float quantize8(const float *x, int d, int8_t *out) {
     float m = largest(x, d, 1);
     float inv = m > 0 ? 127.0f / m : 0.0f;
-    for (int i = 0; i < d; i++) { float v = x[i] * inv; out[i] = (int8_t)(v >= 0 ? v + 0.5f : v - 0.5f); }
+    for (int i = 0; i < d; i++) out[i] = (int8_t)round_away(x[i] * inv);
     return m / 127.0f;
 }
 
@@ -138,10 +123,10 @@ static void int16_pairs(const float *x, int n, float inv, int32_t *pairs) {
         v16f a = load16f(x + i) * splat16(inv);
         v16i up = a >= splat16(0.0f);
         a = a + (v16f)(((v16i)splat16(0.5f) & up) | ((v16i)splat16(-0.5f) & ~up));
-        v16s r = __builtin_convertvector(__builtin_convertvector(a, v16i), v16s);  /* truncation, as (int16_t) */
+        v16s r = __builtin_convertvector(__builtin_convertvector(a, v16i), v16s);  /* truncation, as round_away */
         memcpy(q + i, &r, sizeof r);
     }
-    for (; i < n; i++) { float a = x[i] * inv; q[i] = (int16_t)(a >= 0 ? a + 0.5f : a - 0.5f); }
+    for (; i < n; i++) q[i] = (int16_t)round_away(x[i] * inv);
     memcpy(pairs, q, n * sizeof(int16_t));
 }
 

@@ -88,10 +88,9 @@ typedef hvec hv16;
 
 /* One row x (K numbers) to 12-bit integers in xq with its scale in *xs. */
 void dj_quantize_row(const float *x, int K, int16_t *xq, float *xs) {
-    float m = 0.0f;
-    for (int k = 0; k < K; k++) { float a = x[k] < 0 ? -x[k] : x[k]; m = a > m ? a : m; }
+    float m = largest(x, K, 1);
     float inv = m > 0 ? XQ_MAX / m : 0.0f;
-    for (int k = 0; k < K; k++) { float v = x[k] * inv; xq[k] = (int16_t)(v >= 0 ? v + 0.5f : v - 0.5f); }
+    for (int k = 0; k < K; k++) xq[k] = (int16_t)round_away(x[k] * inv);
     *xs = m / XQ_MAX;
 }
 

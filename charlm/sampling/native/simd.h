@@ -4,6 +4,7 @@
 #define DJ_SIMD_H
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
@@ -54,6 +55,25 @@ static inline v16f load16b(const int8_t *p) {
     return __builtin_convertvector(__builtin_convertvector(v, v16i), v16f);
 }
 #endif
+
+/* The largest x[i] (or |x[i]| with abs) of n numbers: 16 lanes, then a fold (max is exact in any order). */
+static inline float largest(const float *x, int n, int abs) {
+    v16f top = splat16(abs ? 0.0f : -INFINITY);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v16f v = load16f(x + i);
+        if (abs) v = (v16f)((v16i)v & ~(v16i)splat16(-0.0f));  /* the sign bit cleared */
+        top = (v16f)(((v16i)v & (v > top)) | ((v16i)top & ~(v > top)));
+    }
+    float m = abs ? 0.0f : -INFINITY;
+    for (int j = 0; j < 16; j++) m = top[j] > m ? top[j] : m;
+    for (; i < n; i++) { float a = abs && x[i] < 0 ? -x[i] : x[i]; m = a > m ? a : m; }
+    return m;
+}
+
+/* v to the nearest integer, halves away from zero (the quantizers' rounding, in the same
+   operations everywhere: an add, then truncation). */
+static inline int32_t round_away(float v) { return (int32_t)(v >= 0 ? v + 0.5f : v - 0.5f); }
 
 /* Sixteen int32 sums and the one step attention's int8 path takes on them (attention.c):
    acc[j] += a[2j] b0 + a[2j+1] b1 for the 32 int8 a at p and the int16 pair (b0, b1) packed

@@ -18,6 +18,7 @@ from .errors import CharLMError, CheckpointError
 from .models import MODELS, ModelConfig
 from .training import distributed
 from .training.config import RECIPES, RESUME_OVERRIDES, SCHEDULES, TrainConfig, option
+from .training.objective import OPTIMIZERS
 from .training.trainer import Trainer
 
 
@@ -78,8 +79,11 @@ def optimization_options(o: argparse._ArgumentGroup, d: TrainConfig, default) ->
                    help=f"step: char-rnn's decay per epoch; cosine: down to --min-lr over the run or its "
                         f"--max-minutes ({default('lr_schedule', d.lr_schedule)})")
     o.add_argument("--min-lr", type=float, help=f"where the cosine schedule ends (default {d.min_lr})")
+    o.add_argument("--optimizer", choices=list(OPTIMIZERS),
+                   help="adam: Adam, AdamW given --weight-decay; muon: Muon on the hidden matrices, AdamW on the "
+                        f"embedding, output layer and vectors, at the same rate (default {d.optimizer})")
     o.add_argument("--weight-decay", type=float,
-                   help=f"AdamW's decay of the weight matrices; 0 is plain Adam ({default('weight_decay', d.weight_decay)})")
+                   help=f"decoupled decay of the weight matrices; 0 with adam is plain Adam ({default('weight_decay', d.weight_decay)})")
     o.add_argument("--beta2", type=float, help=f"Adam's second-moment decay ({default('beta2', d.beta2)})")
     o.add_argument("--lr-decay", type=float, help=f"learning-rate factor per epoch once decay starts (default {d.lr_decay})")
     o.add_argument("--lr-decay-after", type=int, help=f"epochs at the full learning rate (default {d.lr_decay_after})")

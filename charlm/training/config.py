@@ -20,6 +20,7 @@ from pathlib import Path
 from ..data import check_val_frac
 from ..errors import CharLMError
 from ..models import ModelConfig
+from .objective import OPTIMIZERS
 
 SHAPE = ("model", "rnn_size", "num_layers", "dropout", "n_head", "block_size")  # ModelConfig's, flat on the command line
 SCHEDULES = ("step", "cosine")
@@ -57,6 +58,7 @@ class TrainConfig:
     min_lr: float = 1e-4
     warmup_steps: int = 0
     weight_decay: float = 0.0  # AdamW's, on matrices only; 0 is plain Adam
+    optimizer: str = "adam"  # or "muon": Muon on the hidden matrices (objective.make_optimizer)
     beta2: float = 0.999
     grad_clip: float = 5.0
     val_frac: float = 0.1
@@ -126,8 +128,10 @@ class TrainConfig:
         # Written as "not (inside)" so that nan, which fails every comparison, is refused too.
         if not (0 < self.learning_rate < math.inf and 0 < self.grad_clip < math.inf and 0 < self.lr_decay <= 1):
             raise CharLMError("--learning-rate and --grad-clip must be positive numbers and --lr-decay in (0, 1]")
-        if self.lr_schedule not in SCHEDULES:
-            raise CharLMError(f"--lr-schedule must be one of {', '.join(SCHEDULES)}, got {self.lr_schedule!r}")
+        for name, value, allowed in (("lr_schedule", self.lr_schedule, SCHEDULES),
+                                     ("optimizer", self.optimizer, OPTIMIZERS)):
+            if value not in allowed:
+                raise CharLMError(f"{option(name)} must be one of {', '.join(allowed)}, got {value!r}")
         if not (0 <= self.min_lr <= self.learning_rate and 0 <= self.weight_decay < math.inf and 0 < self.beta2 < 1):
             raise CharLMError("--min-lr must be in [0, --learning-rate], --weight-decay >= 0 and --beta2 in (0, 1)")
         if self.model.model == "transformer" and self.seq_length > self.model.block_size:

@@ -59,7 +59,8 @@ class Trainer:
 
             ids = [self.group.local_rank] if self.device.type == "cuda" else None
             self.net = DistributedDataParallel(self.model, device_ids=ids)
-        self.optimizer = make_optimizer(self.model, cfg.learning_rate, self.device, cfg.weight_decay, cfg.beta2)
+        self.optimizer = make_optimizer(self.model, cfg.learning_rate, self.device, cfg.weight_decay, cfg.beta2,
+                                        cfg.optimizer)
         self.step_once = TrainStep(self.net, self.model, self.optimizer, cfg.grad_clip, self.autocast, cfg.compile)
         self.history: list[dict] = []
         self.step, self.train_seconds = 0, 0.0

@@ -139,6 +139,10 @@ def describe(trainer: Trainer, resumed: bool) -> None:
           f"{n_params:,} parameters; device {trainer.device}{ranks}"
           + (" (bf16 autocast)" if cfg.bf16 and trainer.device.type == "cuda" else "")
           + (" (torch.compile)" if cfg.compile else ""))
+    kind = ("Muon on the hidden matrices, AdamW on the rest" if cfg.optimizer == "muon"
+            else "AdamW" if cfg.weight_decay else "Adam")
+    print(f"optimizer {kind}; learning rate {cfg.learning_rate:g}, {cfg.lr_schedule} schedule"
+          + (f", weight decay {cfg.weight_decay:g}" if cfg.weight_decay else ""))
     if resumed:
         pos = trainer.position
         print(f"resuming at epoch {pos['epoch']} batch {pos['batch']} (step {trainer.step})")

@@ -128,10 +128,13 @@ def test_it_trains_saves_per_epoch_and_samples_on_a_cpu_without_the_corpus(tiny_
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "muon"])
-def test_ctrl_c_mid_run_resumes_exactly_where_the_uninterrupted_run_goes(optimizer, small_corpus, tmp_path, monkeypatch):
+def test_ctrl_c_mid_run_resumes_exactly_where_the_uninterrupted_run_goes(optimizer, small_corpus, tmp_path, monkeypatch,
+                                                                          capsys):
     common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *TINY_TRANSFORMER, "--max-epochs", "2",
               "--optimizer", optimizer]
     assert main([*common, "--run-name", "whole"]) == 0
+    said = {"adam": "optimizer AdamW; learning rate", "muon": "optimizer Muon on the hidden matrices, AdamW on the rest"}
+    assert said[optimizer] in capsys.readouterr().out
     real_step = Trainer.train_step
 
     def step_then_ctrl_c(self, x, y):

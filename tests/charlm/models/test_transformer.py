@@ -91,22 +91,6 @@ def test_weight_decay_falls_on_matrices_only():
     assert kept["weight_decay"] == 0.0 and kept["params"] and all(p.dim() == 1 for p in kept["params"])
 
 
-def test_muon_takes_the_hidden_matrices_and_adamw_the_embedding_output_and_vectors():
-    m = model()
-    opt = make_optimizer(m, 1e-3, torch.device("cpu"), weight_decay=0.1, beta2=0.99, kind="muon")
-    muon, adam = opt.parts
-    hidden = [p for g in muon.param_groups for p in g["params"]]
-    assert type(muon) is torch.optim.Muon and len(hidden) == 4 * 2  # qkv, proj and the MLP's two, per block
-    assert all(p.dim() == 2 for p in hidden) and not any(p is m.embed.weight for p in hidden)
-    decayed, kept = adam.param_groups
-    assert decayed["params"] == [m.embed.weight] and decayed["weight_decay"] == muon.defaults["weight_decay"] == 0.1
-    everything = [p for g in opt.param_groups for p in g["params"]]
-    assert sorted(map(id, everything)) == sorted(id(p) for p in m.parameters())  # each parameter once
-    for group in opt.param_groups:  # the trainer's schedule reaches both
-        group["lr"] = 5e-4
-    assert muon.param_groups[0]["lr"] == adam.param_groups[1]["lr"] == 5e-4
-
-
 def test_a_window_longer_than_the_model_attends_over_is_refused(small_corpus, tmp_path, capsys):
     with pytest.raises(Exception, match="--seq-length 64 is longer than the transformer's --block-size 32"):
         main(["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *TINY_TRANSFORMER,

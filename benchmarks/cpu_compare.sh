@@ -25,7 +25,7 @@ if [ "${TINY:-0}" = 1 ]; then
 fi
 MINUTES=${MINUTES:-15}; ITERS=${ITERS:-14000}
 
-# One core each: the first two this process may run on.
+# One core each: the first and the last this process may run on (the same one on a one-core machine).
 read -r CORE_NG CORE_OURS < <("$PY" -c "import os; c = sorted(os.sched_getaffinity(0)); print(c[0], c[-1])")
 lscpu | grep -E "^Model name" ; "$PY" -c "import torch; print('torch', torch.__version__)"
 log "nanoGPT data from the project's split"

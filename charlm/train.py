@@ -140,7 +140,7 @@ def describe(trainer: Trainer, resumed: bool) -> None:
           + (" (bf16 autocast)" if cfg.bf16 and trainer.device.type == "cuda" else "")
           + (" (torch.compile)" if cfg.compile else ""))
     kind = ("Muon on the hidden matrices, AdamW on the rest" if cfg.optimizer == "muon"
-            else "AdamW" if cfg.weight_decay else "Adam")
+            else type(trainer.optimizer).__name__)  # Adam, or AdamW given a weight decay
     print(f"optimizer {kind}; learning rate {cfg.learning_rate:g}, {cfg.lr_schedule} schedule"
           + (f", weight decay {cfg.weight_decay:g}" if cfg.weight_decay else ""))
     if resumed:

@@ -57,7 +57,7 @@ class TrainConfig:
     lr_decay_after: int = 10
     min_lr: float = 1e-4
     warmup_steps: int = 0
-    weight_decay: float = 0.0  # AdamW's, on matrices only; 0 is plain Adam
+    weight_decay: float = 0.0  # decoupled, on matrices only (AdamW's and Muon's); 0 with adam is plain Adam
     optimizer: str = "adam"  # or "muon": Muon on the hidden matrices (objective.make_optimizer)
     beta2: float = 0.999
     grad_clip: float = 5.0

@@ -34,8 +34,9 @@ def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device, weig
     """
     if kind == "muon":
         outer = {id(model.embed.weight), id(model.head.weight)}
-        hidden = [p for p in model.parameters() if p.dim() == 2 and id(p) not in outer]
-        rest = [p for p in model.parameters() if id(p) not in {id(h) for h in hidden}]
+        hidden, rest = [], []
+        for p in model.parameters():
+            (hidden if p.dim() == 2 and id(p) not in outer else rest).append(p)
         muon = torch.optim.Muon(hidden, lr=lr, weight_decay=weight_decay, adjust_lr_fn="match_rms_adamw")
         return Optimizers(muon, _adam(rest, lr, device, weight_decay, beta2))
     return _adam(list(model.parameters()), lr, device, weight_decay, beta2)

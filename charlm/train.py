@@ -43,7 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--run-name", help="name of the run folder (default: corpus-model-size-timestamp)")
     io.add_argument("--val-frac", type=float, help=f"share of postings held out for validation (default {d.val_frac})")
     io.add_argument("--resume", metavar="RUN", help="continue a run exactly where it stopped: its folder or its latest.pt")
-    io.add_argument("--init-from", metavar="CKPT", help="start a new run from a checkpoint's weights (same vocabulary)")
+    io.add_argument("--init-from", metavar="CKPT",
+                    help="start a new run from a checkpoint's weights, vocabulary and shape, which wins over the "
+                         "sizes given here (--dropout and --seq-length may differ)")
+    io.add_argument("--keep-layers", type=layer_list, metavar="I,J,...",
+                    help="with --init-from: keep only these of its layers (numbered from 0), for a shallower, "
+                         "faster model to fine-tune, e.g. 0,2,4,5 of 6")
 
     m = p.add_argument_group("model")
     m.add_argument("--model", choices=list(MODELS),
@@ -93,6 +98,13 @@ def optimization_options(o: argparse._ArgumentGroup, d: TrainConfig, default) ->
     o.add_argument("--seed", type=int, help=f"seed for the split, initialization and dropout (default {d.seed})")
 
 
+def layer_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected layer numbers separated by commas, such as 0,2,4, got {text!r}")
+
+
 def load_resume(path: str) -> tuple[dict, Path]:
     p = Path(path)
     file = p / runs.LATEST if p.is_dir() else p
@@ -126,7 +138,9 @@ def start_new(given: dict) -> Trainer:
         cfg.run_name = run_dir.name
     else:  # other ranks write nothing; the folder is named in messages only
         run_dir = Path(cfg.checkpoint_dir) / (cfg.run_name or "(rank 0's run)")
-    return Trainer.init_from(cfg, run_dir) if cfg.init_from else Trainer.new(cfg, run_dir)
+    if cfg.init_from:
+        return Trainer.init_from(cfg, run_dir, given)
+    return Trainer.new(cfg, run_dir)
 
 
 def describe(trainer: Trainer, resumed: bool) -> None:

@@ -2,7 +2,7 @@
 
 Bounded twice: at most `models` of them, and at most `memory_mb` of their weights and
 rows' state (BatchServer.footprint: the 3x512 demo with 16 rows holds 31 MB, the
-transformer demo with its 16 key/value caches 71 MB). Past either bound the least recently
+transformer demo with its 16 key/value caches 51 MB). Past either bound the least recently
 used idle model goes first; one still sampling is never dropped, so a burst may exceed
 the bounds until it ends. A checkpoint is read from disk once while it stays in the pool.
 """

@@ -4,12 +4,15 @@ A family is a torch module built from a ModelConfig that answers:
     forward(idx, state=None, targets=None) -> (logits (B, T, V) or, given targets, the mean loss; state)
     init_state(rows, device)               -> the state of `rows` blank rows
     compile_training()                     -> compile what training runs, where that pays
+    LAYER_KEY                              -> a pattern that finds a layer's number in a weight's name
 and nothing else is asked of it: a new family is a module here and a line in FAMILIES.
 The sampler steps any family through its own forward (sampling/steppers.py); the C
 kernel takes LSTMs on the CPU.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -26,6 +29,25 @@ assert set(FAMILIES) == set(MODELS)
 def build(config: ModelConfig) -> nn.Module:
     """The network a ModelConfig describes, of its family."""
     return FAMILIES[config.model](config)
+
+
+def keep_layers(config: ModelConfig, weights: dict, layers: list[int]) -> tuple[ModelConfig, dict]:
+    """A shallower network's config and weights: `layers` of a trained one, renumbered in order
+    (--keep-layers). Fine-tuned, a few blocks of a deep transformer sample faster than the whole
+    and recover most of its loss in a fraction of its training."""
+    if not layers or list(layers) != sorted(set(layers)) or not all(0 <= i < config.num_layers for i in layers):
+        raise CharLMError(f"--keep-layers must name distinct layers in increasing order, each from 0 to "
+                          f"{config.num_layers - 1} (the checkpoint has {config.num_layers}), got "
+                          + ",".join(map(str, layers)))
+    where = FAMILIES[config.model].LAYER_KEY  # finds the layer's number in a weight's name
+    kept = {}
+    for key, value in weights.items():
+        found = where.search(key)
+        if found is None:
+            kept[key] = value
+        elif int(found.group()) in layers:
+            kept[where.sub(str(layers.index(int(found.group()))), key, count=1)] = value
+    return replace(config, num_layers=len(layers)), kept
 
 
 def detach_state(state: State | None) -> State | None:
@@ -54,4 +76,4 @@ def resolve_device(name: str) -> torch.device:
 
 
 __all__ = ["FAMILIES", "MODELS", "CharRNN", "CharTransformer", "ModelConfig", "State", "build", "detach_state",
-           "resolve_device"]
+           "keep_layers", "resolve_device"]

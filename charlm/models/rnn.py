@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -15,6 +17,8 @@ State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
 
 class CharRNN(nn.Module):
+    LAYER_KEY = re.compile(r"(?<=_l)\d+$")  # rnn.weight_hh_l2: torch's stacked cell numbers its layers so
+
     def __init__(self, config: ModelConfig):
         super().__init__()
         if config.vocab_size < 1:

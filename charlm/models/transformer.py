@@ -19,6 +19,7 @@ carries no state.
 from __future__ import annotations
 
 import math
+import re
 
 import torch
 import torch.nn.functional as F
@@ -110,6 +111,8 @@ class Block(nn.Module):
 
 class CharTransformer(nn.Module):
     """ModelConfig's rnn_size is the width, num_layers the blocks, n_head the heads, block_size the window."""
+
+    LAYER_KEY = re.compile(r"(?<=^blocks\.)\d+(?=\.)")  # blocks.3.attn.qkv.weight
 
     def __init__(self, config):
         if config.vocab_size < 1:

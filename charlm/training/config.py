@@ -70,6 +70,7 @@ class TrainConfig:
     compile: bool = False
     max_minutes: float | None = None
     init_from: str | None = None
+    keep_layers: list[int] | None = None  # of the init_from checkpoint's layers; None: all
 
     def lr_at(self, epoch: int, step: int, progress: float = 0.0) -> float:
         """The learning rate of optimizer step `step` (0-based) in `epoch` (1-based), `progress`
@@ -119,6 +120,16 @@ class TrainConfig:
     def with_model(self, model: ModelConfig) -> "TrainConfig":
         return replace(self, model=model)
 
+    def for_checkpoint(self, shape: ModelConfig, given: dict) -> "TrainConfig":
+        """This run's settings when it starts from a checkpoint of `shape` (--init-from): its shape
+        wins over the sizes on the command line, save a --dropout `given` there, and a transformer
+        trains on windows as long as its own unless --seq-length is given; checked."""
+        shape = replace(shape, dropout=given.get("dropout", shape.dropout))
+        seq_length = given.get("seq_length", shape.block_size) if shape.model == "transformer" else self.seq_length
+        cfg = replace(self, model=shape, seq_length=seq_length)
+        cfg.check()
+        return cfg
+
     def check(self) -> None:
         positive = {"seq_length": self.seq_length, "batch_size": self.batch_size, "max_epochs": self.max_epochs,
                     "log_every": self.log_every}
@@ -138,6 +149,8 @@ class TrainConfig:
             raise CharLMError(f"--seq-length {self.seq_length} is longer than the transformer's --block-size "
                               f"{self.model.block_size}: a training window must fit the window it attends over")
         check_val_frac(self.val_frac)
+        if self.keep_layers is not None and not self.init_from:
+            raise CharLMError("--keep-layers picks layers of the --init-from checkpoint; give that checkpoint too")
         if self.warmup_steps < 0:
             raise CharLMError(f"--warmup-steps must be >= 0, got {self.warmup_steps}")
         if self.eval_every < 0 or (self.max_minutes is not None and not 0 < self.max_minutes < math.inf):

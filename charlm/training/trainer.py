@@ -23,7 +23,7 @@ from .. import runs
 from ..data import StreamBatches, Vocab, epoch_order, read_corpus, split_by_document, text_fingerprint
 from ..errors import DataError, TrainingDiverged, VocabError
 from ..loss import stream_loss
-from ..models import ModelConfig, build, resolve_device
+from ..models import ModelConfig, build, keep_layers, resolve_device
 from . import distributed
 from .budget import Budget
 from .config import TrainConfig
@@ -51,8 +51,7 @@ class Trainer:
 
         torch.manual_seed(cfg.seed)
         self.model = build(cfg.model).to(self.device)
-        # Under torchrun the forward pass goes through DDP, which averages gradients across
-        # ranks; checkpoints hold the bare model, so their format does not change.
+        # Under torchrun DDP averages the gradients across ranks; checkpoints hold the bare model.
         self.net = self.model
         if self.group:
             from torch.nn.parallel import DistributedDataParallel
@@ -82,20 +81,20 @@ class Trainer:
         return cls(cfg.with_model(replace(cfg.model, vocab_size=len(vocab))), run_dir, text, vocab, started)
 
     @classmethod
-    def init_from(cls, cfg: TrainConfig, run_dir: Path) -> "Trainer":
-        """A new run from a checkpoint's weights, shape and vocabulary (--init-from)."""
+    def init_from(cls, cfg: TrainConfig, run_dir: Path, given: dict) -> "Trainer":
+        """A new run from a checkpoint's weights, vocabulary and shape (--init-from), or from some of
+        its layers (--keep-layers); `given`: the options typed, as TrainConfig.for_checkpoint reads them."""
         started = time.monotonic()
-        init = ckpt_io.load(cfg.init_from)
-        text = read_corpus(cfg.data)
+        init, text = ckpt_io.load(cfg.init_from), read_corpus(cfg.data)
         vocab = Vocab(init["vocab"])
-        missing = vocab.missing(text)
-        if missing:
-            shown = ", ".join(repr(c) for c in missing[:10])
-            raise VocabError(f"vocabulary mismatch: {cfg.data} has characters that the --init-from checkpoint "
-                             f"lacks ({shown}); train from scratch or clean the corpus")
-        # The model's real shape wins over command-line sizes when weights come from a checkpoint.
-        trainer = cls(cfg.with_model(ModelConfig.from_dict(init["config"])), run_dir, text, vocab, started)
-        ckpt_io.load_weights(trainer.model, init, f"--init-from {cfg.init_from}")
+        if missing := vocab.missing(text):
+            raise VocabError(f"vocabulary mismatch: {cfg.data} has characters that the --init-from checkpoint lacks "
+                             f"({', '.join(repr(c) for c in missing[:10])}); train from scratch or clean the corpus")
+        shape, weights = ModelConfig.from_dict(init["config"]), init["model_state"]
+        if cfg.keep_layers is not None:
+            shape, weights = keep_layers(shape, weights, cfg.keep_layers)
+        trainer = cls(cfg.for_checkpoint(shape, given), run_dir, text, vocab, started)
+        ckpt_io.load_weights(trainer.model, {**init, "model_state": weights}, f"--init-from {cfg.init_from}")
         return trainer
 
     @classmethod

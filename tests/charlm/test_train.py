@@ -344,6 +344,27 @@ def test_kill_9_mid_training_then_resume_finishes_with_no_debris_and_the_right_b
     assert (run / "best.pt").resolve() == min(found, key=lambda c: c[1])[2].resolve()
 
 
+def test_keep_layers_fine_tunes_some_of_a_checkpoints_layers_with_its_own_dropout(tiny_transformer_run, small_corpus,
+                                                                                  tmp_path, capsys):
+    assert main(["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), "--run-name", "shallow",
+                 "--init-from", str(tiny_transformer_run / "best.pt"), "--keep-layers", "1", "--dropout", "0",
+                 "--max-epochs", "1", "--model", "transformer", "--batch-size", "8"]) == 0
+    assert "transformer 1x32" in capsys.readouterr().out
+    config = ckpt_io.load(tmp_path / "shallow" / "best.pt")["config"]
+    assert (config["num_layers"], config["rnn_size"], config["dropout"]) == (1, 32, 0.0)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--keep-layers", "0"], "--keep-layers picks layers of the --init-from checkpoint"),
+    (["--keep-layers", "0,1,2", "--init-from", "TINY"], "each from 0 to 1 (the checkpoint has 2)"),
+])
+def test_keep_layers_it_cannot_take_is_one_clear_line(args, message, tiny_run, small_corpus, tmp_path, capsys):
+    args = [str(tiny_run / "best.pt") if a == "TINY" else a for a in args]
+    assert cli("--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *TINY, *args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
 def test_init_from_weights_of_another_shape_is_one_clear_line(tiny_run, small_corpus, tmp_path, capsys):
     ckpt = ckpt_io.load(tiny_run / "best.pt")
     ckpt["config"]["rnn_size"] = 64  # the weights stay 48 units wide

@@ -10,7 +10,7 @@ import torch
 from charlm import checkpoint as ckpt_io
 from charlm.training.config import TrainConfig
 from charlm.sampling.generator import Generator
-from charlm.models import ModelConfig, build
+from charlm.models import ModelConfig, build, keep_layers
 from charlm.loss import stream_loss
 from charlm.training.objective import make_optimizer
 from charlm.train import main
@@ -36,6 +36,16 @@ def test_the_rolling_cache_gives_the_logits_of_a_full_recompute_over_the_same_te
     chunked = torch.cat([m(seq[:, a:a + 11], state)[0] for a in range(0, seq.shape[1], 11)], dim=1)
     assert (stepped - whole).abs().max() < 1e-5 and (chunked - whole).abs().max() < 1e-5
     assert state[2].tolist() == [[5 * WINDOW] * 3]  # the cache counts what each row has read
+
+
+@torch.no_grad()
+def test_kept_blocks_compute_what_the_whole_model_computes_without_the_others():
+    whole, seq = model(layers=3), torch.randint(0, 30, (2, WINDOW))
+    config, weights = keep_layers(whole.config, whole.state_dict(), [0, 2])
+    shallow = build(config).eval()
+    shallow.load_state_dict(weights)
+    del whole.blocks[1]  # the same network, by hand: block 1 taken out
+    assert config.num_layers == 2 and torch.equal(shallow(seq)[0], whole(seq)[0])
 
 
 @torch.no_grad()

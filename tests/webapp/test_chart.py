@@ -46,3 +46,14 @@ def test_the_first_steps_high_loss_does_not_squash_the_epochs_and_the_ticks_are_
 
 def test_the_training_page_labels_the_loss_axis(client):
     assert "loss (nats/char)" in client.get("/training").get_data(as_text=True)
+
+
+def test_a_one_epoch_fine_tune_is_scaled_to_its_steps_not_its_last_point():
+    # A run of one epoch has no points past epoch 1 but its last: the range comes from its tenth on.
+    steps = [(0.01, 0.95)] + [(i / 100, 0.66 - 0.03 * i / 100 + 0.02 * (i % 2)) for i in range(10, 101)]
+    chart = loss_chart(run([(1, 0.6288)], steps))
+    left, top, right, bottom = chart.box
+    ys = [float(p.split(",")[1]) for p in chart.train.split()[1:]]
+    assert max(ys) - min(ys) > 0.5 * (bottom - top)  # the steps use the height, not a strip at the top
+    labels = [float(label) for _, label in chart.y_ticks]
+    assert labels[0] <= 0.6288 and labels[-1] < 0.95

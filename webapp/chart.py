@@ -31,12 +31,13 @@ def nice_step(span: float, ticks: int = 5) -> float:
 
 
 def loss_range(train: list[tuple[float, float]], val: list[tuple[float, float]]) -> tuple[float, float]:
-    """The y range: the losses from the end of the first epoch on (of the first tenth of a run
-    shorter than ten epochs, a fine-tune's say), where a run spends its time. The first steps'
-    loss (about ln V, several times the rest) would squash every later epoch into a few pixels;
-    those points are drawn along the top edge instead."""
+    """The y range: the losses from the end of the first epoch on (from the first tenth of a run
+    of one epoch, a fine-tune's say), where a run spends its time. The first steps' loss (about
+    ln V, several times the rest) would squash every later epoch into a few pixels; those points
+    are drawn along the top edge instead."""
     points = train + val
-    start = min(1.0, max((x for x, _ in points), default=0.0) / 10)
+    end = max((x for x, _ in points), default=0.0)
+    start = 1.0 if end > 1 else end / 10
     later = [y for x, y in points if x >= start] or [y for _, y in points]
     lo, hi = min(later), max(later)
     if hi - lo < 1e-6:

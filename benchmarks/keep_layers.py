@@ -4,8 +4,8 @@
 
 Prints the val loss of every choice of --keep of the checkpoint's blocks (block 0 always
 among them: without it the rest read raw embeddings and fall apart), taken out as
-`--keep-layers` takes them and not trained further, best last. The val split is the
-trainer's (seed 123, a tenth of the postings); its first --chars characters are scored in
+`--keep-layers` takes them and not trained further, best last. The val split is the one
+the checkpoint's run made (its seed and --val-frac); its first --chars characters are scored in
 windows of the model's block size, each from scratch, so the figures rank the choices
 but read higher than the trainer's rolling-cache val loss.
 """
@@ -20,9 +20,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from charlm import checkpoint as ckpt_io  # noqa: E402
-from charlm.data import Vocab, read_corpus, split_by_document  # noqa: E402
+from charlm.data import Vocab, read_corpus  # noqa: E402
 from charlm.models import ModelConfig, build, keep_layers  # noqa: E402
-from common.corpus_format import split_documents  # noqa: E402
 
 
 @torch.no_grad()
@@ -43,7 +42,7 @@ def main() -> None:
     ckpt = ckpt_io.load(args.checkpoint)
     config = ModelConfig.from_dict(ckpt["config"])
     text = read_corpus(args.data)
-    val = Vocab(ckpt["vocab"]).encode("".join(split_by_document(split_documents(text), 0.1, 123).val))[:args.chars]
+    val = Vocab(ckpt["vocab"]).encode("".join(ckpt_io.training_split(ckpt, text).val))[:args.chars]
     weights = {k: v.float() for k, v in ckpt["model_state"].items()}
     results = []
     for rest in itertools.combinations(range(1, config.num_layers), args.keep - 1):

@@ -77,10 +77,10 @@ COLORS = ("#e67e22", "#2f6fdb", "#27ae60", "#8e44ad", "#c0392b", "#16a085")
 
 @dataclass
 class RunsChart:
-    """Every run's val loss by epoch on one chart: (name, points, color) a line."""
+    """Every run's val loss by epoch on one chart: (name, its epochs' (x, y) in the plot, color) a line."""
     width: int
     height: int
-    lines: list[tuple[str, str, str]]
+    lines: list[tuple[str, list[tuple[float, float]], str]]
     x_ticks: list[tuple[float, str]]
     y_ticks: list[tuple[float, str]]
     box: tuple[int, int, int, int]
@@ -96,16 +96,16 @@ def runs_chart(runs: list[RunInfo]) -> RunsChart | None:
     y_lo, y_hi = loss_range([], val)
     step = nice_step(y_hi - y_lo)
 
-    def point(x: float, y: float) -> str:
-        return (f"{round(LEFT + (W - LEFT - RIGHT) * x / x_max, 1)},"
-                f"{round(TOP + (H - TOP - BOTTOM) * (1 - (y - y_lo) / (y_hi - y_lo)), 1)}")
+    def point(x: float, y: float) -> tuple[float, float]:
+        return (round(LEFT + (W - LEFT - RIGHT) * x / x_max, 1),
+                round(TOP + (H - TOP - BOTTOM) * (1 - (y - y_lo) / (y_hi - y_lo)), 1))
 
     lines = [(f"{r.name}" + (f" · {r.family}" if r.family else ""),
-              " ".join(point(e["epoch"], e["val_loss"]) for e in r.epochs), COLORS[i % len(COLORS)])
+              [point(e["epoch"], e["val_loss"]) for e in r.epochs], COLORS[i % len(COLORS)])
              for i, r in enumerate(runs)]
     x_step = max(1, round(x_max / 8))
-    x_ticks = [(float(point(e, y_lo).split(",")[0]), str(e)) for e in range(0, int(x_max) + 1, x_step)]
-    y_ticks = [(float(point(0, y_lo + step * i).split(",")[1]), f"{y_lo + step * i:.{decimals(step)}f}")
+    x_ticks = [(point(e, y_lo)[0], str(e)) for e in range(0, int(x_max) + 1, x_step)]
+    y_ticks = [(point(0, y_lo + step * i)[1], f"{y_lo + step * i:.{decimals(step)}f}")
                for i in range(round((y_hi - y_lo) / step) + 1)]
     return RunsChart(W, H, lines, x_ticks, y_ticks, (LEFT, TOP, W - RIGHT, H - BOTTOM))
 

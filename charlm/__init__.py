@@ -32,9 +32,9 @@ from .sampling.native import PRECISIONS
 from .sampling.native import threads as native_threads
 from .sampling.server import BatchServer, ServerBusy
 from .sampling.settings import (DEFAULT_PRECISION, MAX_SEED, POSTING_LENGTH, TEMPERATURE_RANGE, SampleSettings,
-                                check_fields, new_seed)
+                                check_fields, check_truncation, new_seed)
 
 __all__ = ["COPY_LIMIT", "DEFAULT_PRECISION", "LATEST", "MAX_FIELD", "MAX_SEED", "METRICS", "POSTING_LENGTH", "PRECISIONS",
            "TEMPERATURE_RANGE", "BatchServer", "CharLMError", "CheckpointError", "CopyFinder", "Generator",
-           "SampleSettings", "ServerBusy", "SettingsError", "VocabError", "best_checkpoint", "check_fields", "coherent_frame",
+           "SampleSettings", "ServerBusy", "SettingsError", "VocabError", "best_checkpoint", "check_fields", "check_truncation", "coherent_frame",
            "epoch_checkpoints", "model_config", "native_threads", "new_seed", "read_metrics", "vocab_share", "well_formed", "words"]

@@ -27,6 +27,7 @@ family is the job classifier's to say: `python -m jobclass.predict --agreement F
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -42,16 +43,18 @@ from .data import read_corpus, text_fingerprint
 from .loss import stream_loss
 from .quality.figures import sample_figures
 from .quality.metrics import compression_bpc
-from .quality.realism import FOLDS, realism
+from .profile import CorpusProfile
+from .quality.realism import FOLDS, feature_medians, realism, tells
 from .quality.report import describe_model, report
 from .sampling.generator import Generator
 from .sampling.native import PRECISIONS
-from .sampling.settings import SampleSettings
+from .sampling.settings import SAMPLING_KNOBS, TEMPERATURE_RANGE, check_truncation
 
 
-def evaluate(ckpt_path: str, data: str | None, n: int, settings: SampleSettings, skip_compression: bool = False,
+def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compression: bool = False,
              precisions: tuple[str, ...] = (), skip_val: bool = False, result: dict | None = None) -> dict:
-    """The figures of one checkpoint, written into `result` as each is done (Ctrl-C keeps them)."""
+    """The figures of one checkpoint, written into `result` as each is done (Ctrl-C keeps them).
+    `given`: the sampling settings asked for; the rest are the model family's defaults."""
     result = {} if result is None else result
     ckpt = ckpt_io.load(ckpt_path)
     data = data or (ckpt.get("train_config") or {}).get("data") or "corpus/input.txt"
@@ -79,16 +82,29 @@ def evaluate(ckpt_path: str, data: str | None, n: int, settings: SampleSettings,
         with tqdm(total=3, desc="compressors", file=sys.stderr) as bar:
             result["compression_bpc"] = compression_bpc("".join(split.train), val_text)
             bar.update(3)
+    settings = gen.settings(**given)
     samples = sampled(gen, n, settings)
-    result.update(samples=n, temperature=settings.temperature, max_length=settings.max_length, seed=settings.seed,
-                  guard=settings.guard)
-    result.update(sample_figures(samples, split, text, settings.prime, settings.stop,
-                                 settings.wrap_up() if settings.guard else None))
+    result.update(samples=n, max_length=settings.max_length, seed=settings.seed,
+                  settings={k: getattr(settings, k) for k in SAMPLING_KNOBS})
+    result.update(sample_figures(samples, split, text, settings.stop))
     if n >= FOLDS:
-        with tqdm(total=1, desc="realism", file=sys.stderr) as bar:
-            result["realism"] = {k: asdict(v) for k, v in realism(samples, split.val, split.train, settings.seed).items()}
-            bar.update(1)
+        result["realism"] = realism_figures(samples, split, settings.seed)
     return result
+
+
+def realism_figures(samples: list[str], split, seed: int) -> dict:
+    """The three discriminators against real val postings and the control, the tells, and the
+    document features (quality/realism.py)."""
+    known = frozenset(CorpusProfile.of(split).words)
+    with tqdm(total=4, desc="realism", file=sys.stderr) as bar:
+        found = {side: {k: asdict(d) for k, d in by_kind.items()}
+                 for side, by_kind in realism(samples, split.val, split.train, known, seed).items()}
+        bar.update(2)
+        found["tells"] = tells(samples, split.val)
+        bar.update(1)
+        found["features"] = feature_medians(samples, split.val, known)
+        bar.update(1)
+    return found
 
 
 def progress(total: int, desc: str) -> tqdm:
@@ -96,11 +112,11 @@ def progress(total: int, desc: str) -> tqdm:
 
 
 def sampled(gen: Generator, n: int, settings: SampleSettings) -> list[str]:
-    """n postings with seeds seed, seed+1, ..., ten at a time."""
+    """n postings with seeds seed, seed+1, ..., 25 at a time."""
     samples: list[str] = []
     with tqdm(total=n, unit="posting", desc="sampling", file=sys.stderr) as bar:
-        for start in range(0, n, 10):
-            k = min(10, n - start)
+        for start in range(0, n, 25):
+            k = min(25, n - start)
             samples += gen.generate(k, replace(settings, seed=settings.seed + start))
             bar.update(k)
     return samples
@@ -110,9 +126,14 @@ def build_parser():
     p = parser("python -m charlm.evaluate", __doc__)
     p.add_argument("checkpoint", help="a .pt file written by python -m charlm.train")
     p.add_argument("--data", help="the corpus (default: the one the checkpoint was trained on)")
-    p.add_argument("-n", type=int, default=50, help="postings to sample (default 50)")
-    p.add_argument("--temperature", type=float, default=SampleSettings.temperature,
-                   help="sampling temperature (default %(default)s)")
+    p.add_argument("--realism", action="store_true",
+                   help="the samples' figures and realism only: no val loss, no compressors (about 5 minutes)")
+    p.add_argument("-n", type=int, default=200, help="postings to sample (default 200)")
+    p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: the family's)")
+    p.add_argument("--top-p", type=float, default=None, help="nucleus sampling share, in (0, 1] (default: the family's)")
+    p.add_argument("--min-p", type=float, default=None, help="min-p truncation, in [0, 1) (default: the family's)")
+    p.add_argument("--real-words", action=argparse.BooleanOptionalAction, default=None,
+                   help="the known-words guard (default: the family's)")
     p.add_argument("--length", type=int, default=20000,
                    help="most characters per sample (default 20000; the longest corpus posting has 15k)")
     p.add_argument("--seed", type=int, default=1, help="seed of the first sample; sample i uses seed+i (default 1)")
@@ -132,14 +153,21 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 1 <= args.n <= 10_000 or not 1 <= args.length <= 1_000_000:
         p.error("-n must be 1..10,000 and --length 1..1,000,000")
+    lo, hi = TEMPERATURE_RANGE
+    if args.temperature is not None and not lo <= args.temperature <= hi:
+        p.error(f"--temperature must be between {lo} and {hi}, got {args.temperature}")
+    problem = check_truncation(args.top_p, args.min_p)
+    if problem:
+        p.error(problem.replace("top_p", "--top-p").replace("min_p", "--min-p"))
     if args.no_val and args.precision:
         p.error("--precision compares the sampler's val loss with the model's: it needs the val split (drop --no-val)")
-    settings = SampleSettings(temperature=args.temperature, max_length=args.length, seed=args.seed,
-                              guard=not args.no_guard)
+    given = {k: v for k, v in dict(temperature=args.temperature, top_p=args.top_p, min_p=args.min_p,
+                                   real_words=args.real_words).items() if v is not None}
+    given.update(max_length=args.length, seed=args.seed, guard=not args.no_guard)
     result: dict = {}
     try:
-        evaluate(args.checkpoint, args.data, args.n, settings, args.no_compression, tuple(args.precision),
-                 args.no_val, result)
+        evaluate(args.checkpoint, args.data, args.n, given, args.no_compression or args.realism,
+                 tuple(args.precision), args.no_val or args.realism, result)
     except KeyboardInterrupt:
         if "checkpoint" not in result:
             raise

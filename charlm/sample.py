@@ -14,7 +14,8 @@ from .errors import SettingsError
 from .models import resolve_device
 from .sampling.generator import Generator
 from .sampling.native import PRECISIONS
-from .sampling.settings import DEFAULT_PRECISION, POSTING_LENGTH, TEMPERATURE_RANGE, SampleSettings, new_seed
+from .sampling.settings import (DEFAULT_PRECISION, POSTING_LENGTH, TEMPERATURE_RANGE, SampleSettings,
+                                check_truncation, new_seed)
 
 MAX_LENGTH = 1_000_000  # characters per posting; the corpus's longest has 15,000
 
@@ -28,13 +29,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=1, help="number of postings; posting i uses seed+i (default 1)")
     d = SampleSettings()
     lo, hi = TEMPERATURE_RANGE
-    p.add_argument("--temperature", type=float, default=d.temperature,
+    p.add_argument("--temperature", type=float, default=None,
                    help=f"{lo} to {hi}, as in the gallery: below 1 is safer and more repetitive, above 1 wilder "
-                        f"(default {d.temperature})")
+                        "(default: the model family's, chosen by measurement; see docs)")
+    p.add_argument("--top-p", type=float, default=None,
+                   help="nucleus sampling: only the likeliest characters holding this share, in (0, 1] "
+                        "(default: the family's)")
+    p.add_argument("--min-p", type=float, default=None,
+                   help="leave out characters less likely than this share of the likeliest's, in [0, 1) "
+                        "(default: the family's)")
+    p.add_argument("--real-words", action=argparse.BooleanOptionalAction, default=None,
+                   help="write only words the model's corpus uses (the known-words guard; default: on where the "
+                        "run has its word list)")
     p.add_argument("--prime", default=d.prime, help=f"text the posting starts with (default {d.prime!r})")
     p.add_argument("--length", type=int, default=POSTING_LENGTH,
-                   help="most characters to generate per posting; guarded postings are wrapped up past "
-                        f"min({d.wrap_up_after}, half of this) (default {POSTING_LENGTH})")
+                   help="most characters to generate per posting; guarded postings end near a length drawn from "
+                        f"the corpus's (default {POSTING_LENGTH})")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed to stderr)")
     p.add_argument("--top-k", type=int, default=None, help="sample only among the k likeliest characters")
     p.add_argument("--argmax", action="store_true", help="always take the likeliest character")
@@ -58,23 +68,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.n < 1 or not 1 <= args.length <= MAX_LENGTH:
         build_parser().error(f"-n must be at least 1 and --length between 1 and {MAX_LENGTH:,}")
     lo, hi = TEMPERATURE_RANGE
-    if not args.argmax and not lo <= args.temperature <= hi:
+    if args.temperature is not None and not lo <= args.temperature <= hi:
         raise SettingsError(f"--temperature must be between {lo} and {hi} (as in the gallery), got {args.temperature}")
+    problem = check_truncation(args.top_p, args.min_p)
+    if problem:
+        raise SettingsError(problem.replace("top_p", "--top-p").replace("min_p", "--min-p"))
     resolve_device(args.device)  # a clear error where the device is missing
     # Loading takes seconds (the weights, the sampling kernel, the corpus's copy index): say so.
     print(f"loading {args.checkpoint} ...", file=sys.stderr, flush=True)
     started = time.monotonic()
     gen = Generator.from_checkpoint(args.checkpoint, device=args.device, precision=args.precision)
     guard = "copy guard on" if gen.copy_index is not None else "copy guard off (its corpus is not at hand)"
-    print(f"ready in {time.monotonic() - started:.1f} s: {gen.backend} sampler, {gen.precision}, {guard}",
+    words = ("known-words guard on" if gen.guard_tables.known_words
+             else "known-words guard off (its run has no word list, nor its corpus at hand)")
+    print(f"ready in {time.monotonic() - started:.1f} s: {gen.backend} sampler, {gen.precision}, {guard}, {words}",
           file=sys.stderr, flush=True)
     seed = new_seed() if args.seed is None else args.seed
     if args.seed is None:
         print(f"seed: {seed}", file=sys.stderr)
     for i in range(args.n):
-        settings = SampleSettings(prime=args.prime, temperature=args.temperature, max_length=args.length,
-                                  seed=seed + i, top_k=args.top_k, argmax=args.argmax, stop=args.stop or None,
-                                  guard=not args.no_guard, title=args.title, company=args.company, city=args.city)
+        settings = gen.settings(prime=args.prime, temperature=args.temperature, max_length=args.length,
+                                seed=seed + i, top_k=args.top_k, top_p=args.top_p, min_p=args.min_p,
+                                real_words=args.real_words, argmax=args.argmax, stop=args.stop or "",
+                                guard=not args.no_guard, title=args.title, company=args.company, city=args.city)
+        if i == 0:
+            print(f"settings: temperature {settings.temperature}, top-p {settings.top_p}, min-p {settings.min_p}, "
+                  f"real words {'on' if settings.real_words and gen.guard_tables.known_words else 'off'}",
+                  file=sys.stderr, flush=True)
         for piece in gen.stream(settings):
             sys.stdout.write(piece)
             sys.stdout.flush()

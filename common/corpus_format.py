@@ -46,6 +46,10 @@ TAGS = frozenset(FRAME_TAGS + BODY_TAGS)  # every element a posting's body may h
 # in generated text and must not be waited on for a close.
 VOID_TAGS = frozenset({"br", "hr", "img", "meta", "link", "input"})
 
+TAG = re.compile(r"<[^>]*>")
+SPACE = re.compile(r"\s+")
+WORD = re.compile(r"[a-z]+")  # a word: a run of ASCII letters, lower-cased (the sampler's known-words guard agrees)
+
 TITLE_LINE = re.compile(r"<title>([^<\n]*)</title>")
 FRAME_ELEMENTS = re.compile(r"<h1>([^<]*\S[^<]*)</h1>\s*<h2>([^<]*\S[^<]*)</h2>\s*<h3>([^<]*\S[^<]*)</h3>")
 
@@ -63,6 +67,16 @@ def frame(title: str, company: str, location: str) -> str:
 def document(title: str, company: str, location: str, body: str) -> str:
     """A whole posting as input.txt holds it, from escaped fields and a body of BODY_TAGS."""
     return f"{frame(title, company, location)}{body}\n</body>\n{DOC_END}\n"
+
+
+def visible_text(posting: str) -> str:
+    """A posting's text as a reader sees it: tags out, entities decoded, whitespace collapsed."""
+    return SPACE.sub(" ", html.unescape(TAG.sub(" ", posting))).strip()
+
+
+def words(posting: str) -> list[str]:
+    """The lower-case words of a posting's visible text."""
+    return WORD.findall(visible_text(posting).lower())
 
 
 def title_line(text: str) -> str | None:

@@ -6,24 +6,20 @@ so the classifier never sees the title it is asked to guess.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.corpus_format import FRAME_ELEMENTS, TITLE_LINE
+from common.corpus_format import FRAME_ELEMENTS, TITLE_LINE, visible_text
 
 from .labels import family_of, level_of
-
-TAG = re.compile(r"<[^>]*>")
 
 
 def body_text(posting: str) -> str:
     """A posting's visible text without its frame (title line, h1, h2, h3)."""
     text = TITLE_LINE.sub(" ", posting)
     text = FRAME_ELEMENTS.sub(" ", text, count=1)
-    return re.sub(r"\s+", " ", html.unescape(TAG.sub(" ", text))).strip()
+    return visible_text(text)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
     common            imports no other package of the project
     scraper, jobclass import common only
     charlm            imports common only; inside it:
-        the floor     (models/, data, checkpoint, runs, loss, copies, errors) imports the floor only
+        the floor     (models/, data, checkpoint, runs, loss, copies, errors, profile) imports the floor only
         training/     the floor and training/
         sampling/     the floor and sampling/
         quality/      the floor and quality/
@@ -25,7 +25,7 @@ from conftest import ROOT
 
 PACKAGES = ("common", "scraper", "jobclass", "charlm", "webapp")
 ROOMS = ("training", "sampling", "quality")
-FLOOR = ("models", "data", "checkpoint", "runs", "loss", "copies", "errors")
+FLOOR = ("models", "data", "checkpoint", "runs", "loss", "copies", "errors", "profile")
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 300, 60
 
 

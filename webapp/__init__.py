@@ -21,6 +21,22 @@ from .model_pool import MEMORY_MB, MODELS, ModelPool
 from .sanitize import FRAME_CSS
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run from a clone, the gallery keeps its database in instance/ and serves checkpoints/ beside
+# the code; installed (site-packages), in a per-user data folder and the working directory's checkpoints/.
+SOURCE_TREE = (ROOT / "pyproject.toml").is_file()
+
+
+def data_home() -> Path:
+    """Where an installed gallery keeps its database: $DREAMJOBS_DATA, else $XDG_DATA_HOME/dreamjobs
+    (~/.local/share/dreamjobs)."""
+    if os.environ.get("DREAMJOBS_DATA"):
+        return Path(os.environ["DREAMJOBS_DATA"])
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "dreamjobs"
+
+
+def project_home() -> Path:
+    """The folder checkpoints/ is found in: the clone, or the working directory of an installed gallery."""
+    return ROOT if SOURCE_TREE else Path.cwd()
 
 # The pages load only our own script and style; generated postings live in sandboxed frames.
 APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -28,10 +44,10 @@ APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inli
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app = Flask(__name__, instance_path=str(ROOT / "instance" if SOURCE_TREE else data_home()))
     app.config.from_mapping(
-        CHECKPOINTS=str(ROOT / "checkpoints"),
-        CLASSIFIER=str(ROOT / CLASSIFIER),  # labels and agreement badges
+        CHECKPOINTS=str(project_home() / "checkpoints"),
+        CLASSIFIER=str(project_home() / CLASSIFIER),  # labels and agreement badges
         DATABASE=os.path.join(app.instance_path, "gallery.sqlite"),
         BATCH_ROWS=BatchServer.ROWS,  # postings one model samples at once, in one batched step
         QUEUE_SIZE=BatchServer.QUEUE,  # requests that wait for a row; beyond that, 503

@@ -16,7 +16,7 @@ MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id names no posting (and would 
 MAX_PAGE = 10**9
 # Columns added to the posting table after its first version: (name, type).
 LATER_COLUMNS = {"badges": "TEXT", "asked": "TEXT", "comparison_id": "INTEGER REFERENCES comparison (id)",
-                 "family": "TEXT"}
+                 "family": "TEXT", "sampling": "TEXT"}
 
 
 def get_db() -> sqlite3.Connection:
@@ -62,6 +62,18 @@ def asked(row: sqlite3.Row) -> dict[str, str]:
     except json.JSONDecodeError:
         return {}
     return found if isinstance(found, dict) else {}
+
+
+def sampling(row: sqlite3.Row) -> dict:
+    """top_p, min_p (those it named) and real_words as a posting was sampled; {} for one saved before
+    they were kept."""
+    try:
+        found = json.loads(row["sampling"]) if row["sampling"] else {}
+    except json.JSONDecodeError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: found[k] for k in ("top_p", "min_p", "real_words") if found.get(k) is not None}
 
 
 def badges(row: sqlite3.Row) -> dict | None:
@@ -139,7 +151,8 @@ def comparison_settings(comparison_id: int) -> dict:
     """What a comparison's columns are sampled with: temperature, prime, length, seed and the fields asked for."""
     row, _ = get_comparison(comparison_id)
     settings = json.loads(row["settings"])
-    return {**{k: settings[k] for k in ("temperature", "prime", "length", "seed")}, **settings.get("asked", {})}
+    return {**{k: settings.get(k) for k in ("temperature", "prime", "length", "seed", "top_p", "min_p", "real_words")},
+            **settings.get("asked", {})}
 
 
 def delete_comparison(comparison_id: int) -> None:

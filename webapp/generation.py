@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
 from charlm import (MAX_SEED, TEMPERATURE_RANGE, BatchServer, CharLMError, SampleSettings, ServerBusy, check_fields,
-                    new_seed)
+                    check_truncation, new_seed)
 from common.corpus_format import FIELDS, frame_fields
 from flask import Response, get_template_attribute, stream_with_context
 
@@ -34,16 +34,21 @@ DEFAULTS = SampleSettings()  # the temperature and prime a request gets when it 
 @dataclass(frozen=True)
 class Job:
     checkpoint: CheckpointInfo
-    temperature: float
+    temperature: float | None  # None: the model family's default, as are top_p, min_p and real_words
     prime: str
     length: int
     seed: int
     fields: tuple[tuple[str, str], ...] = ()  # (name, value) of the frame fields asked for
     comparison: int | None = None  # the comparison this posting is a column of
+    top_p: float | None = None
+    min_p: float | None = None
+    real_words: bool | None = None
 
-    def settings(self) -> SampleSettings:
-        return SampleSettings(prime=self.prime, temperature=self.temperature, max_length=self.length, seed=self.seed,
-                              **dict(self.fields))
+    def settings(self, generator) -> SampleSettings:
+        """The settings of this job for the model that samples it: what it names, and that model's defaults."""
+        return generator.settings(prime=self.prime, temperature=self.temperature, max_length=self.length,
+                                  seed=self.seed, top_p=self.top_p, min_p=self.min_p, real_words=self.real_words,
+                                  **dict(self.fields))
 
 
 def _number(data: Mapping, key: str, kind, default):
@@ -84,7 +89,8 @@ def parse_job(data: Mapping, checkpoints: CheckpointIndex, config: Mapping) -> J
     if comparison is not None:
         data = db.comparison_settings(comparison)
     s = parse_settings(data, config)
-    return Job(info, s["temperature"], s["prime"], s["length"], s["seed"], tuple(s["asked"].items()), comparison)
+    return Job(info, s["temperature"], s["prime"], s["length"], s["seed"], tuple(s["asked"].items()), comparison,
+               s["top_p"], s["min_p"], s["real_words"])
 
 
 def parse_settings(data: Mapping, config: Mapping) -> dict:
@@ -92,10 +98,15 @@ def parse_settings(data: Mapping, config: Mapping) -> dict:
     is given) and the fields asked for; as a comparison stores them."""
     if not isinstance(data, Mapping):
         raise Refused("the request body must be a JSON object")
-    temperature = _number(data, "temperature", float, DEFAULTS.temperature)
+    temperature = _number(data, "temperature", float, None)
     lo, hi = TEMPERATURE_RANGE
-    if not lo <= temperature <= hi:
+    if temperature is not None and not lo <= temperature <= hi:
         raise Refused(f"temperature must be between {lo} and {hi}, got {temperature}")
+    top_p, min_p = _number(data, "top_p", float, None), _number(data, "min_p", float, None)
+    problem = check_truncation(top_p, min_p)
+    if problem:
+        raise Refused(problem)
+    real_words = _switch(data, "real_words")
     length = _number(data, "length", int, config["DEFAULT_LENGTH"])
     if not 1 <= length <= config["MAX_LENGTH"]:
         raise Refused(f"length must be between 1 and {config['MAX_LENGTH']} characters, got {length}")
@@ -116,7 +127,21 @@ def parse_settings(data: Mapping, config: Mapping) -> dict:
         check_fields(asked)
     except CharLMError as exc:
         raise Refused(str(exc)) from None
-    return {"temperature": temperature, "prime": prime, "length": length, "seed": seed, "asked": asked}
+    return {"temperature": temperature, "prime": prime, "length": length, "seed": seed, "asked": asked,
+            "top_p": top_p, "min_p": min_p, "real_words": real_words}
+
+
+SWITCH = {True: True, False: False, "true": True, "false": False, "on": True, "off": False, "1": True, "0": False}
+
+
+def _switch(data: Mapping, key: str) -> bool | None:
+    """An on/off field: JSON true or false, or a form's "on"/"off" (also "true"/"false", "1"/"0"); None when absent."""
+    raw = data.get(key)
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, (bool, str)) and (raw.lower() if isinstance(raw, str) else raw) in SWITCH:
+        return SWITCH[raw.lower() if isinstance(raw, str) else raw]
+    raise Refused(f"{key} must be true or false (on or off), got {str(raw)[:20]!r}")
 
 
 def _submit(models: ModelPool, job: Job):
@@ -127,7 +152,7 @@ def _submit(models: ModelPool, job: Job):
     except CharLMError as exc:
         raise Refused(f"checkpoint {job.checkpoint.id} cannot be loaded: {exc}", status=422) from None
     try:
-        return server.submit(job.settings())
+        return server.submit(job.settings(server.generator))
     except ServerBusy as exc:
         raise TryLater(f"the model is busy ({exc}); try again in a few seconds") from None
     except CharLMError as exc:
@@ -137,16 +162,19 @@ def _submit(models: ModelPool, job: Job):
 def generate_posting(models: ModelPool, job: Job) -> dict:
     """The whole posting, written while the request waits, as the database fields of record()."""
     with _submit(models, job) as posting:
-        return record(job, posting.text(), posting.server.generator.corpus)
+        return record(job, posting.text(), posting.server.generator)
 
 
-def record(job: Job, text: str, corpus: str | None) -> dict:
+def record(job: Job, text: str, generator) -> dict:
     """The database fields of a finished posting, its badges included (computed once, here, against
-    `corpus`, the one the posting's model learned from)."""
+    the corpus the posting's model learned from), with the settings it was sampled with."""
     title, company, location = frame_fields(text) or (None, None, None)
     c = job.checkpoint
-    quality = badges(text, corpus, get_classifier())
-    return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=job.temperature,
+    quality = badges(text, generator.corpus, get_classifier())
+    used = job.settings(generator)
+    sampling = {"top_p": used.top_p, "min_p": used.min_p, "real_words": used.real_words and generator.guard_tables.known_words}
+    return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=used.temperature,
+                sampling=json.dumps(sampling),
                 prime=job.prime, length=job.length, seed=job.seed, text=text,
                 title=title, company=company, location=location, badges=json.dumps(quality),
                 asked=json.dumps(dict(job.fields)), comparison_id=job.comparison, family=c.family or None)
@@ -172,7 +200,9 @@ def _events(posting, job: Job, save: Callable[[dict], int], url_for_posting: Cal
             flush_every: float, preview_every: float = 0.5) -> Iterator[str]:
     """meta, chunk {text[, html]}..., then done {id, url, html}."""
     with posting:
-        yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": job.temperature})
+        used = job.settings(posting.server.generator)
+        yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": used.temperature,
+                           "top_p": used.top_p, "min_p": used.min_p, "real_words": used.real_words})
         parts, pending = [], []
         # The first chunk carries a preview at once: the page shows the posting from its first words.
         last_flush, last_preview = time.monotonic(), float("-inf")
@@ -187,10 +217,10 @@ def _events(posting, job: Job, save: Callable[[dict], int], url_for_posting: Cal
                     last_preview = now
                 yield sse("chunk", event)
                 pending, last_flush = [], now
-    if pending:
-        yield sse("chunk", {"text": "".join(pending)})
+    if pending:  # a posting written within one flush still comes with its preview
+        yield sse("chunk", {"text": "".join(pending), **({"html": clean("".join(parts))} if last_preview < 0 else {})})
     text = "".join(parts)
-    fields = record(job, text, posting.server.generator.corpus)
+    fields = record(job, text, posting.server.generator)
     posting_id = save(fields)
     shown = get_template_attribute("macros.html", "badges")(json.loads(fields["badges"]))
     yield sse("done", {"id": posting_id, "url": url_for_posting(posting_id), "html": clean(text), "badges": str(shown)})

@@ -68,7 +68,7 @@ def generate():
         "prime": request.args.get("prime", DEFAULTS.prime),
         "length": request.args.get("length", str(current_app.config["DEFAULT_LENGTH"])),
         "seed": request.args.get("seed") or str(new_seed()),
-        **{name: request.args.get(name, "") for name in FIELDS},
+        **{name: request.args.get(name, "") for name in FIELDS + ("top_p", "min_p", "real_words")},
     }
     return render_template("generate.html", runs=grouped(checkpoints), form=form, notice=notice, **sampling_form())
 
@@ -86,8 +86,9 @@ def gallery():
 def posting(posting_id: int):
     row = db.get_posting(posting_id)
     asked = db.asked(row)
-    again = {"checkpoint": row["checkpoint_id"], "temperature": row["temperature"], "prime": row["prime"],
-             "length": row["length"], "seed": row["seed"], **asked}
+    sampled = {k: ({True: "on", False: "off"}.get(v, v)) for k, v in db.sampling(row).items()}
+    again = {"checkpoint": row["checkpoint_id"], "temperature": row["temperature"], **sampled,
+             "prime": row["prime"], "length": row["length"], "seed": row["seed"], **asked}
     return render_template("posting.html", p=row, asked=asked, again=url_for("pages.generate", **again))
 
 

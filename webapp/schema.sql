@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS posting (
     badges        TEXT,    -- JSON, computed when the posting was saved (webapp/badges.py)
     asked         TEXT,    -- JSON: the title, company and city the request asked for ({} for none)
     comparison_id INTEGER REFERENCES comparison (id) ON DELETE CASCADE,  -- a column of this comparison
-    family        TEXT     -- the model's family and size, "LSTM 3x512"
+    family        TEXT,    -- the model's family and size, "LSTM 3x512"
+    sampling      TEXT     -- JSON: top_p, min_p and real_words as the posting was sampled (null: none)
 );
 
 CREATE INDEX IF NOT EXISTS posting_by_checkpoint ON posting (checkpoint_id, id);

@@ -121,3 +121,26 @@ def _longest_equal_run(x: str, y: str) -> int:
         run = run + 1 if u == v else 0
         best = max(best, run)
     return best
+
+
+COPY_WINDOW = 64  # a stretch this long found verbatim in the train split is a copy of it (copy_share)
+
+
+class CopyShare:
+    """The share of a text's characters that lie inside a COPY_WINDOW-character stretch found
+    verbatim in a corpus: how much of a posting is stitched from the corpus's own fragments."""
+
+    def __init__(self, corpus: str, q: int = COPY_WINDOW):
+        self.q = q
+        self.hashes = np.unique(window_hashes(code_points(corpus), q))
+
+    def __call__(self, text: str) -> float:
+        if not text:
+            return 0.0
+        hashes = window_hashes(code_points(text), self.q)
+        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        found = np.flatnonzero(self.hashes[at] == hashes)
+        covered = np.zeros(len(text) + 1, dtype=np.int32)
+        np.add.at(covered, found, 1)
+        np.add.at(covered, found + self.q, -1)
+        return float((np.cumsum(covered)[:len(text)] > 0).mean())

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from ..copies import COPY_LIMIT
 from ..data import Split
-from .copies import CopyFinder
+from .copies import CopyFinder, CopyShare
 from .metrics import coherent_frame, has_frame, vocab_share, well_formed, words
 
 QUANTILES = (10, 25, 50, 75, 90)
@@ -21,10 +21,9 @@ def quantiles(values: list[int]) -> list[float]:
     return [cuts[q - 1] for q in QUANTILES]
 
 
-def sample_figures(samples: list[str], split: Split, corpus: str, prime: str, stop: str | None,
-                   wrap_up: int | None) -> dict:
-    """What the samples look like against the corpus: form, frame, words, copies, length, and
-    the share the model ended itself (before the wrap-up, when the guard had one)."""
+def sample_figures(samples: list[str], split: Split, corpus: str, stop: str | None) -> dict:
+    """What the samples look like against the corpus: form, frame, words, copies, and length
+    beside real val postings', with the share that ran into the length cap unfinished."""
     n = len(samples)
     train_words = {w for doc in split.train for w in words(doc)}
     shares = [s for s in (vocab_share(t, train_words) for t in samples) if s is not None]
@@ -32,9 +31,9 @@ def sample_figures(samples: list[str], split: Split, corpus: str, prime: str, st
         finder = CopyFinder(corpus)
         bar.update(1)
     copies = [finder.longest_copy(t) for t in tqdm(samples, desc="copies", file=sys.stderr)]
-    ended = [bool(stop) and t.endswith(stop) and (wrap_up is None or len(t) - len(prime) <= wrap_up)
-             for t in samples]
-    corpus_lengths = [len(d) for d in split.train + split.val]
+    share = CopyShare("".join(split.train))
+    val = split.val
+    val_lengths = [len(d) for d in val]
     return {
         "well_formed": sum(map(well_formed, samples)) / n,
         "frame": sum(map(has_frame, samples)) / n,
@@ -42,9 +41,11 @@ def sample_figures(samples: list[str], split: Split, corpus: str, prime: str, st
         "vocab_words": statistics.fmean(shares) if shares else 0.0,
         "copy_rate": sum(c > COPY_LIMIT for c in copies) / n,
         "median_longest_copy": statistics.median(copies),
+        "copy_share": statistics.fmean(map(share, samples)),
+        "val_copy_share": statistics.fmean(map(share, val)),
         "median_length": statistics.median(len(t) for t in samples),
-        "corpus_median_length": statistics.median(corpus_lengths),
+        "val_median_length": statistics.median(val_lengths),
         "length_quantiles": quantiles([len(t) for t in samples]),
-        "corpus_length_quantiles": quantiles(corpus_lengths),
-        "wrap_up": wrap_up, "ended_by_model": sum(ended) / n,
+        "val_length_quantiles": quantiles(val_lengths),
+        "cut_off": sum(not (stop and t.endswith(stop)) for t in samples) / n,
     }

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import html
 import lzma
 import re
 
-from common.corpus_format import DOC_END, FRAME_ELEMENTS, SEP, VOID_TAGS, frame_fields, title_line
+from common.corpus_format import DOC_END, FRAME_ELEMENTS, SEP, VOID_TAGS, frame_fields, title_line, words
 
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
-WORD = re.compile(r"[a-z]+")
 
 
 def well_formed(text: str) -> bool:
@@ -50,11 +48,6 @@ def has_frame(text: str) -> bool:
 def coherent_frame(text: str) -> bool:
     m = FRAME_ELEMENTS.search(text)
     return m is not None and title_line(text) == SEP.join(m.groups())
-
-
-def words(text: str) -> list[str]:
-    """The lower-case words of a posting's visible text."""
-    return WORD.findall(html.unescape(TAG.sub(" ", text)).lower())
 
 
 def vocab_share(text: str, vocabulary: set[str]) -> float | None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from ..copies import COPY_LIMIT
+from .copies import COPY_WINDOW
 from .figures import QUANTILES
-from .realism import Discrimination
+from .realism import DISCRIMINATORS, Discrimination
+
+DISCRIMINATOR_NAMES = {"char": "char 1-4-grams + LR", "word": "word 1-2-grams + LR", "doc": "document features + RF"}
 
 
 def describe_model(config: dict) -> str:
@@ -31,27 +34,52 @@ def loss_lines(r: dict) -> list[str]:
     return lines
 
 
+def settings_words(r: dict) -> str:
+    """The sampling settings a report's samples were drawn with, in a few words."""
+    s = r["settings"]
+    parts = [f"temperature {s['temperature']}"]
+    parts += [f"{k} {s[k]}" for k in ("top_k", "top_p", "min_p") if s.get(k) is not None]
+    parts += [f"guard {'on' if s['guard'] else 'off'}", f"real words {'on' if s['real_words'] else 'off'}"]
+    return ", ".join(parts)
+
+
 def sample_lines(r: dict) -> list[str]:
-    lines = [f"{r['samples']} samples at temperature {r['temperature']} (seed {r['seed']}, "
-             f"at most {r['max_length']:,} characters; guard {'on' if r['guard'] else 'off'}):",
+    lines = [f"{r['samples']} samples ({settings_words(r)}; seed {r['seed']}, at most {r['max_length']:,} characters):",
              f"  well-formed HTML:               {r['well_formed']:.0%}",
              f"  title/company/location frame:   {r['frame']:.0%}",
              f"  coherent frame (title = h1-h3): {r['coherent_frame']:.0%}",
              f"  words found in train vocabulary: {r['vocab_words']:.1%}",
              f"  copies > {COPY_LIMIT} chars from the corpus: {r['copy_rate']:.0%}",
              f"  median longest verbatim copy:   {r['median_longest_copy']:.0f} characters",
+             f"  copy share (characters in a {COPY_WINDOW}-character stretch of the train split): "
+             f"{r['copy_share']:.3f} (real val postings {r['val_copy_share']:.3f})",
              f"  median length:                  {r['median_length']:,.0f} characters "
-             f"(corpus postings {r['corpus_median_length']:,.0f}, "
-             f"{r['median_length'] / r['corpus_median_length'] - 1:+.0%})",
+             f"(real val postings {r['val_median_length']:,.0f}, "
+             f"{r['median_length'] / r['val_median_length'] - 1:+.0%})",
              "  length percentiles " + "/".join(map(str, QUANTILES)) + ":",
-             "    samples " + " / ".join(f"{v:,.0f}" for v in r["length_quantiles"]),
-             "    corpus  " + " / ".join(f"{v:,.0f}" for v in r["corpus_length_quantiles"])]
-    where = f" (before the wrap-up at {r['wrap_up']:,} characters)" if r["wrap_up"] is not None else ""
-    lines.append(f"  ended by the model alone:       {r['ended_by_model']:.0%}{where}")
+             "    samples  " + " / ".join(f"{v:,.0f}" for v in r["length_quantiles"]),
+             "    real val " + " / ".join(f"{v:,.0f}" for v in r["val_length_quantiles"]),
+             f"  cut off at the length cap:      {r['cut_off']:.0%}"]
     if "realism" in r:
-        g, c = (Discrimination(**r["realism"][k]) for k in ("generated", "control"))
-        lines.append(f"  realism: a char n-gram classifier tells them from real val postings at {g} "
-                     f"(real train against real val: {c}; 0.5 = indistinguishable)")
+        lines += realism_lines(r["realism"])
+    return lines
+
+
+def realism_lines(found: dict) -> list[str]:
+    """The three discriminators beside the control, the tells and the document features."""
+    lines = ["  realism: how often a discriminator tells them from real val postings (5-fold; 0.5 = it cannot):",
+             f"    {'':24} {'generated':>28}   real train (the control)"]
+    for kind in DISCRIMINATORS:
+        g, c = (Discrimination(**found[side][kind]) for side in ("generated", "control"))
+        lines.append(f"    {DISCRIMINATOR_NAMES[kind]:24} {g!s:>28}   {c.accuracy:.2f} ± {c.spread:.2f}")
+    if found.get("tells"):
+        lines.append("  what gives them away most (+: more in generated; share of generated / real postings):")
+        lines += [f"    {t['kind']:4} {t['feature']!r:28} {t['weight']:+.2f}  {t['generated']:.0%} / {t['real']:.0%}"
+                  for t in found["tells"]]
+    if found.get("features"):
+        lines.append("  document features, median of generated / real (the forest's importance):")
+        lines += [f"    {f['feature']:20} {f['generated']:10,.3f} / {f['real']:10,.3f}   ({f['importance']:.2f})"
+                  for f in found["features"]]
     return lines
 
 

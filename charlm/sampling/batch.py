@@ -20,16 +20,19 @@ from common.corpus_format import DOC_END, VOID_TAGS
 from . import native
 from ..data import Vocab
 from .frame import FrameWriter, Want
+from .known_words import LETTERS, set_own_words, word_trie
 from .reference_guard import WRAP_UP_SCALE
 from .copy_guard import CopyGuard
 
 START = DOC_END + "\n"  # training reads every posting but the first after this
+END_TAGS = ("body", "html")  # closing these ends a posting: not before its length's floor
 
 
 class GuardTables:
-    """The vocabulary's character classes and masks as the C kernel's Guard reads them."""
+    """The vocabulary's character classes and masks as the C kernel's Guard reads them, with the
+    known words' trie where a word list is given."""
 
-    def __init__(self, vocab: Vocab):
+    def __init__(self, vocab: Vocab, known_words=None):
         chars, index = vocab.chars, vocab.index
         self.chars = chars
         letters, digits = set(string.ascii_letters), set(string.digits)
@@ -44,14 +47,25 @@ class GuardTables:
                  mask(lambda c: c in letters), mask(lambda c: c in letters or c in digits or c == ">")]
         lower = [index.get(c.lower(), -1) if len(c.lower()) == 1 else -1 for c in chars]
         # A void name the vocabulary cannot spell can never be written, so it is left out.
-        voids = [[index[ch] for ch in name] + [-1] * (native.MAX_NAME - len(name))
-                 for name in sorted(VOID_TAGS) if not vocab.missing(name)]
+        def names(tags):  # a name the vocabulary cannot spell can never be written, so it is left out
+            return [[index[ch] for ch in name] + [-1] * (native.MAX_NAME - len(name))
+                    for name in sorted(tags) if not vocab.missing(name)]
+
+        voids, ends = names(VOID_TAGS), names(END_TAGS)
         self.keep = [table([c.isalpha() for c in chars], torch.uint8), table([c.isalnum() for c in chars], torch.uint8),
                      table(lower, torch.int32), table(masks, torch.uint8),
-                     table([any(m) for m in masks], torch.uint8), table(voids or [[-1] * native.MAX_NAME], torch.int32)]
+                     table([any(m) for m in masks], torch.uint8), table(voids or [[-1] * native.MAX_NAME], torch.int32),
+                     table(ends or [[-1] * native.MAX_NAME], torch.int32),
+                     table([LETTERS.find(c.lower()) if c in string.ascii_letters else -1 for c in chars], torch.int32),
+                     table([c in string.digits for c in chars], torch.uint8)]
+        pointers = [t.data_ptr() for t in self.keep]
+        self.known_words = known_words is not None
+        if self.known_words:
+            self.trie = [torch.from_numpy(a) for a in word_trie(known_words)]
+            pointers += [t.data_ptr() for t in self.trie]
         self._banned: dict[Want, torch.Tensor] = {}
-        self.struct = native.Guard(len(chars), index.get("<", -1), index.get("/", -1), index.get(">", -1), len(voids),
-                                   float(WRAP_UP_SCALE), *[t.data_ptr() for t in self.keep])
+        self.struct = native.Guard(len(chars), index.get("<", -1), index.get("/", -1), index.get(">", -1),
+                                   index.get("&", -1), len(voids), len(ends), float(WRAP_UP_SCALE), *pointers)
 
     def banned(self, want: Want) -> torch.Tensor:
         """The characters a frame's Want rules out, as a mask over the vocabulary."""
@@ -69,11 +83,12 @@ class Batch:
         self.vocab: Vocab = generator.vocab
         self.lib = native.lib()
         self.guard = generator.guard_tables
+        self.profile = generator.profile
         self.stepper = generator.engine.stepper(capacity)
         self.capacity = capacity
         self.rows = (native.Row * capacity)()
         self.ids = torch.zeros(capacity, dtype=torch.int32)
-        self.scratch = torch.zeros(len(self.vocab))
+        self.scratch = torch.zeros(2 * len(self.vocab))  # the draw's (native/guard.c)
         self.keys: list[Hashable] = []
         self.frames: dict[Hashable, FrameWriter] = {}  # rows still writing their frame (frame.py)
         index = generator.copy_index
@@ -94,16 +109,20 @@ class Batch:
         state, logits = self.stepper.start([vocab.index[c] for c in lead] + prime)
         row = native.Row()
         row.seed, row.temperature = seed, s.temperature
+        row.top_p, row.min_p = (1.0 if s.top_p is None else s.top_p), s.min_p or 0.0
         row.argmax, row.top_k, row.guard = int(s.argmax), s.top_k or 0, int(s.guard)
-        row.wrap_up, row.max_length = (s.wrap_up() if s.guard else -1), s.max_length
+        row.min_length, row.wrap_up = s.ends(self.profile, seed) if s.guard else (0, -1)
+        row.max_length = s.max_length
+        row.real_words, row.word = int(s.real_words and self.guard.known_words), native.W_BETWEEN
+        if row.real_words:
+            set_own_words(row, s.fields())
         stop = [vocab.index[c] for c in s.stop or ""] if s.stop and not vocab.missing(s.stop) else []
         row.stop_len = len(stop)
         row.stop[:len(stop)] = stop
         tail = [vocab.index[c] for c in s.prime][-native.MAX_STOP:]
         row.tail[:] = [-1] * (native.MAX_STOP - len(tail)) + tail
-        if s.guard:
-            for c in s.prime:
-                self.lib.dj_guard_feed(ctypes.byref(self.guard.struct), ctypes.byref(row), vocab.index[c])
+        for c in s.prime:
+            self.lib.dj_row_feed(ctypes.byref(self.guard.struct), ctypes.byref(row), vocab.index[c])
         slot = len(self.keys)
         self.rows[slot] = row
         self.stepper.put(slot, state, logits)

@@ -25,6 +25,7 @@ code on every path.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -32,12 +33,13 @@ import torch
 import torch.nn.functional as F
 
 from .. import checkpoint as ckpt_io
-from ..data import Vocab, eval_streams
-from ..errors import SettingsError
+from ..data import Vocab, eval_streams, read_corpus
+from ..errors import CharLMError, SettingsError
 from ..models import CharRNN
+from ..profile import CorpusProfile, load_profile, profile_path
 from .batch import Batch, GuardTables
 from .copy_guard import CorpusWindows, corpus_windows
-from .settings import DEFAULT_PRECISION, SampleSettings, new_seed
+from .settings import DEFAULT_PRECISION, SampleSettings, family_defaults, new_seed
 from .native_transformer import NativeTransformer
 from .steppers import NativeLSTM, TorchModel
 
@@ -56,6 +58,24 @@ def copy_guard_of(ckpt: dict) -> tuple[CorpusWindows | None, str | None]:
     return (corpus_windows(corpus) if corpus else None), corpus
 
 
+def profile_of(path: str | Path, ckpt: dict) -> CorpusProfile | None:
+    """The profile beside a checkpoint; for a run from before profiles, made from its corpus where
+    that is at hand, and kept beside it when the folder is writable. None where neither is."""
+    profile = load_profile(path)
+    corpus = (ckpt.get("train_config") or {}).get("data")
+    if profile is not None or not corpus or not Path(corpus).is_file():
+        return profile
+    try:
+        profile = CorpusProfile.of(ckpt_io.training_split(ckpt, read_corpus(corpus)))
+    except CharLMError:  # a checkpoint that does not say how its data was split
+        return None
+    try:
+        profile.save(profile_path(path).parent)
+    except OSError:
+        pass  # a read-only run folder: made again next time
+    return profile
+
+
 class Generator:
     """Sampling from one loaded model. Safe to share between threads: each call has its own batch.
 
@@ -67,7 +87,7 @@ class Generator:
     def __init__(self, model: CharRNN, vocab: Vocab, device: str = "cpu",
                  precision: str | None = None, backend: str | None = None,
                  copy_index: CorpusWindows | None = None, corpus: str | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, profile: CorpusProfile | None = None):
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.vocab = vocab
@@ -87,7 +107,8 @@ class Generator:
         else:
             raise SettingsError(f"backend must be native or torch, got {backend!r}")
         self.backend = backend
-        self.guard_tables = GuardTables(vocab)
+        self.profile = profile  # the corpus's words and lengths (profile.py), where the run has them
+        self.guard_tables = GuardTables(vocab, profile.words if profile is not None else None)
         self.copy_index = copy_index
         self.corpus = corpus  # the path of the corpus the model learned from, when it is known
 
@@ -95,7 +116,17 @@ class Generator:
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", precision: str | None = None,
                         backend: str | None = None, threads: int | None = None) -> "Generator":
         model, vocab, ckpt = ckpt_io.load_model(path)
-        return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt), threads=threads)
+        return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt), threads=threads,
+                   profile=profile_of(path, ckpt))
+
+    @property
+    def defaults(self) -> SampleSettings:
+        """What a request that names nothing gets: its model family's defaults."""
+        return family_defaults(self.model.config.model)
+
+    def settings(self, **given) -> SampleSettings:
+        """The family's defaults with what is given (None: not given) in their place."""
+        return replace(self.defaults, **{k: v for k, v in given.items() if v is not None})
 
     def weight_bytes(self) -> int:
         """Bytes of the model's weights as loaded, and of the kernel's packed copy."""

@@ -9,6 +9,7 @@ from common.corpus_format import DOC_END, DOC_START, FIELDS, field_text, frame
 
 from ..copies import COPY_LIMIT
 from ..data import Vocab
+from ..profile import FLOOR_MARGIN, WRAP_UP_MARGIN, CorpusProfile
 from ..errors import SettingsError
 from . import native
 from .copy_guard import Q
@@ -21,6 +22,9 @@ POSTING_LENGTH = 12000
 # name, above 2.0 it writes gibberish. The Python API takes any positive temperature.
 TEMPERATURE_RANGE = (0.1, 2.0)
 DEFAULT_PRECISION = "int8"  # the fastest; what it costs in val loss is in BENCHMARKS.md
+# Where a model has no profile, the wrap-up starts here (short of the corpus median, 4,228: a
+# model ends a posting on its own less often than the corpus does).
+FIXED_WRAP_UP = 3500
 
 
 @dataclass(frozen=True)
@@ -33,10 +37,12 @@ class SampleSettings:
     argmax: bool = False
     stop: str | None = DOC_END
     guard: bool = True  # tags always parse and close in order (the tag guard, native/guard.c)
-    # The demo ends a posting on its own less often than the corpus does (30% against 48% by
-    # 4,000 characters, at 0.8), so the wrap-up starts short of the corpus median (4,228):
-    # that brings the median sample within 9% of it (BENCHMARKS.md). At most half of max_length.
-    wrap_up_after: int = 3500
+    # Guarded postings are steered to a length drawn from the model's corpus (profile.py): None.
+    # A number fixes where the wrap-up starts instead, with no floor (as for a model without a profile).
+    wrap_up_after: int | None = None
+    top_p: float | None = None  # nucleus: sample among the likeliest characters holding this share
+    min_p: float | None = None  # leave out characters less likely than this share of the likeliest's
+    real_words: bool = True  # every word written is one its corpus uses (the known-words guard), where known
     # Fields of the frame written for the model (frame.py); it writes the rest.
     title: str | None = None
     company: str | None = None
@@ -64,9 +70,15 @@ class SampleSettings:
             writer.feed(ch)
         return writer
 
-    def wrap_up(self) -> int:
-        """Characters after which a guarded posting is steered towards its end."""
-        return min(self.wrap_up_after, self.max_length // 2)
+    def ends(self, profile: CorpusProfile | None, seed: int) -> tuple[int, int]:
+        """(floor, wrap-up) of a guarded posting, in characters written after the prime: it may not
+        end before the floor, and is steered to its end after the wrap-up. Drawn from the corpus's
+        lengths by the seed where the model has a profile; within max_length either way."""
+        if self.wrap_up_after is not None or profile is None:
+            return 0, min(FIXED_WRAP_UP if self.wrap_up_after is None else self.wrap_up_after, self.max_length // 2)
+        target = profile.draw_length(seed) - len(self.prime)
+        wrap_up = max(0, min(int(target - WRAP_UP_MARGIN), self.max_length * 3 // 4))
+        return max(0, min(int(target - FLOOR_MARGIN), wrap_up)), wrap_up
 
     def check(self, vocab: Vocab) -> None:
         if not self.prime:
@@ -76,7 +88,10 @@ class SampleSettings:
             raise SettingsError(f"temperature must be a positive number, got {self.temperature}")
         if self.max_length < 0:
             raise SettingsError(f"max_length must be >= 0, got {self.max_length}")
-        if self.wrap_up_after < 0:
+        problem = check_truncation(self.top_p, self.min_p)
+        if problem:
+            raise SettingsError(problem)
+        if self.wrap_up_after is not None and self.wrap_up_after < 0:
             raise SettingsError(f"wrap_up_after must be >= 0, got {self.wrap_up_after}")
         if self.max_copy is not None and self.max_copy < 2 * Q:
             raise SettingsError(f"max_copy must be at least {2 * Q} characters, got {self.max_copy}")
@@ -96,6 +111,30 @@ class SampleSettings:
             if not writer.followed:
                 raise SettingsError(f"{', '.join(fields)} need a prime that begins the posting frame, such as "
                                     f"the default '<html>'; got prime {self.prime[:40]!r}")
+
+
+# What a request may choose of how a posting is drawn, beside its prime, length, seed and fields.
+SAMPLING_KNOBS = ("temperature", "top_k", "top_p", "min_p", "guard", "real_words")
+# Each model family's defaults, chosen by the realism sweep (BENCHMARKS.md, "Realism"); a
+# family not named takes SampleSettings' own.
+FAMILY_DEFAULTS: dict[str, dict] = {
+    "lstm": {"temperature": 0.8},
+    "transformer": {"temperature": 0.8},
+}
+
+
+def family_defaults(family: str) -> SampleSettings:
+    """The settings a request that names nothing gets from a model of this family."""
+    return SampleSettings(**FAMILY_DEFAULTS.get(family, {}))
+
+
+def check_truncation(top_p: float | None, min_p: float | None) -> str | None:
+    """Why top_p or min_p is out of range, or None."""
+    if top_p is not None and not 0 < top_p <= 1:
+        return f"top_p must be in (0, 1], got {top_p}"
+    if min_p is not None and not 0 <= min_p < 1:
+        return f"min_p must be in [0, 1), got {min_p}"
+    return None
 
 
 def check_fields(fields: dict) -> None:

@@ -24,6 +24,7 @@ from ..data import StreamBatches, Vocab, epoch_order, read_corpus, split_by_docu
 from ..errors import DataError, TrainingDiverged, VocabError
 from ..loss import stream_loss
 from ..models import ModelConfig, build, keep_layers, resolve_device
+from ..profile import CorpusProfile
 from . import distributed
 from .budget import Budget
 from .config import TrainConfig
@@ -71,6 +72,7 @@ class Trainer:
             run_dir.mkdir(parents=True, exist_ok=True)
             for note in runs.repair(run_dir):
                 tqdm.write(f"repaired {run_dir}: {note}")
+            CorpusProfile.of(self.split).save(run_dir)  # what sampling needs of the corpus (profile.py)
 
     @classmethod
     def new(cls, cfg: TrainConfig, run_dir: Path) -> "Trainer":

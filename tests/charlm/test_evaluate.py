@@ -9,9 +9,9 @@ def test_evaluate_prints_every_figure(tiny_run):
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     for piece in ["val split: 6 postings", "val loss:", "nats/char", "bits/char", "gzip", "bz2", "lzma",
-                  "4 samples at temperature 0.8", "well-formed HTML:", "title/company/location frame:",
+                  "4 samples (temperature 0.8", "real words on", "well-formed HTML:", "title/company/location frame:",
                   "words found in train vocabulary:", "copies > 200 chars from the corpus:",
-                  "median longest verbatim copy:", "median length:", "ended by the model alone:", "(before the wrap-up at 750 characters)"]:
+                  "median longest verbatim copy:", "copy share", "median length:", "real val", "cut off at the length cap:"]:
         assert piece in out, piece
     assert "sampling" in proc.stderr  # the progress bars
 
@@ -23,14 +23,28 @@ def test_evaluate_json_has_the_documented_keys_and_the_training_val_loss(tiny_ru
     r = json.loads(proc.stdout)
     for key in ["val_loss", "val_bpc", "well_formed", "frame", "vocab_words", "copy_rate", "median_longest_copy"]:
         assert key in r
-    for key in ["well_formed", "frame", "vocab_words", "copy_rate", "ended_by_model"]:
+    for key in ["well_formed", "frame", "vocab_words", "copy_rate", "cut_off", "copy_share", "val_copy_share"]:
         assert 0.0 <= r[key] <= 1.0
-    assert r["wrap_up"] == 400  # half of --length 800
-    docs = (tiny_run.parent.parent / "small.txt").read_text().split("</html>")[:-1]
-    assert r["corpus_median_length"] == statistics.median(len(d.lstrip("\n") + "</html>\n") for d in docs)
+    assert r["settings"]["real_words"] is True and r["settings"]["temperature"] == 0.8  # the family's defaults
+    assert r["val_median_length"] == statistics.median(len(d) for d in val_postings(tiny_run))
     # The same split as training: the val loss matches the one the checkpoint was named by.
     best = (tiny_run / "best.pt").resolve().name
     assert f"{r['val_loss']:.4f}" == best.split("_val")[1][:-3]
+
+
+def val_postings(run) -> list[str]:
+    from charlm import checkpoint as ckpt_io
+    from charlm.data import read_corpus
+
+    ckpt = ckpt_io.load(run / "best.pt")
+    return ckpt_io.training_split(ckpt, read_corpus(ckpt["train_config"]["data"])).val
+
+
+def test_bad_truncation_is_refused_before_any_slow_work(tiny_run):
+    for flag, value, why in (("--top-p", "0", "--top-p must be in (0, 1]"), ("--top-p", "1.5", "--top-p must be in"),
+                             ("--min-p", "1", "--min-p must be in [0, 1)"), ("--min-p", "-0.1", "--min-p must be in")):
+        proc = run_module("charlm.evaluate", str(tiny_run / "best.pt"), flag, value)
+        assert proc.returncode == 2 and why in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
 def test_evaluate_bad_input(tiny_run, tmp_path):
@@ -47,12 +61,16 @@ def test_evaluate_reports_realism_and_can_skip_the_val_loss_of_a_transformer(tin
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
     assert "val_loss" not in r and r["model"] == "transformer 2x32, 2 heads, window 32"
-    generated, control = r["realism"]["generated"], r["realism"]["control"]
-    assert generated["n"] == control["n"] == 6
-    assert 0.0 <= control["accuracy"] <= 1.0 and generated["accuracy"] >= 0.5  # a 3-epoch toy reads as made up
+    for kind in ("char", "word", "doc"):
+        generated, control = r["realism"]["generated"][kind], r["realism"]["control"][kind]
+        assert generated["n"] == control["n"] == 6
+        assert 0.0 <= control["accuracy"] <= 1.0 and 0.0 <= generated["accuracy"] <= 1.0
+    assert r["realism"]["generated"]["char"]["accuracy"] >= 0.5  # a 3-epoch toy reads as made up
+    assert len(r["realism"]["tells"]) == 10 and {f["feature"] for f in r["realism"]["features"]} >= {"length"}
     text = run_module("charlm.evaluate", str(tiny_transformer_run / "best.pt"), "-n", "5", "--length", "200",
-                      "--no-val", "--no-compression")
-    assert "val loss: not scored (--no-val)" in text.stdout and "realism: a char n-gram classifier" in text.stdout
+                      "--realism")
+    assert "val loss: not scored (--no-val)" in text.stdout and "word 1-2-grams + LR" in text.stdout
+    assert "what gives them away most" in text.stdout and "gzip" not in text.stdout
     both = run_module("charlm.evaluate", str(tiny_transformer_run / "best.pt"), "--no-val", "--precision", "fp32")
     assert both.returncode == 2 and "needs the val split" in both.stderr
 

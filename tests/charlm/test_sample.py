@@ -53,6 +53,8 @@ def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path):
         ([str(tiny_run / "best.pt"), "--precision", "int4"], "invalid choice: 'int4'"),
         ([str(tiny_run / "best.pt"), "--length", "0"], "--length between 1 and 1,000,000"),
         ([str(tiny_run / "best.pt"), "--length", "99999999999"], "--length between 1 and 1,000,000"),
+        ([str(tiny_run / "best.pt"), "--top-p", "0"], "--top-p must be in (0, 1], got 0.0"),
+        ([str(tiny_run / "best.pt"), "--min-p", "1"], "--min-p must be in [0, 1), got 1.0"),
         ([str(tiny_run / "best.pt"), "--device", "cuda"], "--device cuda: no CUDA GPU is available"),
     ]
     import torch

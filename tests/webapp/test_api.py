@@ -111,6 +111,13 @@ def test_delete_removes_a_posting(client):
     ({"city": ["Seattle"]}, 400, "city must be text"),
     ({"company": "x" * 201}, 400, "company must be at most 200 characters"),
     ({"title": "Data Scientist", "prime": "<p>"}, 400, "need a prime that begins the posting frame"),
+    ({"top_p": 0}, 400, "top_p must be in (0, 1], got 0"),
+    ({"top_p": "1.01"}, 400, "top_p must be in (0, 1]"),
+    ({"min_p": 1}, 400, "min_p must be in [0, 1), got 1"),
+    ({"min_p": -0.5}, 400, "min_p must be in [0, 1)"),
+    ({"min_p": "lots"}, 400, "min_p must be a number"),
+    ({"real_words": "maybe"}, 400, "real_words must be true or false (on or off)"),
+    ({"real_words": 2}, 400, "real_words must be true or false"),
 ])
 def test_bad_generation_requests_get_a_4xx_with_a_message(client, body, status, message):
     if "checkpoint" not in body and body:
@@ -192,3 +199,16 @@ def test_checkpoints_postings_and_cards_name_the_model_family(client):
     assert posting["family"] == "LSTM 2x48"
     assert "tiny · LSTM 2x48 · epoch 3" in client.get("/gallery").get_data(as_text=True)
     assert "tiny · LSTM 2x48 · epoch 3" in client.get(f"/postings/{posting['id']}").get_data(as_text=True)
+
+
+def test_truncation_and_the_words_guard_are_taken_as_json_and_as_form_values_and_kept(client):
+    body = {"checkpoint": checkpoint_id(client), "seed": 5, "length": 300}
+    plain = client.post("/api/generate", json=body).get_json()
+    assert plain["sampling"] == {"real_words": True} and plain["temperature"] == 0.8  # the family's defaults
+    asked = client.post("/api/generate", json={**body, "top_p": "0.9", "min_p": 0.05, "real_words": "off"}).get_json()
+    assert asked["sampling"] == {"top_p": 0.9, "min_p": 0.05, "real_words": False}
+    again = client.get(f"/postings/{asked['id']}").get_data(as_text=True)
+    assert "top_p=0.9" in again and "min_p=0.05" in again and "real_words=off" in again
+    form = client.get("/?top_p=0.9&min_p=0.05&real_words=off").get_data(as_text=True)
+    assert 'name="top_p" id="top_p" min="0.01" max="1" step="0.01" value="0.9"' in form
+    assert '<option value="off" selected>' in form

@@ -14,7 +14,9 @@ def make_posting(client, **body):
 
 def test_generate_page_offers_checkpoints_temperature_prime_length_and_seed(client):
     html = client.get("/").get_data(as_text=True)
-    assert '<optgroup label="tiny · LSTM 2x48">' in html and html.count("<option") == 3 and "★ best" in html
+    checkpoint = re.search(r'<select name="checkpoint".*?</select>', html, re.S).group()
+    assert '<optgroup label="tiny · LSTM 2x48">' in checkpoint and checkpoint.count("<option") == 3 and "★ best" in html
+    assert 'name="top_p"' in html and 'name="min_p"' in html and 'name="real_words"' in html
     assert re.search(r'type="range" name="temperature" id="temperature" min="0.1" max="2.0" step="0.05" value="0.8"', html)
     assert 'name="prime"' in html and 'name="length"' in html
     assert re.search(r'name="seed" id="seed" min="0" value="\d+"', html)

@@ -28,8 +28,10 @@ HERE = Path(__file__).parent
 SOURCES = sorted(HERE.glob("*.c"))
 HEADERS = sorted(HERE.glob("*.h"))
 MAX_NAME, MAX_DEPTH, MAX_STOP, MAX_LAYERS = 32, 64, 16, 16  # as #defined in kernel.h
+MAX_EXTRA, MAX_WORD = 16, 32  # kernel.h's Row: a row's own known words
 PRECISIONS = ("fp32", "fp16", "int8")  # kernel.h's P_FP32, P_FP16, P_INT8
 TEXT = 0  # kernel.h's Row.state in plain text (enum TEXT)
+W_BETWEEN = -1  # kernel.h's Row.word between words
 MAX_RUNGS = 8  # kernel.h's Pacer
 # The same text on every CPU needs these (kernel.h); -fno-fast-math in case $CFLAGS-like defaults differ.
 EXACT = ["-ffp-contract=off", "-fno-fast-math"]
@@ -61,13 +63,16 @@ class NativeUnavailable(CharLMError):
 
 class Row(ctypes.Structure):
     _fields_ = [
-        ("seed", ctypes.c_uint64), ("counter", ctypes.c_uint64), ("temperature", ctypes.c_float),
-        *[(n, ctypes.c_int32) for n in ("argmax", "top_k", "guard", "wrap_up", "written", "max_length", "done",
-                                         "stop_len")],
+        ("seed", ctypes.c_uint64), ("counter", ctypes.c_uint64),
+        *[(n, ctypes.c_float) for n in ("temperature", "top_p", "min_p")],
+        *[(n, ctypes.c_int32) for n in ("argmax", "top_k", "guard", "wrap_up", "min_length", "written", "max_length",
+                                         "done", "stop_len")],
         ("stop", ctypes.c_int32 * MAX_STOP), ("tail", ctypes.c_int32 * MAX_STOP),
         *[(n, ctypes.c_int32) for n in ("state", "name_len", "depth", "expect_pos")],
         ("name", ctypes.c_int32 * MAX_NAME), ("stack_len", ctypes.c_int32 * MAX_DEPTH),
         ("stack", (ctypes.c_int32 * MAX_NAME) * MAX_DEPTH),
+        *[(n, ctypes.c_int32) for n in ("real_words", "word", "n_extra", "extra_pos")], ("extra_live", ctypes.c_uint32),
+        ("extra", (ctypes.c_int32 * MAX_WORD) * MAX_EXTRA),
     ]
 
 
@@ -127,9 +132,10 @@ class State(ctypes.Structure):
 
 class Guard(ctypes.Structure):
     _fields_ = [
-        *[(n, ctypes.c_int32) for n in ("V", "lt", "slash", "gt", "n_void")], ("wrap_up_scale", ctypes.c_float),
-        ("alpha", ctypes.c_void_p), ("alnum", ctypes.c_void_p), ("lower", ctypes.c_void_p),
-        ("masks", ctypes.c_void_p), ("has_mask", ctypes.c_void_p), ("void_names", ctypes.c_void_p),
+        *[(n, ctypes.c_int32) for n in ("V", "lt", "slash", "gt", "amp", "n_void", "n_end")],
+        ("wrap_up_scale", ctypes.c_float),
+        *[(n, ctypes.c_void_p) for n in ("alpha", "alnum", "lower", "masks", "has_mask", "void_names", "end_names",
+                                         "letter", "digit", "word_letters", "word_first", "word_end")],
     ]
 
 
@@ -169,6 +175,9 @@ def _compiler() -> str:
 
 
 def _build() -> Path:
+    if not SOURCES or not (HERE / "kernel.h").is_file():
+        raise NativeUnavailable(f"this install of charlm lacks its sampling kernel's C sources ({HERE}/*.c, *.h); "
+                                "reinstall dreamjobs from a complete copy")
     cc = _compiler()
     try:
         version = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=60).stdout
@@ -199,43 +208,46 @@ def _build() -> Path:
     raise NativeUnavailable("could not build charlm's sampling kernel:\n" + "\n".join(errors))
 
 
+_P, _I, _D = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
+# Each exported function of the kernel: (argument types, return type).
+SIGNATURES = {
+    "dj_lstm_step": ([_P, _P, _I, _P], None),
+    "dj_transformer_step": ([_P, _P, _I, _P], None),
+    "dj_sample": ([_P, _P, _I, _P, _P, _P], _I),
+    "dj_guard_feed": ([_P, _P, _I], None),
+    "dj_row_feed": ([_P, _P, _I], None),
+    "dj_constrain": ([_P, _P, _P], None),
+    "dj_copy_feed": ([_P, _I, _P, _I], None),
+    "dj_copy_check": ([_P, _I, _P], _I),
+    "dj_pacer_init": ([_P, _I, _I], None),
+    "dj_pacer_resume": ([_P, _P], None),
+    "dj_pace_threads": ([_P, _I], _I),
+    "dj_pace_done": ([_P, _D], None),
+    "dj_ring_slots": ([_I], _I),
+    **{name: ([], _I) for name in ("dj_row_size", "dj_state_size", "dj_net_size", "dj_tnet_size", "dj_tstate_size",
+                                   "dj_guard_size")},
+}
+
+
+def _bind(loaded: ctypes.CDLL) -> ctypes.CDLL:
+    """Give the library's functions their types, and check it agrees with this module on every struct."""
+    for name, (args, result) in SIGNATURES.items():
+        fn = getattr(loaded, name)
+        fn.argtypes, fn.restype = args, result
+    sizes = (loaded.dj_row_size(), loaded.dj_state_size(), loaded.dj_net_size(), loaded.dj_tnet_size(),
+             loaded.dj_tstate_size(), loaded.dj_guard_size())
+    if sizes != tuple(ctypes.sizeof(s) for s in (Row, State, Net, TNet, TState, Guard)):
+        raise NativeUnavailable("kernel.h and charlm/sampling/native/__init__.py disagree on a struct's layout")
+    return loaded
+
+
 def lib() -> ctypes.CDLL:
     """The loaded kernel, built first if this machine has none yet."""
     global _lib
     with _lock:
         if _lib is None:
-            loaded = ctypes.CDLL(str(_build()))
-            p, i32 = ctypes.c_void_p, ctypes.c_int
-            loaded.dj_lstm_step.argtypes = [p, p, i32, p]
-            loaded.dj_lstm_step.restype = None
-            loaded.dj_sample.argtypes = [p, p, i32, p, p, p]
-            loaded.dj_sample.restype = i32
-            loaded.dj_guard_feed.argtypes = [p, p, i32]
-            loaded.dj_guard_feed.restype = None
-            loaded.dj_constrain.argtypes = [p, p, p]
-            loaded.dj_constrain.restype = None
-            loaded.dj_copy_feed.argtypes = [p, i32, p, i32]
-            loaded.dj_copy_feed.restype = None
-            loaded.dj_copy_check.argtypes = [p, i32, p]
-            loaded.dj_copy_check.restype = i32
-            loaded.dj_row_size.restype = i32
-            loaded.dj_pacer_init.argtypes = [p, i32, i32]
-            loaded.dj_pacer_resume.argtypes = [p, p]
-            loaded.dj_pacer_resume.restype = None
-            loaded.dj_pacer_init.restype = None
-            loaded.dj_pace_threads.argtypes = [p, i32]
-            loaded.dj_pace_threads.restype = i32
-            loaded.dj_pace_done.argtypes = [p, ctypes.c_double]
-            loaded.dj_pace_done.restype = None
-            loaded.dj_transformer_step.argtypes = [p, p, i32, p]
-            loaded.dj_transformer_step.restype = None
-            loaded.dj_ring_slots.argtypes = [i32]
-            loaded.dj_ring_slots.restype = i32
-            for name in ("dj_state_size", "dj_net_size", "dj_tnet_size", "dj_tstate_size"):
-                getattr(loaded, name).restype = i32
-            sizes = (loaded.dj_row_size(), loaded.dj_state_size(), loaded.dj_net_size(), loaded.dj_tnet_size(),
-                     loaded.dj_tstate_size())
-            if sizes != tuple(ctypes.sizeof(s) for s in (Row, State, Net, TNet, TState)):
-                raise NativeUnavailable("kernel.h and charlm/sampling/native/__init__.py disagree on a struct's layout")
-            _lib = loaded
+            try:
+                _lib = _bind(ctypes.CDLL(str(_build())))
+            except (OSError, AttributeError) as exc:  # a library from another build of the sources
+                raise NativeUnavailable(f"charlm's sampling kernel does not load: {exc}") from None
         return _lib

@@ -1,9 +1,13 @@
-/* The guarded draw: the tag guard's masks, the row's random stream, softmax and the stop check. */
+/* The guarded draw: the tag guard's masks, the known-words guard, the row's random stream,
+   truncation (top-k, min-p, top-p), softmax and the stop check. */
 #include "kernel.h"
 
-static int is_void(const Guard *g, const int32_t *name, int len) {
-    for (int v = 0; v < g->n_void; v++) {
-        const int32_t *vn = g->void_names + v * MAX_NAME;
+#define NEG_INF (-__builtin_inff())
+
+/* Whether a tag name is one of n names (MAX_NAME ids each, -1 padded). */
+static int listed(const int32_t *names, int n, const int32_t *name, int len) {
+    for (int v = 0; v < n; v++) {
+        const int32_t *vn = names + v * MAX_NAME;
         int k = 0;
         while (k < len && vn[k] == name[k]) k++;
         if (k == len && (len == MAX_NAME || vn[k] < 0)) return 1;
@@ -12,7 +16,7 @@ static int is_void(const Guard *g, const int32_t *name, int len) {
 }
 
 static void opened(const Guard *g, Row *r) {
-    if (!is_void(g, r->name, r->name_len) && r->depth < MAX_DEPTH) {
+    if (!listed(g->void_names, g->n_void, r->name, r->name_len) && r->depth < MAX_DEPTH) {
         memcpy(r->stack[r->depth], r->name, sizeof r->name);
         r->stack_len[r->depth++] = r->name_len;
     }
@@ -65,20 +69,95 @@ void dj_guard_feed(const Guard *g, Row *r, int id) {
 void dj_constrain(const Guard *g, const Row *r, float *z) {
     int V = g->V, f = forced(g, r);
     if (f >= 0) {
-        for (int v = 0; v < V; v++) if (v != f) z[v] = -__builtin_inff();
+        for (int v = 0; v < V; v++) if (v != f) z[v] = NEG_INF;
         return;
     }
     int m = r->state == TEXT ? M_TEXT : r->state == OPEN ? M_OPEN
           : r->state == LT ? (r->depth ? M_LT : M_LT_NOTHING_OPEN) : -1;
     if (m < 0 || !g->has_mask[m]) return;
     const uint8_t *mask = g->masks + m * V;
-    for (int v = 0; v < V; v++) if (!mask[v]) z[v] = -__builtin_inff();
+    for (int v = 0; v < V; v++) if (!mask[v]) z[v] = NEG_INF;
     /* Past the longest name or the deepest nesting it can track, the guard closes what is
        open rather than lose track of it (the Python reference has no such limits). */
     if ((m == M_OPEN && r->name_len >= MAX_NAME && g->gt >= 0) || (m == M_LT && r->depth >= MAX_DEPTH && g->slash >= 0))
-        for (int v = 0; v < V; v++) if (v != (m == M_OPEN ? g->gt : g->slash)) z[v] = -__builtin_inff();
+        for (int v = 0; v < V; v++) if (v != (m == M_OPEN ? g->gt : g->slash)) z[v] = NEG_INF;
     if (m == M_LT && r->wrap_up >= 0 && r->written > r->wrap_up && g->slash >= 0)
         z[g->slash] += (float)((double)(r->written - r->wrap_up) / g->wrap_up_scale);
+    /* Before its floor a posting may not close the elements that end it: it writes on. */
+    int top = r->depth - 1;
+    if (m == M_LT && r->written < r->min_length && g->slash >= 0
+        && listed(g->end_names, g->n_end, r->stack[top], r->stack_len[top]))
+        z[g->slash] = NEG_INF;
+}
+
+/* The known-words guard. A word is a run of ASCII letters in text (not in a tag); one that
+   follows a digit or "&" (a number such as "401k", an entity such as "&amp;") is exempt. */
+#define W_OFF_TRIE (-3)  /* the corpus knows no word so begun, but one of the row's own still may be */
+
+static int child(const Guard *g, int node, int letter) {
+    uint32_t m = g->word_letters[node];
+    if (!(m >> letter & 1u)) return -1;
+    return g->word_first[node] + __builtin_popcount(m & ((1u << letter) - 1u));
+}
+
+static uint32_t all_extra(const Row *r) { return r->n_extra ? 0xFFFFFFFFu >> (32 - r->n_extra) : 0u; }
+
+/* The letters that may come next (bit L) and whether the word may end here. */
+static void word_options(const Guard *g, const Row *r, uint32_t *letters, int *may_end) {
+    int between = r->word == W_BETWEEN, node = between ? 0 : r->word;
+    *letters = node >= 0 ? g->word_letters[node] : 0u;
+    *may_end = between || (node >= 0 && g->word_end[node]);
+    int pos = between ? 0 : r->extra_pos;
+    uint32_t live = between ? all_extra(r) : r->extra_live;
+    for (int e = 0; e < r->n_extra; e++) {
+        if (!(live >> e & 1u)) continue;
+        int letter = pos < MAX_WORD ? r->extra[e][pos] : -1;
+        if (letter >= 0) *letters |= 1u << letter;
+        else *may_end = 1;
+    }
+}
+
+static int word_allows(const Guard *g, int id, uint32_t letters, int may_end) {
+    int letter = g->letter[id];
+    return letter >= 0 ? (int)(letters >> letter & 1u) : may_end;
+}
+
+/* Rule out the characters that no known word continues. It never stalls a row: where nothing
+   it allows is left, the row's logits stay as they are. */
+static void words_constrain(const Guard *g, const Row *r, float *z) {
+    if (!r->real_words || !g->word_letters || r->state != TEXT || r->word == W_EXEMPT) return;
+    uint32_t letters;
+    int may_end, V = g->V, any = 0;
+    word_options(g, r, &letters, &may_end);
+    for (int v = 0; v < V && !any; v++) any = z[v] != NEG_INF && word_allows(g, v, letters, may_end);
+    if (!any) return;
+    for (int v = 0; v < V; v++) if (!word_allows(g, v, letters, may_end)) z[v] = NEG_INF;
+}
+
+static void words_feed(const Guard *g, Row *r, int id, int in_text) {
+    int letter = g->letter[id];
+    if (!in_text || letter < 0) {
+        r->word = in_text && (g->digit[id] || id == g->amp) ? W_EXEMPT : W_BETWEEN;
+        return;
+    }
+    if (r->word == W_EXEMPT) return;
+    if (r->word == W_BETWEEN) { r->word = 0; r->extra_pos = 0; r->extra_live = all_extra(r); }
+    if (r->word >= 0) {
+        int next = child(g, r->word, letter);
+        r->word = next >= 0 ? next : W_OFF_TRIE;
+    }
+    uint32_t live = 0;
+    for (int e = 0; e < r->n_extra; e++)
+        if ((r->extra_live >> e & 1u) && r->extra_pos < MAX_WORD && r->extra[e][r->extra_pos] == letter) live |= 1u << e;
+    r->extra_live = live;
+    r->extra_pos++;
+    if (r->word == W_OFF_TRIE && !live) r->word = W_EXEMPT;  /* an unknown word (from a prime): let it finish */
+}
+
+/* Feed a row's guards the id it wrote (or its prime's): the tag guard, and the known-words guard. */
+void dj_row_feed(const Guard *g, Row *r, int id) {
+    if (r->real_words && g->word_letters) words_feed(g, r, id, r->state == TEXT);
+    if (r->guard || r->real_words) dj_guard_feed(g, r, id);
 }
 
 /* A uniform in [0, 1) from the row's own counter-based stream (SplitMix64). */
@@ -90,6 +169,24 @@ static float uniform(Row *r) {
     return (float)(z >> 40) * (1.0f / 16777216.0f);
 }
 
+/* Nucleus (top-p): keep the likeliest ids, fewest first, until their weight reaches `need`;
+   zero the rest of e. Returns the kept weight, summed in id order. */
+static float nucleus(float *e, int V, float need, float *left) {
+    memcpy(left, e, V * sizeof(float));
+    float kept = 0.0f;
+    while (kept < need) {
+        int m = 0;
+        for (int v = 1; v < V; v++) if (left[v] > left[m]) m = v;
+        if (left[m] <= 0.0f) break;
+        kept += left[m];
+        left[m] = -1.0f;
+    }
+    float sum = 0.0f;
+    for (int v = 0; v < V; v++) { if (left[v] >= 0.0f) e[v] = 0.0f; sum += e[v]; }
+    return sum;
+}
+
+/* e: 2V floats of scratch. */
 static int draw(Row *r, float *z, int V, float *e) {
     int best = 0;
     for (int v = 1; v < V; v++) if (z[v] > z[best]) best = v;
@@ -105,13 +202,18 @@ static int draw(Row *r, float *z, int V, float *e) {
             float tmp = e[k]; e[k] = e[m]; e[m] = tmp;
         }
         float kth = e[r->top_k - 1];
-        for (int v = 0; v < V; v++) if (z[v] < kth) z[v] = -__builtin_inff();
+        for (int v = 0; v < V; v++) if (z[v] < kth) z[v] = NEG_INF;
     }
     float top = z[best], sum = 0.0f;
     int Vp = V & ~7;
     for (int v = 0; v < Vp; v += 8) store8f(e + v, vexp(load8f(z + v) - splat(top)));
     for (int v = Vp; v < V; v++) e[v] = vexp(splat(z[v] - top))[0];
-    for (int v = 0; v < V; v++) { if (z[v] == -__builtin_inff()) e[v] = 0.0f; sum += e[v]; }
+    /* e[best] is 1, so min-p compares each id's weight with the likeliest's directly */
+    for (int v = 0; v < V; v++) {
+        if (z[v] == NEG_INF || e[v] < r->min_p) e[v] = 0.0f;
+        sum += e[v];
+    }
+    if (r->top_p < 1.0f) sum = nucleus(e, V, r->top_p * sum, e + V);
     float target = uniform(r) * sum, run = 0.0f;
     int last = best;
     for (int v = 0; v < V; v++) {
@@ -123,17 +225,18 @@ static int draw(Row *r, float *z, int V, float *e) {
     return last;
 }
 
-/* Draw the next id of rows [0, B) from their logits, feed it to each row's guard and stop
-   matcher, and mark rows done at their stop string or max_length. Returns rows done. */
+/* Draw the next id of rows [0, B) from their logits (scratch: 2V floats), feed it to each
+   row's guards and stop matcher, and mark rows done at their stop string or max_length. Returns rows done. */
 int dj_sample(const Guard *g, Row *rows, int B, float *logits, int32_t *out, float *scratch) {
     int V = g->V, done = 0;
     for (int b = 0; b < B; b++) {
         Row *r = rows + b;
         float *z = logits + (size_t)b * V;
         if (r->guard) dj_constrain(g, r, z);
+        words_constrain(g, r, z);
         int id = draw(r, z, V, scratch);
         out[b] = id;
-        if (r->guard) dj_guard_feed(g, r, id);
+        dj_row_feed(g, r, id);
         r->written++;
         if (r->stop_len) {
             memmove(r->tail, r->tail + 1, (MAX_STOP - 1) * sizeof(int32_t));
@@ -145,3 +248,5 @@ int dj_sample(const Guard *g, Row *rows, int B, float *logits, int32_t *out, flo
     }
     return done;
 }
+
+int dj_guard_size(void) { return sizeof(Guard); }

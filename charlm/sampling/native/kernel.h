@@ -1,7 +1,9 @@
-/* The CPU sampling kernel of charlm: one LSTM step and one guarded draw for a batch of rows.
+/* The CPU sampling kernel of charlm: one step of an LSTM or a transformer, and one guarded
+draw, for a batch of rows.
 
-One shared library built from: matvec.c (the three precisions' matrix products), lstm.c
-(the step), pacer.c (its thread count), guard.c (the tag guard and the draw) and
+One shared library built from: matvec.c (the three precisions' matrix products), lstm.c and
+transformer.c with attention.c (the steps), pacer.c (their thread count), guard.c (the tag
+guard, the known-words guard and the draw) and
 copy_guard.c (the copy guard's bookkeeping); this header holds what they share. Built on
 first use by __init__.py (cc -O3 -march=native -fopenmp) and called through ctypes;
 Python owns every buffer.
@@ -132,25 +134,43 @@ enum { M_TEXT, M_LT, M_LT_NOTHING_OPEN, M_OPEN, N_MASKS };
 #define MAX_NAME 32
 #define MAX_STOP 16
 
+/* The known-words guard's place in the word being written: a trie node (>= 0), or one of these. */
+enum { W_BETWEEN = -1, W_EXEMPT = -2 };
+#define MAX_EXTRA 16   /* words of the fields a caller gave, known to that row besides the corpus's */
+#define MAX_WORD 32
+
 typedef struct {
     uint64_t seed, counter;
-    float temperature;
-    int32_t argmax, top_k, guard, wrap_up, written, max_length, done;
+    float temperature, top_p, min_p;  /* top_p 1 and min_p 0: no truncation */
+    int32_t argmax, top_k, guard, wrap_up, min_length, written, max_length, done;
     int32_t stop_len, stop[MAX_STOP], tail[MAX_STOP];
     int32_t state, name_len, depth, expect_pos;
     int32_t name[MAX_NAME];
     int32_t stack_len[MAX_DEPTH];
     int32_t stack[MAX_DEPTH][MAX_NAME];
+    int32_t real_words, word;         /* the known-words guard: on, and the place in the word */
+    int32_t n_extra, extra_pos;       /* the row's own words (letters 0-25, -1 padded), letters into the word */
+    uint32_t extra_live;              /* which of them the word so far still spells */
+    int32_t extra[MAX_EXTRA][MAX_WORD];
 } Row;
 
 typedef struct {
-    int32_t V, lt, slash, gt, n_void;
+    int32_t V, lt, slash, gt, amp, n_void, n_end;
     float wrap_up_scale;
     const uint8_t *alpha, *alnum;   /* str.isalpha / str.isalnum of each id */
     const int32_t *lower;           /* id of the lower-cased character; -1 when not in the vocabulary */
     const uint8_t *masks;           /* N_MASKS x V, 1 = allowed */
     const uint8_t *has_mask;        /* N_MASKS: 0 where a vocabulary cannot comply */
     const int32_t *void_names;      /* n_void x MAX_NAME ids, -1 padded */
+    const int32_t *end_names;       /* n_end x MAX_NAME: the tags whose close ends a posting (body, html) */
+    /* The known-words guard (guard.c): words are runs of ASCII letters, case-insensitive, as
+       charlm.quality.metrics.words reads them; the corpus's words are a trie, each node's
+       children stored together in letter order. */
+    const int32_t *letter;          /* 0-25 for an ASCII letter of either case, else -1 */
+    const uint8_t *digit;
+    const uint32_t *word_letters;   /* per node: bit L set where letter L continues a known word; NULL: no words */
+    const int32_t *word_first;      /* per node: the node of its first child */
+    const uint8_t *word_end;        /* per node: 1 where a known word ends */
 } Guard;
 
 /* The copy guard's bookkeeping (../copy_guard.py, CopyGuard), per step: roll each row's

@@ -18,5 +18,6 @@ for checkpoint in checkpoints:
         assert gen.backend == "native", checkpoint
         texts = gen.generate(seeds, temperature=0.8, seed=0, max_length=length)
         texts.append(gen.sample(temperature=1.0, seed=99, max_length=length, title="Dream Data Scientist"))
+        texts.append(gen.sample(temperature=1.2, seed=7, max_length=length, top_p=0.9, min_p=0.02))
         digests[f"{checkpoint} {precision}"] = [hashlib.sha256(t.encode()).hexdigest()[:16] for t in texts]
 print(json.dumps({"library": str(native._build()), "digests": digests}))

@@ -1,6 +1,6 @@
 """The sweep that chose each family's sampling defaults (charlm/sampling/settings.py, FAMILY_DEFAULTS):
 
-    python benchmarks/realism_sweep.py CKPT [-n 200] [--out sweep.jsonl]
+    python benchmarks/realism_sweep.py CKPT [-n 200] [--rows 1,5] [--out sweep.jsonl]
 
 For each setting of temperature x truncation x the known-words guard below, samples -n
 postings (seeds 1..n, the tag guard on) and prints the realism measure of
@@ -23,8 +23,10 @@ SETTINGS = [
     {"temperature": 0.8, "real_words": False},
     {"temperature": 0.9, "top_p": 0.95},
     {"temperature": 1.0, "top_p": 0.9},
-    {"temperature": 1.0, "min_p": 0.05},
-    {"temperature": 1.0, "real_words": False},
+    {"temperature": 0.8, "frame_temperature": 1.0},
+    {"temperature": 0.9, "frame_temperature": 1.0},
+    {"temperature": 1.0, "frame_temperature": 1.0, "min_p": 0.05},
+    {"temperature": 0.9, "frame_temperature": 1.0, "real_words": False},
 ]
 
 
@@ -41,10 +43,12 @@ def main() -> None:
     p.add_argument("checkpoint")
     p.add_argument("-n", type=int, default=200)
     p.add_argument("--out", help="also append each result as a JSON line here")
+    p.add_argument("--rows", default=None, help="which of SETTINGS to run, 1-based, e.g. 1,5,6 (default: all)")
     args = p.parse_args()
+    chosen = [SETTINGS[int(i) - 1] for i in args.rows.split(",")] if args.rows else SETTINGS
     print("| settings | char / word / doc | copy share | length p10 / p50 / p90 | coherent | well-formed | known words |")
     print("|---|---|---|---|---|---|---|")
-    for setting in SETTINGS:
+    for setting in chosen:
         r = evaluate(args.checkpoint, None, args.n, dict(setting, seed=1, max_length=12000), skip_compression=True,
                      skip_val=True)
         print(row(setting, r), flush=True)

@@ -16,6 +16,8 @@ Training (characters per second of batch x seq-length windows, on --device):
   LSTMCell   the same stack stepped one timestep at a time in Python
 
 --busy N,N: the same sampling figures beside N busy processes, per --threads setting.
+--guards: what the known-words guard and truncation cost, one stream and 16 at once, each
+checkpoint against the tag guard alone in the same run.
 The measuring lives in charlm/sampling/speed.py and charlm/training/speed.py.
 
 Every figure for one model is measured in the same process, one after the other, so
@@ -45,7 +47,7 @@ from .sampling import native
 from .sampling.copy_guard import CorpusWindows
 from .sampling.generator import Generator, copy_guard_of, native_engine
 from .sampling.settings import DEFAULT_PRECISION, POSTING_LENGTH
-from .sampling.speed import TEMPERATURE, busy_rates, end_to_end, step_rates
+from .sampling.speed import GUARD_SETTINGS, TEMPERATURE, busy_rates, end_to_end, guard_costs, step_rates
 from .sampling.steppers import PRECISIONS
 from .training.speed import training_rates
 
@@ -107,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"],
                    help="where the training rows run (default cpu; sampling always runs on the CPU)")
     p.add_argument("--compile", action="store_true", help="add a row for the training step under torch.compile")
+    p.add_argument("--guards", action="store_true",
+                   help="what the known-words guard and top-p/min-p cost each --checkpoint, against the tag guard alone")
     p.add_argument("--busy", default=None, metavar="N,N",
                    help="measure sampling beside N busy processes each (e.g. 0,1,2), for every --threads setting, "
                         "as one table; training is skipped")
@@ -132,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
           f"({os.cpu_count()} cores), torch {torch.__version__}, Python {platform.python_version()}")
     print("command: python -m charlm.bench " + " ".join(argv if argv is not None else sys.argv[1:]))
     print()
+    if args.guards:
+        if not args.checkpoint:
+            raise CharLMError("--guards measures checkpoints (their word lists): name one with --checkpoint")
+        report_guards(args.checkpoint, args.seconds, args.length)
+        return 0
     if args.busy is not None:
         busy, threads = parse_counts(args.busy, "--busy", False), parse_counts(args.threads, "--threads", True)
         for name, model, model_vocab, copies in models:
@@ -212,6 +221,23 @@ def report_busy(gens: dict[int | None, Generator], busy: list[int], seconds: flo
             shares = [f"{key} {table[n, None][key] / max(table[n, t][key] for t in gens if t is not None):.2f}x"
                       for key in ("step", "stream", "x16")]
             print(f"  {n} busy: " + ", ".join(shares))
+
+
+def report_guards(checkpoints: list[str], seconds: float, length: int) -> None:
+    """What the known-words guard and truncation cost each checkpoint, one stream and 16 at once,
+    against the tag guard alone in the same run."""
+    print("| checkpoint | settings | stream, chars/s | 16 at once, chars/s | against the tag guard alone |")
+    print("|---|---|---:|---:|---|")
+    for path in checkpoints:
+        gen = Generator.from_checkpoint(path)
+        if not gen.guard_tables.known_words:
+            print(f"| {path} | no word list (no profile.json.gz, nor its corpus at hand): nothing to measure | | | |")
+            continue
+        rates = guard_costs(gen, seconds, length)
+        base = rates[next(iter(GUARD_SETTINGS))]
+        for name, r in rates.items():
+            print(f"| {path} | {name} | {r['stream']:,.0f} | {r['x16']:,.0f} | stream {r['stream'] / base['stream']:.2f}x, "
+                  f"16 at once {r['x16'] / base['x16']:.2f}x |", flush=True)
 
 
 def report_model(name: str, model: CharRNN, model_vocab: Vocab, copies: CorpusWindows | None,

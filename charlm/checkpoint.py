@@ -97,10 +97,34 @@ def cpu_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", torch.float32).clone() for k, v in model.state_dict().items()}
 
 
-def load(path: str | Path) -> dict:
+ZIP_MAGIC = b"PK\x03\x04"  # how torch.save's archives begin
+
+
+def resolve(path: str | Path) -> Path:
+    """The checkpoint file a path names: the file itself, or a run folder's best.pt."""
     path = Path(path)
+    if path.is_dir():
+        if (path / "best.pt").is_file():
+            return path / "best.pt"
+        raise CheckpointError(f"{path} is a folder without a best.pt: name one of its checkpoints (.pt files)")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} not found")
+    return path
+
+
+def archive(path: str | Path) -> Path:
+    """The checkpoint file a path names (resolve), refused at once when it is no torch archive."""
+    path = resolve(path)
+    with open(path, "rb") as fh:
+        zipped = fh.read(4) == ZIP_MAGIC
+    if not zipped:  # torch.save writes a zip archive; anything else is not one of ours
+        raise CheckpointError(f"{path} is not a checkpoint: a .pt file written by python -m charlm.train is "
+                              "expected")
+    return path
+
+
+def load(path: str | Path) -> dict:
+    path = archive(path)
     try:
         with warnings.catch_warnings():
             # A damaged or foreign file also draws UserWarnings that add nothing to the error.
@@ -110,7 +134,7 @@ def load(path: str | Path) -> dict:
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         # weights_only refusals bury the cause under advice; show the line that names it.
         cause = [ln for ln in lines if "Unpickler error" in ln]
-        reason = (cause or lines or [type(exc).__name__])[0]
+        reason = (cause or lines or [type(exc).__name__])[0].split("WeightsUnpickler error:")[-1].strip()
         raise CheckpointError(f"{path} is not a readable checkpoint: {reason}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a dreamjobs charlm checkpoint")
@@ -158,12 +182,19 @@ def training_split(ckpt: dict, text: str) -> Split:
     return split_by_document(split_documents(text), cfg["val_frac"], cfg["seed"])
 
 
-def model_config(path: str | Path) -> ModelConfig:
-    """A checkpoint's ModelConfig, read without loading its weights (memory-mapped); CheckpointError when unreadable."""
+def peek(path: str | Path) -> tuple[ModelConfig, Vocab]:
+    """A checkpoint's ModelConfig and vocabulary, read without loading its weights (memory-mapped):
+    what checking a request needs before the slow load. CheckpointError when unreadable."""
+    path = archive(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        return ModelConfig.from_dict(ckpt["config"])
+        return ModelConfig.from_dict(ckpt["config"]), Vocab(ckpt["vocab"])
     except Exception as exc:  # torch raises many kinds for a damaged file; a foreign dict lacks "config"
         raise CheckpointError(f"{path} is not a readable checkpoint ({type(exc).__name__})") from None
+
+
+def model_config(path: str | Path) -> ModelConfig:
+    """A checkpoint's ModelConfig, read without loading its weights; CheckpointError when unreadable."""
+    return peek(path)[0]

@@ -32,6 +32,7 @@ import json
 import math
 import sys
 from dataclasses import asdict, replace
+from datetime import date
 
 import torch
 from tqdm import tqdm
@@ -39,13 +40,15 @@ from tqdm import tqdm
 from common.cli import parser, run_cli
 
 from . import checkpoint as ckpt_io
+from .bench import cpu_name
 from .data import read_corpus, text_fingerprint
 from .loss import stream_loss
-from .quality.figures import sample_figures
-from .quality.metrics import compression_bpc
 from .profile import CorpusProfile
+from .quality.figures import QUANTILES, sample_figures
+from .quality.metrics import compression_bpc
 from .quality.realism import FOLDS, feature_medians, realism, tells
 from .quality.report import describe_model, report
+from .runs import save_realism
 from .sampling.generator import Generator
 from .sampling.native import PRECISIONS
 from .sampling.settings import SAMPLING_KNOBS, TEMPERATURE_RANGE, check_truncation
@@ -145,6 +148,8 @@ def build_parser():
     p.add_argument("--precision", action="append", choices=list(PRECISIONS), default=[],
                    help="also score the val split through the sampler's step at this precision (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    p.add_argument("--save", action="store_true",
+                   help="with --realism: keep the figures in the run folder's realism.json, which the gallery shows")
     return p
 
 
@@ -159,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     problem = check_truncation(args.top_p, args.min_p)
     if problem:
         p.error(problem.replace("top_p", "--top-p").replace("min_p", "--min-p"))
+    if args.save and not args.realism:
+        p.error("--save keeps the realism figures: it goes with --realism")
     if args.no_val and args.precision:
         p.error("--precision compares the sampler's val loss with the model's: it needs the val split (drop --no-val)")
     given = {k: v for k, v in dict(temperature=args.temperature, top_p=args.top_p, min_p=args.min_p,
@@ -173,7 +180,21 @@ def main(argv: list[str] | None = None) -> int:
             raise
         result["interrupted"] = "Ctrl-C; the figures above are those done before it"
     print(json.dumps(result) if args.json else report(result))
+    if args.save and "realism" in result and "interrupted" not in result:
+        path = save_realism(ckpt_io.resolve(args.checkpoint).resolve().parent, realism_record(result, argv))
+        print(f"saved to {path}", file=sys.stderr)
     return 130 if "interrupted" in result else 0
+
+
+def realism_record(r: dict, argv: list[str] | None) -> dict:
+    """What the gallery shows of a realism run: the figures, when, where and by which command."""
+    keep = ("checkpoint", "model", "samples", "settings", "well_formed", "coherent_frame", "copy_share",
+            "val_copy_share", "length_quantiles", "val_length_quantiles")
+    return {"date": date.today().isoformat(), "machine": cpu_name(),
+            "command": "python -m charlm.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
+            **{k: r[k] for k in keep}, "quantiles": list(QUANTILES),
+            "accuracy": {side: {k: d["accuracy"] for k, d in r["realism"][side].items()}
+                         for side in ("generated", "control")}}
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
         epoch001_val1.0601.pt   one per epoch, named by its validation loss (char-rnn's habit)
         best.pt                 a link to the epoch with the lowest validation loss
         latest.pt               everything needed to resume exactly where the run stopped
+        profile.json.gz         the corpus's words and lengths, for sampling (profile.py)
+        realism.json            how real its best checkpoint's postings read (charlm.evaluate --realism --save)
         metrics.jsonl           one JSON object a line: {"type": "train" | "val", "epoch",
                                 "step", "progress", "loss", ...}, appended as training goes
 
@@ -27,6 +29,7 @@ from .errors import CharLMError
 LATEST = "latest.pt"
 BEST = "best.pt"
 METRICS = "metrics.jsonl"
+REALISM = "realism.json"
 EPOCH_NAME = re.compile(r"^epoch(\d+)_val(\d+\.\d+)\.pt$")
 
 
@@ -129,3 +132,18 @@ def truncate_metrics(run_dir: Path, step: int) -> None:
     if (Path(run_dir) / METRICS).is_file():
         keep = [r for r in read_metrics(run_dir) if r.get("step", 0) <= step]
         atomic_write(Path(run_dir) / METRICS, "".join(json.dumps(r) + "\n" for r in keep))
+
+
+def save_realism(run_dir: str | Path, record: dict) -> Path:
+    path = Path(run_dir) / REALISM
+    atomic_write(path, json.dumps(record, indent=1) + "\n")
+    return path
+
+
+def read_realism(run_dir: str | Path) -> dict | None:
+    """A run's realism.json, or None where it has none (or an unreadable one)."""
+    try:
+        found = json.loads((Path(run_dir) / REALISM).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None

@@ -7,15 +7,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 
 from common.cli import run_cli
 
+from . import checkpoint as ckpt_io
 from .errors import SettingsError
 from .models import resolve_device
 from .sampling.generator import Generator
 from .sampling.native import PRECISIONS
 from .sampling.settings import (DEFAULT_PRECISION, POSTING_LENGTH, TEMPERATURE_RANGE, SampleSettings,
-                                check_truncation, new_seed)
+                                check_truncation, family_defaults, new_seed)
 
 MAX_LENGTH = 1_000_000  # characters per posting; the corpus's longest has 15,000
 
@@ -70,10 +72,19 @@ def main(argv: list[str] | None = None) -> int:
     lo, hi = TEMPERATURE_RANGE
     if args.temperature is not None and not lo <= args.temperature <= hi:
         raise SettingsError(f"--temperature must be between {lo} and {hi} (as in the gallery), got {args.temperature}")
+    if args.top_k is not None and args.top_k < 1:
+        raise SettingsError(f"--top-k must be at least 1, got {args.top_k}")
     problem = check_truncation(args.top_p, args.min_p)
     if problem:
         raise SettingsError(problem.replace("top_p", "--top-p").replace("min_p", "--min-p"))
     resolve_device(args.device)  # a clear error where the device is missing
+    seed = new_seed() if args.seed is None else args.seed
+    given = dict(prime=args.prime, temperature=args.temperature, max_length=args.length, top_k=args.top_k,
+                 top_p=args.top_p, min_p=args.min_p, real_words=args.real_words, argmax=args.argmax,
+                 stop=args.stop or "", guard=not args.no_guard, title=args.title, company=args.company, city=args.city)
+    # Every setting is checked against the model's vocabulary before the slow load.
+    config, vocab = ckpt_io.peek(args.checkpoint)
+    replace(family_defaults(config.model), **{k: v for k, v in given.items() if v is not None}, seed=seed).check(vocab)
     # Loading takes seconds (the weights, the sampling kernel, the corpus's copy index): say so.
     print(f"loading {args.checkpoint} ...", file=sys.stderr, flush=True)
     started = time.monotonic()
@@ -83,14 +94,10 @@ def main(argv: list[str] | None = None) -> int:
              else "known-words guard off (its run has no word list, nor its corpus at hand)")
     print(f"ready in {time.monotonic() - started:.1f} s: {gen.backend} sampler, {gen.precision}, {guard}, {words}",
           file=sys.stderr, flush=True)
-    seed = new_seed() if args.seed is None else args.seed
     if args.seed is None:
         print(f"seed: {seed}", file=sys.stderr)
     for i in range(args.n):
-        settings = gen.settings(prime=args.prime, temperature=args.temperature, max_length=args.length,
-                                seed=seed + i, top_k=args.top_k, top_p=args.top_p, min_p=args.min_p,
-                                real_words=args.real_words, argmax=args.argmax, stop=args.stop or "",
-                                guard=not args.no_guard, title=args.title, company=args.company, city=args.city)
+        settings = gen.settings(**given, seed=seed + i)
         if i == 0:
             print(f"settings: temperature {settings.temperature}, top-p {settings.top_p}, min-p {settings.min_p}, "
                   f"real words {'on' if settings.real_words and gen.guard_tables.known_words else 'off'}",

@@ -1,10 +1,10 @@
-"""The HTML pages: generate, gallery, a permalink per posting, compare, training."""
+"""The HTML pages: generate, gallery, a permalink per posting, compare, training, about."""
 
 from __future__ import annotations
 
 import json
 
-from charlm import MAX_FIELD, TEMPERATURE_RANGE, new_seed
+from charlm import MAX_FIELD, TEMPERATURE_RANGE, new_seed, read_realism
 from common.corpus_format import FIELDS
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
@@ -144,3 +144,15 @@ def comparison(comparison_id: int):
 @bp.get("/training")
 def training():
     return render_template("training.html", runs=get_checkpoints().runs())
+
+
+@bp.get("/about")
+def about():
+    """What the gallery is, what its badges mean, and each model: its family, whether it is loaded,
+    and how real its postings read (its run's realism.json)."""
+    runs = grouped(get_checkpoints().scan())
+    pool = current_app.extensions["models"]
+    models = [{"run": run, "family": found[0].family, "best": next((c for c in found if c.best), found[-1]),
+               "loaded": [c.label for c in found if pool.loaded(c)], "realism": read_realism(found[0].path.parent)}
+              for run, found in runs.items()]
+    return render_template("about.html", models=models)

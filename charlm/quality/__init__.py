@@ -2,7 +2,8 @@
 
     metrics.py   well-formed, frame, coherent frame, words known, compression
     copies.py    CopyFinder: the longest verbatim stretch a text shares with a corpus
-    realism.py   how often a discriminator tells generated postings from real ones
+    realism.py   how often three discriminators tell generated postings from real ones
+    bleed.py     how often a body names another company than its own
     figures.py   the figures charlm.evaluate reports for a set of samples
     report.py    charlm.evaluate's report
 """

@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from ..copies import COPY_LIMIT
 from ..data import Split
+from .bleed import bleed, top_companies
 from .copies import CopyFinder, CopyShare
 from .metrics import coherent_frame, has_frame, vocab_share, well_formed, words
 
@@ -32,6 +33,7 @@ def sample_figures(samples: list[str], split: Split, corpus: str, stop: str | No
         bar.update(1)
     copies = [finder.longest_copy(t) for t in tqdm(samples, desc="copies", file=sys.stderr)]
     share = CopyShare("".join(split.train))
+    companies = top_companies(split.train)
     val = split.val
     val_lengths = [len(d) for d in val]
     return {
@@ -48,4 +50,5 @@ def sample_figures(samples: list[str], split: Split, corpus: str, stop: str | No
         "length_quantiles": quantiles([len(t) for t in samples]),
         "val_length_quantiles": quantiles(val_lengths),
         "cut_off": sum(not (stop and t.endswith(stop)) for t in samples) / n,
+        "bleed": bleed(samples, companies), "val_bleed": bleed(val, companies),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..copies import COPY_LIMIT
+from .bleed import HEADER_REACH, TOP_COMPANIES
 from .copies import COPY_WINDOW
 from .figures import QUANTILES
 from .realism import DISCRIMINATORS, Discrimination
@@ -60,6 +61,11 @@ def sample_lines(r: dict) -> list[str]:
              "    samples  " + " / ".join(f"{v:,.0f}" for v in r["length_quantiles"]),
              "    real val " + " / ".join(f"{v:,.0f}" for v in r["val_length_quantiles"]),
              f"  cut off at the length cap:      {r['cut_off']:.0%}"]
+    if "bleed" in r:
+        b, v = r["bleed"], r["val_bleed"]
+        lines.append(f"  bleed (the body names another of the corpus's {TOP_COMPANIES} commonest companies): "
+                     f"{b['bleed']:.1%} (within {HEADER_REACH} characters of the header {b['near']:.1%}, beyond "
+                     f"{b['far']:.1%}; real val postings {v['bleed']:.1%})")
     if "realism" in r:
         lines += realism_lines(r["realism"])
     return lines

@@ -91,6 +91,7 @@ class Batch:
         self.scratch = torch.zeros(2 * len(self.vocab))  # the draw's (native/guard.c)
         self.keys: list[Hashable] = []
         self.frames: dict[Hashable, FrameWriter] = {}  # rows still writing their frame (frame.py)
+        self.body_temperature: dict[Hashable, float] = {}  # of rows writing their frame at another
         index = generator.copy_index
         self.copies = CopyGuard(index, self.vocab.chars, capacity) if index is not None else None
 
@@ -132,6 +133,9 @@ class Batch:
         writer = s.frame_writer(vocab)
         if writer is not None:
             self.frames[key] = writer
+            if s.frame_temperature is not None:  # the frame at its own temperature, then the body at the row's
+                self.rows[slot].temperature = s.frame_temperature
+                self.body_temperature[key] = s.temperature
         return True
 
     def remove(self, key: Hashable) -> None:
@@ -145,6 +149,7 @@ class Batch:
                 self.copies.move(last, slot)
         self.keys.pop()
         self.frames.pop(key, None)
+        self.body_temperature.pop(key, None)
 
     def _leave_copies(self, B: int) -> None:
         """Rule out the characters that would continue a long verbatim copy (copy_guard.py)."""
@@ -184,6 +189,8 @@ class Batch:
                 writer.feed(ch)
                 if writer.want is None:
                     del self.frames[key]
+                    if key in self.body_temperature:
+                        self.rows[self.keys.index(key)].temperature = self.body_temperature.pop(key)
             if done:
                 self.remove(key)
         if self.keys:

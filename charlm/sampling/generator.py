@@ -115,6 +115,7 @@ class Generator:
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", precision: str | None = None,
                         backend: str | None = None, threads: int | None = None) -> "Generator":
+        path = ckpt_io.resolve(path)  # a run folder stands for its best.pt
         model, vocab, ckpt = ckpt_io.load_model(path)
         return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt), threads=threads,
                    profile=profile_of(path, ckpt))

@@ -43,6 +43,9 @@ class SampleSettings:
     top_p: float | None = None  # nucleus: sample among the likeliest characters holding this share
     min_p: float | None = None  # leave out characters less likely than this share of the likeliest's
     real_words: bool = True  # every word written is one its corpus uses (the known-words guard), where known
+    # The frame (title line, h1-h3) sampled at this temperature, the body at `temperature`; None: one
+    # temperature throughout. Below 1 the titles crowd onto the commonest ("Software Engineer").
+    frame_temperature: float | None = None
     # Fields of the frame written for the model (frame.py); it writes the rest.
     title: str | None = None
     company: str | None = None
@@ -84,8 +87,10 @@ class SampleSettings:
         if not self.prime:
             raise SettingsError("prime must hold at least one character")
         vocab.check(self.prime, "prime")
-        if not self.argmax and not 0 < self.temperature < float("inf"):
-            raise SettingsError(f"temperature must be a positive number, got {self.temperature}")
+        for name in ("temperature", "frame_temperature"):
+            value = getattr(self, name)
+            if not self.argmax and value is not None and not 0 < value < float("inf"):
+                raise SettingsError(f"{name} must be a positive number, got {value}")
         if self.max_length < 0:
             raise SettingsError(f"max_length must be >= 0, got {self.max_length}")
         problem = check_truncation(self.top_p, self.min_p)

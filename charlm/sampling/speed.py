@@ -69,7 +69,7 @@ def naive_posting(model: CharRNN, vocab: Vocab, s: SampleSettings, seed: int, de
     with torch.inference_mode():
         logits, state = model(vocab.encode(START + s.prime).unsqueeze(0), None)
         logits = logits[:, -1]
-        constraint, guard = HtmlConstraint(vocab.chars, s.wrap_up()), TagGuard(s.prime)
+        constraint, guard = HtmlConstraint(vocab.chars, s.ends(None, seed)[1]), TagGuard(s.prime)
         tail = s.prime
         for written in range(s.max_length):
             row = constraint.apply(logits[0].float(), guard, written)
@@ -84,15 +84,16 @@ def naive_posting(model: CharRNN, vocab: Vocab, s: SampleSettings, seed: int, de
     return s.max_length
 
 
-def posting_rates(gen: Generator, seconds: float, length: int) -> dict[str, float]:
-    """Generator.stream one posting at a time for `seconds` (at least one), then generate(16) once."""
+def posting_rates(gen: Generator, seconds: float, length: int, **knobs) -> dict[str, float]:
+    """Generator.stream one posting at a time for `seconds` (at least one), then generate(16) once;
+    knobs: sampling settings beside the temperature and length (top_p, real_words, ...)."""
     prime = SampleSettings.prime
-    gen.sample(SampleSettings(temperature=TEMPERATURE, max_length=200, seed=0))  # warm-up
+    gen.sample(SampleSettings(temperature=TEMPERATURE, max_length=200, seed=0, **knobs))  # warm-up
     times, firsts, chars, seed = [], [], 0, 0
     start = time.perf_counter()
     while not times or time.perf_counter() - start < seconds:
         t0 = time.perf_counter()
-        pieces = gen.stream(SampleSettings(temperature=TEMPERATURE, max_length=length, seed=seed))
+        pieces = gen.stream(SampleSettings(temperature=TEMPERATURE, max_length=length, seed=seed, **knobs))
         next(pieces)  # the prime
         text = next(pieces, "")
         firsts.append(time.perf_counter() - t0)  # the first character the model writes
@@ -103,7 +104,7 @@ def posting_rates(gen: Generator, seconds: float, length: int) -> dict[str, floa
     out = {"stream": chars / sum(times), "postings": len(times), "median_seconds": statistics.median(times),
            "median_chars": chars / len(times), "first_char": statistics.median(firsts)}
     t0 = time.perf_counter()
-    texts = gen.generate(16, SampleSettings(temperature=TEMPERATURE, max_length=length, seed=1000))
+    texts = gen.generate(16, SampleSettings(temperature=TEMPERATURE, max_length=length, seed=1000, **knobs))
     out["x16"] = sum(len(t) - len(prime) for t in texts) / (time.perf_counter() - t0)
     return out
 
@@ -125,3 +126,20 @@ def busy_rates(gen: Generator, seconds: float, length: int) -> dict[str, float]:
     stepper = gen.engine.stepper(16)
     el, chars = timed(batch_steps(stepper, 16), seconds)
     return {"step": chars / el, "step threads": stepper.threads, **posting_rates(gen, seconds, length)}
+
+
+# What each guard and truncation costs: the settings measured, the first the 1.0x.
+GUARD_SETTINGS = {"tag guard only": {"real_words": False},
+                  "+ known-words guard": {"real_words": True},
+                  "+ top-p 0.95 and min-p 0.02": {"real_words": True, "top_p": 0.95, "min_p": 0.02}}
+
+
+def guard_costs(gen: Generator, seconds: float, length: int, rounds: int = 2) -> dict[str, dict[str, float]]:
+    """posting_rates under each of GUARD_SETTINGS, measured in turn `rounds` times (the best of each
+    kept), so that a noisy neighbour does not land on one setting alone."""
+    best: dict[str, dict[str, float]] = {}
+    for _ in range(rounds):
+        for name, knobs in GUARD_SETTINGS.items():
+            r = posting_rates(gen, seconds, length, **knobs)
+            best[name] = {k: max(r[k], best.get(name, {}).get(k, 0.0)) for k in ("stream", "x16")}
+    return best

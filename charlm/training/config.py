@@ -136,15 +136,22 @@ class TrainConfig:
         for name, value in positive.items():
             if value < 1:
                 raise CharLMError(f"{option(name)} must be at least 1, got {value}")
-        # Written as "not (inside)" so that nan, which fails every comparison, is refused too.
-        if not (0 < self.learning_rate < math.inf and 0 < self.grad_clip < math.inf and 0 < self.lr_decay <= 1):
-            raise CharLMError("--learning-rate and --grad-clip must be positive numbers and --lr-decay in (0, 1]")
+        # Written as "not (inside)" so that nan, which fails every comparison, is refused too; each names its flag alone.
+        ranges = (("learning_rate", 0 < self.learning_rate < math.inf, "a positive number"),
+                  ("grad_clip", 0 < self.grad_clip < math.inf, "a positive number"),
+                  ("lr_decay", 0 < self.lr_decay <= 1, "in (0, 1]"),
+                  ("min_lr", 0 <= self.min_lr <= self.learning_rate, "in [0, --learning-rate]"),
+                  ("weight_decay", 0 <= self.weight_decay < math.inf, "a number >= 0"),
+                  ("beta2", 0 < self.beta2 < 1, "in (0, 1)"),
+                  ("eval_every", self.eval_every >= 0, "a whole number >= 0"),
+                  ("max_minutes", self.max_minutes is None or 0 < self.max_minutes < math.inf, "a positive number"))
+        for name, inside, what in ranges:
+            if not inside:
+                raise CharLMError(f"{option(name)} must be {what}, got {getattr(self, name)}")
         for name, value, allowed in (("lr_schedule", self.lr_schedule, SCHEDULES),
                                      ("optimizer", self.optimizer, OPTIMIZERS)):
             if value not in allowed:
                 raise CharLMError(f"{option(name)} must be one of {', '.join(allowed)}, got {value!r}")
-        if not (0 <= self.min_lr <= self.learning_rate and 0 <= self.weight_decay < math.inf and 0 < self.beta2 < 1):
-            raise CharLMError("--min-lr must be in [0, --learning-rate], --weight-decay >= 0 and --beta2 in (0, 1)")
         if self.model.model == "transformer" and self.seq_length > self.model.block_size:
             raise CharLMError(f"--seq-length {self.seq_length} is longer than the transformer's --block-size "
                               f"{self.model.block_size}: a training window must fit the window it attends over")
@@ -153,8 +160,6 @@ class TrainConfig:
             raise CharLMError("--keep-layers picks layers of the --init-from checkpoint; give that checkpoint too")
         if self.warmup_steps < 0:
             raise CharLMError(f"--warmup-steps must be >= 0, got {self.warmup_steps}")
-        if self.eval_every < 0 or (self.max_minutes is not None and not 0 < self.max_minutes < math.inf):
-            raise CharLMError("--eval-every must be >= 0 and --max-minutes a positive number")
         name = self.run_name
         if name is not None and (not name or Path(name).name != name or name in (".", "..") or "\\" in name):
             raise CharLMError(f"--run-name must be a plain folder name inside --checkpoint-dir, got {name!r}")

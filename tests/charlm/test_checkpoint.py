@@ -26,9 +26,9 @@ def test_atomic_save_never_leaves_a_half_written_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"", "not a readable checkpoint"),
-    (b"garbage" * 100, "not a readable checkpoint"),
-    (pickle.dumps({"format": ckpt_io.FORMAT}), "not a readable checkpoint"),
+    (b"", "bad.pt is not a checkpoint: a .pt file written by python -m charlm.train"),
+    (b"garbage" * 100, "bad.pt is not a checkpoint"),
+    (pickle.dumps({"format": ckpt_io.FORMAT}), "bad.pt is not a checkpoint"),
 ], ids=["empty", "garbage", "bare pickle"])
 def test_damaged_files_give_a_checkpoint_error(tmp_path, content, message):
     path = tmp_path / "bad.pt"

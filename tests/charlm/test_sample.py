@@ -53,6 +53,8 @@ def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path):
         ([str(tiny_run / "best.pt"), "--precision", "int4"], "invalid choice: 'int4'"),
         ([str(tiny_run / "best.pt"), "--length", "0"], "--length between 1 and 1,000,000"),
         ([str(tiny_run / "best.pt"), "--length", "99999999999"], "--length between 1 and 1,000,000"),
+        (["README.md"], "README.md is not a checkpoint: a .pt file written by python -m charlm.train is expected"),
+        ([str(tmp_path)], "is a folder without a best.pt"),
         ([str(tiny_run / "best.pt"), "--top-p", "0"], "--top-p must be in (0, 1], got 0.0"),
         ([str(tiny_run / "best.pt"), "--min-p", "1"], "--min-p must be in [0, 1), got 1.0"),
         ([str(tiny_run / "best.pt"), "--device", "cuda"], "--device cuda: no CUDA GPU is available"),
@@ -92,3 +94,19 @@ def test_cli_says_what_it_loads_and_its_help_names_each_default_once(tiny_run):
     help_text = run_module("charlm.sample", "--help").stdout
     assert "(default: None)" not in help_text and help_text.count("printed to stderr") == 1
     assert "0.1 to 2.0" in help_text
+
+
+def test_a_run_folder_stands_for_its_best_checkpoint(tiny_run):
+    by_folder = run_module("charlm.sample", str(tiny_run), "--seed", "3", "--length", "80")
+    by_file = run_module("charlm.sample", str(tiny_run / "best.pt"), "--seed", "3", "--length", "80")
+    assert by_folder.returncode == 0 and by_folder.stdout == by_file.stdout
+
+
+def test_every_setting_is_checked_before_the_model_loads(tiny_run):
+    # Issue 39 #3: bad settings were refused only after seconds of loading.
+    for args, message in ((["--top-k", "-2"], "--top-k must be at least 1, got -2"),
+                          (["--prime", "☃"], "prime has characters the model's vocabulary lacks"),
+                          (["--title", "x" * 300], "title must be at most 200 characters")):
+        proc = run_module("charlm.sample", str(tiny_run / "best.pt"), *args)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert "loading" not in proc.stderr  # refused before the load began

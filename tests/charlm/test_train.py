@@ -212,8 +212,9 @@ def test_init_from_starts_a_new_run_from_the_weights(tiny_run, small_corpus, tmp
     ("corpus changed", "changed since this run started"),
     ("vocab mismatch", "vocabulary mismatch"),
     ("run exists", "already holds a run"),
-    ("nan learning rate", "--learning-rate and --grad-clip must be positive numbers"),
-    ("nan budget", "--max-minutes a positive number"),
+    ("nan learning rate", "--learning-rate must be a positive number, got nan"),
+    ("nan budget", "--max-minutes must be a positive number, got nan"),
+    ("negative budget", "--max-minutes must be a positive number, got -1.0"),
     ("escaping run name", "--run-name must be a plain folder name inside --checkpoint-dir"),
     ("output under a file", "a file stands where a folder must be"),
 ])
@@ -253,6 +254,8 @@ def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small
         args = ["--data", str(small_corpus), "--learning-rate", "nan"]
     elif case == "nan budget":
         args = ["--data", str(small_corpus), "--max-minutes", "nan"]
+    elif case == "negative budget":
+        args = ["--data", str(small_corpus), "--max-minutes", "-1"]
     elif case == "escaping run name":
         args = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path / "out"), "--run-name", "../escape"]
     elif case == "output under a file":

@@ -1,5 +1,6 @@
 """The HTML pages through Flask's test client, errors included."""
 
+import json
 import re
 from urllib.parse import parse_qs
 
@@ -186,3 +187,17 @@ def test_the_generate_page_says_which_checkpoints_are_loaded_and_hints_before_th
     assert html.count('data-loaded="false"') == 3 and 'id="hint"' in html
     make_posting(client, length=5)
     assert client.get("/").get_data(as_text=True).count('data-loaded="true"') == 1
+
+
+def test_the_about_page_explains_the_badges_and_shows_each_models_realism(client, checkpoints_dir):
+    html = client.get("/about").get_data(as_text=True)
+    assert "What the badges say" in html and "coherent frame" in html and "tiny · LSTM 2x48" in html
+    assert "No realism figures yet" in html and "--realism --save" in html
+    record = {"date": "2026-12-06", "machine": "a CPU", "command": "python -m charlm.evaluate x --realism --save",
+              "samples": 200, "settings": {"temperature": 0.9, "top_p": 0.95, "min_p": None, "real_words": True},
+              "accuracy": {"generated": {"char": 0.81, "word": 0.77, "doc": 0.66},
+                           "control": {"char": 0.49, "word": 0.51, "doc": 0.5}}}
+    (checkpoints_dir / "tiny" / "realism.json").write_text(json.dumps(record))
+    html = client.get("/about").get_data(as_text=True)
+    assert "temperature 0.9, top-p 0.95, real words on" in html and "<td>0.81</td><td>0.49</td>" in html
+    assert "Measured 2026-12-06 on a CPU" in html

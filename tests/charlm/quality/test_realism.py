@@ -74,3 +74,17 @@ def test_tags_are_stripped_so_markup_alone_tells_nothing():
 def test_too_few_postings_for_the_folds_is_refused():
     with pytest.raises(ValueError, match="at least 5 postings"):
         discriminate(postings(3, seed=1), postings(3, seed=2))
+
+
+def test_bleed_finds_another_company_named_in_a_body_and_where():
+    from charlm.quality.bleed import bleed, first_foreign_mention
+    from common.corpus_format import document
+
+    own = document("Engineer", "Acme", "Seattle", "<p>Acme builds rockets. Join Acme.</p>")
+    near = document("Engineer", "Acme", "Seattle", "<p>At Globex, we build.</p>")
+    far = document("Engineer", "Acme", "Seattle", "<p>" + "We build. " * 40 + "Globex is an equal employer.</p>")
+    inside = document("Engineer", "Globex Labs", "Seattle", "<p>Globex Labs builds.</p>")
+    companies = ["Acme", "Globex"]
+    assert first_foreign_mention(own, companies) is None and first_foreign_mention(inside, companies) is None
+    assert first_foreign_mention(near, companies) == len("\n<p>At ")
+    assert bleed([own, near, far, inside], companies) == {"bleed": 0.5, "near": 0.25, "far": 0.25}

@@ -1,0 +1,45 @@
+"""Bleed: a posting whose body names another company than its own, as a model does when it
+writes one company's boilerplate into another's posting (it has lost its header from view).
+
+The companies looked for are the corpus's most frequent (they own the boilerplate a model
+learns by heart). A mention is "near" when it starts within HEADER_REACH characters of the
+end of the frame (the header still in a 256-character window's view) and "far" beyond it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from common.corpus_format import FRAME_ELEMENTS, frame_fields
+
+TOP_COMPANIES = 20
+HEADER_REACH = 256
+
+
+def top_companies(postings: list[str], k: int = TOP_COMPANIES) -> list[str]:
+    """The k companies that head the most postings."""
+    counts = Counter(f[1] for f in map(frame_fields, postings) if f is not None)
+    return [name for name, _ in counts.most_common(k)]
+
+
+def first_foreign_mention(posting: str, companies: list[str]) -> int | None:
+    """Characters from the end of the frame to the first mention of a company other than the
+    posting's own (a name inside the own one, or holding it, is the own); None where there is none."""
+    frame = FRAME_ELEMENTS.search(posting)
+    if frame is None:
+        return None
+    own = frame_fields(posting)[1].lower()
+    body = posting[frame.end():]
+    starts = [m.start() for name in companies if name.lower() not in own and own not in name.lower()
+              for m in [re.search(r"\b" + re.escape(name) + r"\b", body)] if m]
+    return min(starts) if starts else None
+
+
+def bleed(postings: list[str], companies: list[str]) -> dict[str, float]:
+    """The share of postings whose body names another top company: in all, near the header and beyond it."""
+    found = [first_foreign_mention(p, companies) for p in postings]
+    n = max(1, len(postings))
+    return {"bleed": sum(f is not None for f in found) / n,
+            "near": sum(f is not None and f <= HEADER_REACH for f in found) / n,
+            "far": sum(f is not None and f > HEADER_REACH for f in found) / n}

@@ -9,8 +9,8 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from . import db
 from .checkpoints import get_checkpoints
 from .errors import Refused
+from .generation import compared_checkpoints, generate_posting, parse_job, parse_settings, stream_response
 from .model_pool import get_models
-from .generation import generate_posting, parse_job, parse_settings, stream_response
 from .sanitize import clean
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -48,8 +48,11 @@ def generate():
 
 @bp.post("/comparisons")
 def new_comparison():
-    """A comparison's settings, checked and saved; its columns are then generated with {"checkpoint", "comparison"}."""
-    settings = parse_settings(request.get_json(silent=True), current_app.config)
+    """A comparison's checkpoints (two or more) and settings, checked and saved; its columns are then
+    generated with {"checkpoint", "comparison"}."""
+    data = request.get_json(silent=True)
+    settings = parse_settings(data, current_app.config)
+    settings["checkpoints"] = compared_checkpoints(data, get_checkpoints())
     comparison_id = db.insert_comparison(settings)
     return jsonify({"id": comparison_id, **settings,
                     "url": url_for("pages.comparison", comparison_id=comparison_id)}), 201

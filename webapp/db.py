@@ -151,7 +151,8 @@ def comparison_settings(comparison_id: int) -> dict:
     """What a comparison's columns are sampled with: temperature, prime, length, seed and the fields asked for."""
     row, _ = get_comparison(comparison_id)
     settings = json.loads(row["settings"])
-    return {**{k: settings.get(k) for k in ("temperature", "prime", "length", "seed", "top_p", "min_p", "real_words")},
+    return {**{k: settings.get(k) for k in ("temperature", "prime", "length", "seed", "top_p", "min_p", "real_words",
+                                            "checkpoints")},
             **settings.get("asked", {})}
 
 

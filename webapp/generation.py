@@ -88,9 +88,23 @@ def parse_job(data: Mapping, checkpoints: CheckpointIndex, config: Mapping) -> J
     comparison = _number(data, "comparison", int, None)
     if comparison is not None:
         data = db.comparison_settings(comparison)
+        if data.get("checkpoints") and checkpoint_id not in data["checkpoints"]:
+            raise Refused(f"checkpoint {checkpoint_id!r} is not one of comparison {comparison}'s")
     s = parse_settings(data, config)
     return Job(info, s["temperature"], s["prime"], s["length"], s["seed"], tuple(s["asked"].items()), comparison,
                s["top_p"], s["min_p"], s["real_words"])
+
+
+def compared_checkpoints(data: Mapping, checkpoints: CheckpointIndex) -> list[str]:
+    """A comparison's checkpoints: two or more distinct ids that the index knows."""
+    ids = data.get("checkpoints") if isinstance(data, Mapping) else None
+    if not isinstance(ids, list) or len(set(map(str, ids))) < 2 or not all(isinstance(i, str) for i in ids):
+        raise Refused("a comparison needs at least two different checkpoints "
+                      "(field 'checkpoints': a list of ids from /api/checkpoints)")
+    unknown = [i for i in ids if checkpoints.get(i) is None]
+    if unknown:
+        raise Refused(f"unknown checkpoint {unknown[0]!r}; see /api/checkpoints", status=404)
+    return list(dict.fromkeys(ids))
 
 
 def parse_settings(data: Mapping, config: Mapping) -> dict:

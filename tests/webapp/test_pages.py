@@ -159,11 +159,11 @@ def test_a_posting_shows_the_fields_it_asked_for_and_generate_again_carries_them
 
 
 def test_a_comparison_is_one_gallery_entry_with_its_own_page_columns_and_badges(client):
-    settings = {"temperature": 0.9, "seed": 11, "length": 300, "title": "Data Wrangler"}
+    ids = [c["id"] for c in client.get("/api/checkpoints").get_json()]
+    settings = {"temperature": 0.9, "seed": 11, "length": 300, "title": "Data Wrangler", "checkpoints": ids}
     made = client.post("/api/comparisons", json=settings)
     assert made.status_code == 201
     comparison = made.get_json()
-    ids = [c["id"] for c in client.get("/api/checkpoints").get_json()]
     for ckpt in ids:  # the columns take the comparison's settings, whatever else a request says
         resp = client.post("/api/generate", json={"checkpoint": ckpt, "comparison": comparison["id"], "seed": 99})
         assert resp.status_code == 201 and resp.get_json()["comparison"] == comparison["id"]
@@ -177,7 +177,17 @@ def test_a_comparison_is_one_gallery_entry_with_its_own_page_columns_and_badges(
     columns = client.get(f"/api/comparisons/{comparison['id']}").get_json()["columns"]
     assert {c["seed"] for c in columns} == {11} and all(c["asked"] == {"title": "Data Wrangler"} for c in columns)
     assert client.post("/api/generate", json={"checkpoint": ids[0], "comparison": 999}).status_code == 404
-    assert client.post("/api/comparisons", json={"temperature": 9}).status_code == 400
+    assert client.post("/api/comparisons", json={"temperature": 9, "checkpoints": ids}).status_code == 400
+    for too_few in ([], ids[:1], [ids[0], ids[0]], None):  # issue 39 #5: "Comparison of 0 checkpoints"
+        resp = client.post("/api/comparisons", json={"checkpoints": too_few})
+        assert resp.status_code == 400 and "at least two different checkpoints" in resp.get_json()["error"]
+    unknown = client.post("/api/comparisons", json={"checkpoints": [ids[0], "bogus"]})
+    assert unknown.status_code == 404 and "unknown checkpoint 'bogus'" in unknown.get_json()["error"]
+    other = client.post("/api/comparisons", json={"checkpoints": ids[:2]}).get_json()
+    outside = client.post("/api/generate", json={"checkpoint": ids[2], "comparison": other["id"]})
+    assert outside.status_code == 400 and "is not one of comparison" in outside.get_json()["error"]
+    assert "T each model’s default" in client.get("/gallery").get_data(as_text=True)
+    client.post(f"/comparisons/{other['id']}/delete")
     assert client.post(f"/comparisons/{comparison['id']}/delete").status_code == 302
     assert client.get(comparison["url"]).status_code == 404 and "1 entry" in client.get("/gallery").get_data(as_text=True)
 

@@ -58,7 +58,8 @@ async function generate(url, params, view) {
       view.status.innerHTML = "";
       const link = document.createElement("a");
       link.href = d.url;
-      link.textContent = `saved to the gallery as #${d.id}`;
+      // A comparison's column is a part of the one gallery entry the comparison's own link opens.
+      link.textContent = view.column ? `this column alone (#${d.id})` : `saved to the gallery as #${d.id}`;
       view.status.append("done: ", link);
       view.status.className = "status done";
     },
@@ -134,6 +135,7 @@ function wireCompare() {
     status.textContent = "";
     const params = formParams(form);
     if (params.seed === null) params.seed = Math.floor(Math.random() * 2147483647);
+    params.checkpoints = chosen.map((box) => box.value);
     columns.innerHTML = "";
     // One comparison holds the settings; each column is generated as a part of it.
     const created = await fetch(form.dataset.comparisonUrl, {
@@ -161,7 +163,7 @@ function wireCompare() {
       const raw = document.createElement("pre");
       col.append(title, run, st, marks, frame, raw);
       columns.append(col);
-      return { id: box.value, raw, frame, status: st, badges: marks };
+      return { id: box.value, raw, frame, status: st, badges: marks, column: true };
     });
     // All at once: each checkpoint's rows join its model's batch (charlm/sampling/server.py).
     await Promise.all(views.map((view) =>

@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 #   make test TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 SHARED ?= ../shared/data
 PORT   ?= 5000
@@ -16,12 +17,17 @@ PORT   ?= 5000
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install $(TORCH)
+	$(BIN)/pip install -e .
+	touch $@
+
+# The test tools (pytest, selenium, ...) only for the tests, not for the demo.
+$(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install -e ".[test]"
 	touch $@
 
 setup: $(STAMP)
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 # The gallery on the shipped demo model (and every run under checkpoints/). The sampler

@@ -27,6 +27,8 @@ SETTINGS = [
     {"temperature": 0.9, "frame_temperature": 1.0},
     {"temperature": 1.0, "frame_temperature": 1.0, "min_p": 0.05},
     {"temperature": 0.9, "frame_temperature": 1.0, "real_words": False},
+    {"temperature": 0.85, "frame_temperature": 1.0},
+    {"temperature": 0.95, "frame_temperature": 1.0},
 ]
 
 

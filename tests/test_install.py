@@ -65,3 +65,11 @@ def test_a_fresh_venv_with_the_wheel_samples_through_the_kernel_from_any_folder(
                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
     assert app.returncode == 0, app.stderr
     assert app.stdout.strip() == str(tmp_path / "data" / "gallery.sqlite")  # never inside site-packages
+
+
+def test_make_demo_installs_what_the_gallery_needs_and_not_the_test_tools():
+    # Issue 39 #12: `make demo` installed pytest, selenium and trio.
+    demo = subprocess.run(["make", "-n", "-B", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    test = subprocess.run(["make", "-n", "-B", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "pip install -e ." in demo.stdout and ".[test]" not in demo.stdout
+    assert '.[test]' in test.stdout and "pytest" in test.stdout

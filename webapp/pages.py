@@ -78,8 +78,12 @@ def gallery():
     """Postings and comparisons, newest first; filtered by a checkpoint, that checkpoint's postings."""
     checkpoint = request.args.get("checkpoint") or None
     page = db.list_entries(request.args.get("page"), checkpoint)
+    # A filter that names no checkpoint of checkpoints/ still shows the postings saved from it (a run since
+    # removed); one that names nothing at all says so, with a 404.
+    unknown = checkpoint is not None and get_checkpoints().get(checkpoint) is None
+    status = 404 if unknown and not page.total else 200
     return render_template("gallery.html", entries=page.rows, page=page.number, pages=page.pages, total=page.total,
-                           checkpoint=checkpoint, runs=grouped(get_checkpoints().scan()))
+                           checkpoint=checkpoint, unknown=unknown, runs=grouped(get_checkpoints().scan())), status
 
 
 @bp.get("/postings/<int:posting_id>")

@@ -29,9 +29,10 @@ FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; for
 
 
 def clean(text: str) -> str:
-    """The posting's body as safe HTML: whitelisted tags, no attributes, no comments."""
+    """The posting's body as safe HTML: whitelisted tags, no attributes, no comments, and no blank
+    lines where the dropped head stood."""
     return nh3.clean(text, tags=set(TAGS), attributes={}, clean_content_tags=DROP_WITH_CONTENT,
-                     url_schemes=set(), strip_comments=True, link_rel=None)
+                     url_schemes=set(), strip_comments=True, link_rel=None).strip()
 
 
 def frame_page(text: str, title: str = "Dream job") -> str:

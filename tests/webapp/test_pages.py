@@ -211,3 +211,11 @@ def test_the_about_page_explains_the_badges_and_shows_each_models_realism(client
     html = client.get("/about").get_data(as_text=True)
     assert "temperature 0.9, top-p 0.95, real words on" in html and "<td>0.81</td><td>0.49</td>" in html
     assert "Measured 2026-12-06 on a CPU" in html
+
+
+def test_a_gallery_filtered_by_an_unknown_checkpoint_says_so(client):
+    # Issue 39 #6: it said "Nothing here yet" while the select showed "all checkpoints".
+    resp = client.get("/gallery?checkpoint=bogus")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 404 and "There is no checkpoint “bogus”" in html
+    assert '<option value="bogus" selected>bogus (not in checkpoints/)</option>' in html and "Nothing here yet" not in html

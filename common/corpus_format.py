@@ -91,6 +91,23 @@ def frame_fields(text: str) -> tuple[str, str, str] | None:
     return tuple(html.unescape(g).strip() for g in m.groups()) if m else None
 
 
+def posting_fields(text: str) -> tuple[str | None, str | None, str | None]:
+    """(title, company, location) of a posting, unescaped, read from whatever it has: its h1-h3,
+    else each of them that closed, else its <title> line (a posting cut off mid-frame). None for a
+    field it never wrote."""
+    found = frame_fields(text)
+    if found is not None:
+        return found
+    one = [re.search(rf"<{tag}>([^<]*\S[^<]*)</{tag}>", text) for tag in ("h1", "h2", "h3")]
+    fields = [html.unescape(m.group(1)).strip() if m else None for m in one]
+    line = title_line(text)
+    if line is not None:
+        parts = [html.unescape(p).strip() for p in line.split(SEP)]
+        from_line = (parts[0], SEP.join(parts[1:-1]), parts[-1]) if len(parts) >= 3 else (parts + [None, None])[:3]
+        fields = [f or (g or None) for f, g in zip(fields, from_line)]
+    return tuple(fields)
+
+
 def split_documents(text: str) -> list[str]:
     """Cut a corpus into postings, each ending with </html> plus its trailing newlines.
 

@@ -18,7 +18,7 @@ from typing import Callable, Iterator, Mapping
 
 from charlm import (MAX_SEED, TEMPERATURE_RANGE, BatchServer, CharLMError, SampleSettings, ServerBusy, check_fields,
                     check_truncation, new_seed)
-from common.corpus_format import FIELDS, frame_fields
+from common.corpus_format import FIELDS, posting_fields
 from flask import Response, get_template_attribute, stream_with_context
 
 from . import db
@@ -182,7 +182,7 @@ def generate_posting(models: ModelPool, job: Job) -> dict:
 def record(job: Job, text: str, generator) -> dict:
     """The database fields of a finished posting, its badges included (computed once, here, against
     the corpus the posting's model learned from), with the settings it was sampled with."""
-    title, company, location = frame_fields(text) or (None, None, None)
+    title, company, location = posting_fields(text)
     c = job.checkpoint
     quality = badges(text, generator.corpus, get_classifier())
     used = job.settings(generator)

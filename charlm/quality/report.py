@@ -39,6 +39,8 @@ def settings_words(r: dict) -> str:
     """The sampling settings a report's samples were drawn with, in a few words."""
     s = r["settings"]
     parts = [f"temperature {s['temperature']}"]
+    if s.get("frame_temperature") is not None:
+        parts.append(f"the frame at {s['frame_temperature']}")
     parts += [f"{k} {s[k]}" for k in ("top_k", "top_p", "min_p") if s.get(k) is not None]
     parts += [f"guard {'on' if s['guard'] else 'off'}", f"real words {'on' if s['real_words'] else 'off'}"]
     return ", ".join(parts)

@@ -30,7 +30,7 @@ FIXED_WRAP_UP = 3500
 @dataclass(frozen=True)
 class SampleSettings:
     prime: str = DOC_START
-    temperature: float = 0.8
+    temperature: float = 0.9
     max_length: int = 3000
     seed: int | None = None
     top_k: int | None = None
@@ -45,7 +45,7 @@ class SampleSettings:
     real_words: bool = True  # every word written is one its corpus uses (the known-words guard), where known
     # The frame (title line, h1-h3) sampled at this temperature, the body at `temperature`; None: one
     # temperature throughout. Below 1 the titles crowd onto the commonest ("Software Engineer").
-    frame_temperature: float | None = None
+    frame_temperature: float | None = 1.0
     # Fields of the frame written for the model (frame.py); it writes the rest.
     title: str | None = None
     company: str | None = None
@@ -119,12 +119,13 @@ class SampleSettings:
 
 
 # What a request may choose of how a posting is drawn, beside its prime, length, seed and fields.
-SAMPLING_KNOBS = ("temperature", "top_k", "top_p", "min_p", "guard", "real_words")
-# Each model family's defaults, chosen by the realism sweep (BENCHMARKS.md, "Realism"); a
-# family not named takes SampleSettings' own.
+SAMPLING_KNOBS = ("temperature", "frame_temperature", "top_k", "top_p", "min_p", "guard", "real_words")
+# Each model family's defaults, chosen by the realism sweep (benchmarks/realism_sweep.py; BENCHMARKS.md,
+# "Realism"): both families read most real with the frame at 1.0 and the body at 0.9, the
+# known-words guard on and no truncation. A family not named takes SampleSettings' own.
 FAMILY_DEFAULTS: dict[str, dict] = {
-    "lstm": {"temperature": 0.8},
-    "transformer": {"temperature": 0.8},
+    "lstm": {"temperature": 0.9, "frame_temperature": 1.0},
+    "transformer": {"temperature": 0.9, "frame_temperature": 1.0},
 }
 
 

@@ -41,7 +41,7 @@ def test_max_length_caps_generated_characters(gen):
 def test_low_temperature_approaches_argmax(gen):
     greedy = gen.sample(argmax=True, max_length=200, stop=None)
     for seed in range(5):
-        assert gen.sample(temperature=0.01, seed=seed, max_length=200, stop=None) == greedy
+        assert gen.sample(temperature=0.01, frame_temperature=None, seed=seed, max_length=200, stop=None) == greedy
         assert gen.sample(top_k=1, seed=seed, max_length=200, stop=None) == greedy
         assert gen.sample(temperature=1.0, seed=seed, max_length=200, stop=None) != greedy
 
@@ -97,3 +97,12 @@ def test_rows_of_one_batch_with_shared_and_different_primes_write_what_each_writ
             texts[key] += ch
     for key, p in enumerate(primes):
         assert texts[key] == gen.sample(prime=p, max_length=30, seed=key, stop=None), p
+
+
+def test_the_frame_is_drawn_at_its_own_temperature_and_the_body_at_the_rows(gen):
+    from common.corpus_format import title_line
+
+    cold = [gen.sample(temperature=0.01, frame_temperature=None, seed=s, max_length=300) for s in range(6)]
+    assert len({title_line(t) for t in cold}) == 1  # one temperature throughout: the greedy title every time
+    warm = [gen.sample(temperature=0.01, frame_temperature=1.0, seed=s, max_length=300) for s in range(6)]
+    assert len({title_line(t) for t in warm}) > 1  # the frame drawn at 1.0, whatever the body's temperature

@@ -55,7 +55,7 @@ def url_temperature(raw: str | None) -> tuple[float, str | None]:
     if lo <= asked <= hi:
         return asked, None
     used = min(hi, max(lo, asked))
-    return used, f"The temperature in the link, {asked:g}, is outside {lo}-{hi}; the form uses {used}."
+    return used, f"The temperature in the link, {asked:g}, is outside {lo}-{hi}; the form uses {used:g}."
 
 
 @bp.get("/")

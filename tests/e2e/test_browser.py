@@ -147,7 +147,7 @@ def test_a_links_temperature_out_of_range_is_shown_as_used_on_the_slider_and_lab
     browser.get(live_server + "/?temperature=99")
     assert browser.find_element(By.ID, "temperature").get_attribute("value") == "2"
     assert browser.find_element(By.ID, "temperature-value").text == "2"
-    assert "outside 0.1-2.0; the form uses 2.0" in browser.find_element(By.ID, "notice").text
+    assert "outside 0.1-2.0; the form uses 2" in browser.find_element(By.ID, "notice").text
     shot(browser, tmp_path, "1-temperature")
 
 
@@ -268,3 +268,23 @@ def test_compare_offers_the_best_lstm_beside_the_best_transformer_and_the_traini
     assert len(lines) == 2
     assert "tinyformer · transformer 2x32" in browser.find_element(By.CSS_SELECTOR, "#all-runs figcaption").text
     shot(browser, tmp_path, "27-training")
+
+
+def test_on_a_phone_nothing_overflows_and_delete_asks_before_it_deletes(live_server, browser, client):
+    # Issue 39 #9: the posting's metadata table overflowed sideways at 400 px; Delete had no confirmation.
+    ckpt = next(c["id"] for c in client.get("/api/checkpoints").get_json() if c["best"])
+    posting = client.post("/api/generate", json={"checkpoint": ckpt, "length": 200, "seed": 1,
+                                                 "company": "A Company With A Rather Long Name Indeed"}).get_json()
+    browser.set_window_size(400, 900)
+    browser.get(live_server + posting["url"])
+    width = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
+    browser.find_element(By.CSS_SELECTOR, "button.danger").click()
+    alert = WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert)
+    assert "cannot be undone" in alert.text
+    alert.dismiss()
+    assert client.get(f"/api/postings/{posting['id']}").status_code == 200  # still there
+    browser.find_element(By.CSS_SELECTOR, "button.danger").click()
+    WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert).accept()
+    WebDriverWait(browser, 10).until(lambda d: "/gallery" in d.current_url)
+    assert client.get(f"/api/postings/{posting['id']}").status_code == 404

@@ -131,7 +131,7 @@ def test_without_checkpoints_the_app_starts_and_says_how_to_train(tmp_path):
 def test_a_temperature_from_the_link_out_of_range_is_shown_as_the_one_used_and_said_plainly(client):
     html = client.get("/?temperature=99").get_data(as_text=True)
     assert re.search(r'id="temperature-value">2</output>', html) and re.search(r'id="temperature" [^>]*value="2"', html)
-    assert "The temperature in the link, 99, is outside 0.1-2.0; the form uses 2.0." in html
+    assert "The temperature in the link, 99, is outside 0.1-2.0; the form uses 2." in html
     low = client.get("/?temperature=0.01").get_data(as_text=True)
     assert "the form uses 0.1" in low and re.search(r'id="temperature" [^>]*value="0.1"', low)
     junk = client.get("/?temperature=hot").get_data(as_text=True)
@@ -219,3 +219,14 @@ def test_a_gallery_filtered_by_an_unknown_checkpoint_says_so(client):
     html = resp.get_data(as_text=True)
     assert resp.status_code == 404 and "There is no checkpoint “bogus”" in html
     assert '<option value="bogus" selected>bogus (not in checkpoints/)</option>' in html and "Nothing here yet" not in html
+
+
+def test_delete_asks_first_and_the_settings_table_stacks_on_a_phone(client):
+    # Issue 39 #9: delete had no confirmation; the metadata table overflowed at 400 px.
+    posting = make_posting(client)
+    html = client.get(f"/postings/{posting['id']}").get_data(as_text=True)
+    assert 'data-confirm="Delete this for good?' in html
+    script = client.get("/static/app.js").get_data(as_text=True)
+    assert 'querySelectorAll("form[data-confirm]")' in script and "window.confirm" in script
+    style = client.get("/static/style.css").get_data(as_text=True)
+    assert re.search(r"@media \(max-width: 600px\) \{\s*\.settings-table[^}]*display: block", style)

@@ -88,6 +88,10 @@ function formParams(form) {
 }
 
 function wireCommon() {
+  // A form that destroys something asks first (its data-confirm says what).
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
+  }
   const slider = document.getElementById("temperature");
   const shown = document.getElementById("temperature-value");
   if (slider && shown) slider.addEventListener("input", () => { shown.textContent = slider.value; });

@@ -43,7 +43,6 @@ from . import checkpoint as ckpt_io
 from .bench import cpu_name
 from .data import read_corpus, text_fingerprint
 from .loss import stream_loss
-from .profile import CorpusProfile
 from .quality.figures import QUANTILES, sample_figures
 from .quality.metrics import compression_bpc
 from .quality.realism import FOLDS, feature_medians, realism, tells
@@ -98,10 +97,10 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
 def realism_figures(samples: list[str], split, seed: int) -> dict:
     """The three discriminators against real val postings and the control, the tells, and the
     document features (quality/realism.py)."""
-    known = frozenset(CorpusProfile.of(split).words)
     with tqdm(total=4, desc="realism", file=sys.stderr) as bar:
-        found = {side: {k: asdict(d) for k, d in by_kind.items()}
-                 for side, by_kind in realism(samples, split.val, split.train, known, seed).items()}
+        found = realism(samples, split.val, split.train, seed)
+        known = found.pop("known")
+        found = {side: {k: asdict(d) for k, d in by_kind.items()} for side, by_kind in found.items()}
         bar.update(2)
         found["tells"] = tells(samples, split.val)
         bar.update(1)

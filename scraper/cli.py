@@ -97,6 +97,7 @@ def source_input(a: argparse.Namespace) -> ScraperInput:
 
 def run_gather(a: argparse.Namespace) -> int:
     corpus_dir = Path(a.corpus_dir)
+    corpus_dir.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made is said before any fetching
     fetcher = Fetcher(Path(a.cache_dir) if a.cache_dir else corpus_dir / "cache", contact=a.contact, delay=a.delay,
                       timeout=a.timeout, retries=a.retries)
     source = SOURCES[a.source](fetcher, source_input(a))
@@ -106,7 +107,7 @@ def run_gather(a: argparse.Namespace) -> int:
         print(f"note: skipped {corpus.damaged_lines} cut-off manifest line(s) left by an interrupted run",
               file=sys.stderr)
     run = gather(source, queries, corpus, a.limit, a.from_file)
-    print(run.summary(corpus.finish()))
+    print(run.summary(corpus.finish() if run.gathered else None))
     return outcome(run)
 
 

@@ -81,7 +81,9 @@ class Gathering:
         except ScraperError as exc:
             self.error(f"{label}: {exc}" if label else str(exc), exc)
 
-    def summary(self, figures: dict) -> str:
+    def summary(self, figures: dict | None) -> str:
+        """What the run did; figures: the corpus compiled after it, None where nothing was gathered
+        (and so nothing was written)."""
         self.bar.close()
         # A posting found by two queries counts once as new and once as duplicate.
         lines = [f"new {self.counts['new']:,}, duplicate {self.counts['duplicate']:,}, "
@@ -90,8 +92,11 @@ class Gathering:
             lines.append("skipped: " + ", ".join(f"{r} {n:,}" for r, n in self.skipped.most_common()))
         if self.errors:
             lines.append(f"errors: {len(self.errors)} (see warnings above)")
-        lines.append(f"corpus now {figures['postings']:,} postings, {figures['chars']:,} characters, "
-                     f"vocabulary {figures['vocab']} -> {self.corpus.input_path}")
+        if figures is None:
+            lines.append(f"corpus unchanged: nothing was written to {self.corpus.input_path}")
+        else:
+            lines.append(f"corpus now {figures['postings']:,} postings, {figures['chars']:,} characters, "
+                         f"vocabulary {figures['vocab']} -> {self.corpus.input_path}")
         return "\n".join(lines)
 
 
@@ -103,7 +108,7 @@ def gather(source: Source, queries: list[Query], corpus: Corpus, limit: int | No
     try:
         if replay:
             for path in replay:
-                run.attempt("", source.replay(path), queries)
+                run.attempt(str(path), source.replay(path), queries)  # a warning names the file
         elif source.filters_server_side:
             for q in queries:
                 run.bar.set_description(q.label(source.name))

@@ -121,12 +121,22 @@ def feature_medians(generated: list[str], real: list[str], known: frozenset[str]
             for j, name in enumerate(DOC_FEATURES)]
 
 
-def realism(generated: list[str], real_val: list[str], real_train: list[str], known: frozenset[str] = frozenset(),
-            seed: int = 0) -> dict:
-    """{"generated": {kind: Discrimination}, "control": {kind: Discrimination}}: generated against as
-    many real val postings, and as many real train postings against the same val ones."""
+def held_out_vocabulary(real_train: list[str], control: list[str]) -> frozenset[str]:
+    """The words of the train postings outside the control's sample: the "known words" of the
+    document features. Built from the control's own postings, it would know every word of theirs
+    and tell them from val postings by that alone."""
+    held = set(map(id, control))
+    return frozenset(w for p in real_train if id(p) not in held for w in words(p))
+
+
+def realism(generated: list[str], real_val: list[str], real_train: list[str], seed: int = 0) -> dict:
+    """{"generated": {kind: Discrimination}, "control": {kind: Discrimination}, "known": vocabulary}:
+    generated against as many real val postings, and as many real train postings against the same
+    val ones; the known words are those of the train postings the control does not use."""
     rng = random.Random(seed)
     val = rng.sample(real_val, min(len(generated), len(real_val)))
     train = rng.sample(real_train, min(len(val), len(real_train)))
-    return {side: {kind: discriminate(these, val, kind, known, seed=seed) for kind in DISCRIMINATORS}
-            for side, these in (("generated", generated), ("control", train))}
+    known = held_out_vocabulary(real_train, train)
+    found = {side: {kind: discriminate(these, val, kind, known, seed=seed) for kind in DISCRIMINATORS}
+             for side, these in (("generated", generated), ("control", train))}
+    return {**found, "known": known}

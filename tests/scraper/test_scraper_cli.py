@@ -281,3 +281,14 @@ def test_a_binary_urls_file_and_a_corpus_under_a_file_are_clear_errors(tmp_path)
     (tmp_path / "afile").write_text("x")
     proc = scrape("--source", "csv", "--file", str(binary), corpus=tmp_path / "afile" / "corpus")
     assert proc.returncode == 2 and "Not a directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_run_that_gathers_nothing_writes_no_corpus_and_a_bad_file_is_named(tmp_path):
+    # Issue 39 #11: an empty corpus was written ("corpus now 0 postings"), and the warning named no file.
+    wrong = tmp_path / "not_greenhouse.json"
+    wrong.write_text(json.dumps({"postings": []}))
+    proc = run_module("scraper", "--source", "greenhouse", "--from-file", str(wrong), "--corpus-dir",
+                      str(tmp_path / "corpus"))
+    assert proc.returncode == 1 and f"warning: {wrong}: not the Greenhouse API's" in proc.stderr
+    assert "corpus unchanged" in proc.stdout and "corpus now" not in proc.stdout
+    assert not (tmp_path / "corpus" / "input.txt").exists()

@@ -30,6 +30,8 @@ def read_postings(names: list[str]) -> list[tuple[str, str]]:
             text = Path(name).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"cannot read {name}: {getattr(exc, 'strerror', None) or exc}") from None
+        if not text.strip():
+            raise UserError(f"{name} is empty: there is no posting in it to label")
         docs = split_documents(text) or [text]
         found += [(name if len(docs) == 1 else f"{name}#{k}", doc) for k, doc in enumerate(docs, 1)]
     return found

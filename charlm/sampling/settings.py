@@ -30,7 +30,7 @@ FIXED_WRAP_UP = 3500
 @dataclass(frozen=True)
 class SampleSettings:
     prime: str = DOC_START
-    temperature: float = 0.9
+    temperature: float = 0.95
     max_length: int = 3000
     seed: int | None = None
     top_k: int | None = None
@@ -121,11 +121,11 @@ class SampleSettings:
 # What a request may choose of how a posting is drawn, beside its prime, length, seed and fields.
 SAMPLING_KNOBS = ("temperature", "frame_temperature", "top_k", "top_p", "min_p", "guard", "real_words")
 # Each model family's defaults, chosen by the realism sweep (benchmarks/realism_sweep.py; BENCHMARKS.md,
-# "Realism"): both families read most real with the frame at 1.0 and the body at 0.9, the
+# "Realism"): both families read most real with the frame at 1.0 and the body at 0.95, the
 # known-words guard on and no truncation. A family not named takes SampleSettings' own.
 FAMILY_DEFAULTS: dict[str, dict] = {
-    "lstm": {"temperature": 0.9, "frame_temperature": 1.0},
-    "transformer": {"temperature": 0.9, "frame_temperature": 1.0},
+    "lstm": {"temperature": 0.95, "frame_temperature": 1.0},
+    "transformer": {"temperature": 0.95, "frame_temperature": 1.0},
 }
 
 

@@ -9,7 +9,7 @@ def test_evaluate_prints_every_figure(tiny_run):
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     for piece in ["val split: 6 postings", "val loss:", "nats/char", "bits/char", "gzip", "bz2", "lzma",
-                  "4 samples (temperature 0.9", "real words on", "well-formed HTML:", "title/company/location frame:",
+                  "4 samples (temperature 0.95", "real words on", "well-formed HTML:", "title/company/location frame:",
                   "words found in train vocabulary:", "copies > 200 chars from the corpus:",
                   "median longest verbatim copy:", "copy share", "median length:", "real val", "cut off at the length cap:"]:
         assert piece in out, piece
@@ -25,7 +25,7 @@ def test_evaluate_json_has_the_documented_keys_and_the_training_val_loss(tiny_ru
         assert key in r
     for key in ["well_formed", "frame", "vocab_words", "copy_rate", "cut_off", "copy_share", "val_copy_share"]:
         assert 0.0 <= r[key] <= 1.0
-    assert r["settings"]["real_words"] is True and r["settings"]["temperature"] == 0.9  # the family's defaults
+    assert r["settings"]["real_words"] is True and r["settings"]["temperature"] == 0.95  # the family's defaults
     assert r["val_median_length"] == statistics.median(len(d) for d in val_postings(tiny_run))
     # The same split as training: the val loss matches the one the checkpoint was named by.
     best = (tiny_run / "best.pt").resolve().name

@@ -60,6 +60,10 @@ def test_predict_prints_labels_with_confidence_and_refuses_bad_files(tmp_path):
         JobClassifier.load(junk)
     proc = run_module("jobclass.predict", str(page), "--classifier", str(junk))
     assert proc.returncode == 2 and "not a readable classifier" in proc.stderr
+    empty = tmp_path / "empty.html"  # issue 39 #11: it was labelled "other (68%)" with exit 0
+    empty.write_text("\n")
+    proc = run_module("jobclass.predict", str(empty))
+    assert proc.returncode == 2 and "is empty: there is no posting in it to label" in proc.stderr and not proc.stdout
 
 
 def test_train_without_a_corpus_is_one_clear_line(tmp_path):

@@ -204,7 +204,7 @@ def test_checkpoints_postings_and_cards_name_the_model_family(client):
 def test_truncation_and_the_words_guard_are_taken_as_json_and_as_form_values_and_kept(client):
     body = {"checkpoint": checkpoint_id(client), "seed": 5, "length": 300}
     plain = client.post("/api/generate", json=body).get_json()
-    assert plain["sampling"] == {"real_words": True} and plain["temperature"] == 0.9  # the family's defaults
+    assert plain["sampling"] == {"real_words": True} and plain["temperature"] == 0.95  # the family's defaults
     asked = client.post("/api/generate", json={**body, "top_p": "0.9", "min_p": 0.05, "real_words": "off"}).get_json()
     assert asked["sampling"] == {"top_p": 0.9, "min_p": 0.05, "real_words": False}
     again = client.get(f"/postings/{asked['id']}").get_data(as_text=True)

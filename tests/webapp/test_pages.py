@@ -18,7 +18,7 @@ def test_generate_page_offers_checkpoints_temperature_prime_length_and_seed(clie
     checkpoint = re.search(r'<select name="checkpoint".*?</select>', html, re.S).group()
     assert '<optgroup label="tiny · LSTM 2x48">' in checkpoint and checkpoint.count("<option") == 3 and "★ best" in html
     assert 'name="top_p"' in html and 'name="min_p"' in html and 'name="real_words"' in html
-    assert re.search(r'type="range" name="temperature" id="temperature" min="0.1" max="2.0" step="0.05" value="0.9"', html)
+    assert re.search(r'type="range" name="temperature" id="temperature" min="0.1" max="2.0" step="0.05" value="0.95"', html)
     assert 'name="prime"' in html and 'name="length"' in html
     assert re.search(r'name="seed" id="seed" min="0" value="\d+"', html)
     assert 'sandbox=""' in html
@@ -135,7 +135,7 @@ def test_a_temperature_from_the_link_out_of_range_is_shown_as_the_one_used_and_s
     low = client.get("/?temperature=0.01").get_data(as_text=True)
     assert "the form uses 0.1" in low and re.search(r'id="temperature" [^>]*value="0.1"', low)
     junk = client.get("/?temperature=hot").get_data(as_text=True)
-    assert "The temperature in the link, hot, is not a number; the form uses the default, 0.9." in junk
+    assert "The temperature in the link, hot, is not a number; the form uses the default, 0.95." in junk
     assert "the form uses" not in client.get("/?temperature=1.3").get_data(as_text=True)
 
 

@@ -20,7 +20,7 @@ Public API for other packages (the webapp uses only this):
     CharLMError and its kinds (CheckpointError, SettingsError, VocabError) -- errors with user-facing messages
 """
 
-from .checkpoint import model_config
+from .checkpoint import model_config, origin
 from .copies import COPY_LIMIT
 from .errors import CharLMError, CheckpointError, SettingsError, VocabError
 from .quality.copies import CopyFinder
@@ -37,4 +37,4 @@ from .sampling.settings import (DEFAULT_PRECISION, MAX_SEED, POSTING_LENGTH, TEM
 __all__ = ["COPY_LIMIT", "DEFAULT_PRECISION", "LATEST", "MAX_FIELD", "MAX_SEED", "METRICS", "POSTING_LENGTH", "PRECISIONS",
            "TEMPERATURE_RANGE", "BatchServer", "CharLMError", "CheckpointError", "CopyFinder", "Generator",
            "SampleSettings", "ServerBusy", "SettingsError", "VocabError", "best_checkpoint", "check_fields", "check_truncation", "coherent_frame",
-           "epoch_checkpoints", "model_config", "native_threads", "new_seed", "read_metrics", "read_realism", "vocab_share", "well_formed", "words"]
+           "epoch_checkpoints", "model_config", "origin", "native_threads", "new_seed", "read_metrics", "read_realism", "vocab_share", "well_formed", "words"]

@@ -34,6 +34,7 @@ from common.files import atomic_file
 from .data import Split, Vocab, split_by_document
 from .errors import CheckpointError
 from .models import ModelConfig, build
+from .runs import EPOCH_NAME
 
 FORMAT = "dreamjobs-charlm/1"
 
@@ -182,17 +183,42 @@ def training_split(ckpt: dict, text: str) -> Split:
     return split_by_document(split_documents(text), cfg["val_frac"], cfg["seed"])
 
 
-def peek(path: str | Path) -> tuple[ModelConfig, Vocab]:
-    """A checkpoint's ModelConfig and vocabulary, read without loading its weights (memory-mapped):
-    what checking a request needs before the slow load. CheckpointError when unreadable."""
+def _header(path: str | Path) -> dict:
+    """A checkpoint's dict with its tensors memory-mapped, not read: its config, vocabulary and
+    train_config at the cost of a few kilobytes. CheckpointError when unreadable."""
     path = archive(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        return ModelConfig.from_dict(ckpt["config"]), Vocab(ckpt["vocab"])
+        ModelConfig.from_dict(ckpt["config"])
+        return ckpt
     except Exception as exc:  # torch raises many kinds for a damaged file; a foreign dict lacks "config"
         raise CheckpointError(f"{path} is not a readable checkpoint ({type(exc).__name__})") from None
+
+
+def peek(path: str | Path) -> tuple[ModelConfig, Vocab]:
+    """A checkpoint's ModelConfig and vocabulary, read without loading its weights: what checking a
+    request needs before the slow load."""
+    ckpt = _header(path)
+    return ModelConfig.from_dict(ckpt["config"]), Vocab(ckpt["vocab"])
+
+
+def origin(path: str | Path) -> str | None:
+    """Where a fine-tuned run began, in words: "fine-tuned from t6x384-h200 epoch 16, layers 0,2,4,5";
+    None for a run trained from scratch (or an unreadable file)."""
+    try:
+        cfg = _header(path).get("train_config") or {}
+    except CheckpointError:
+        return None
+    start = cfg.get("init_from")
+    if not start:
+        return None
+    name = Path(start)
+    m = EPOCH_NAME.match(name.name)
+    where = f"{name.parent.name} epoch {int(m.group(1))}" if m else f"{name.parent.name}/{name.name}"
+    layers = cfg.get("keep_layers")
+    return f"fine-tuned from {where}" + (f", layers {','.join(map(str, layers))}" if layers else "")
 
 
 def model_config(path: str | Path) -> ModelConfig:

@@ -89,11 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"loading {args.checkpoint} ...", file=sys.stderr, flush=True)
     started = time.monotonic()
     gen = Generator.from_checkpoint(args.checkpoint, device=args.device, precision=args.precision)
-    guard = "copy guard on" if gen.copy_index is not None else "copy guard off (its corpus is not at hand)"
-    words = ("known-words guard on" if gen.guard_tables.known_words
-             else "known-words guard off (its run has no word list, nor its corpus at hand)")
-    print(f"ready in {time.monotonic() - started:.1f} s: {gen.backend} sampler, {gen.precision}, {guard}, {words}",
+    print(f"ready in {time.monotonic() - started:.1f} s: {gen.backend} sampler, {gen.precision}",
           file=sys.stderr, flush=True)
+    for note in gen.guards_off():
+        print(f"note: {note}", file=sys.stderr, flush=True)
     if args.seed is None:
         print(f"seed: {seed}", file=sys.stderr)
     for i in range(args.n):

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from charlm import LATEST, METRICS, CharLMError, best_checkpoint, epoch_checkpoints, model_config, read_metrics
+from charlm import (LATEST, METRICS, CharLMError, best_checkpoint, epoch_checkpoints, model_config, origin,
+                    read_metrics)
 from flask import current_app
 
 # A run logs every few seconds while it trains (charlm.train --log-every) and says when it ends; one
@@ -136,7 +137,8 @@ def family(path: Path | None) -> str:
 @functools.lru_cache(maxsize=256)
 def _family(path: str, mtime_ns: int) -> str:
     try:
-        return model_config(path).describe()
+        start = origin(path)  # a fine-tune's "epoch 1" continues a longer run: say whose
+        return model_config(path).describe() + (f", {start}" if start else "")
     except CharLMError:
         return ""
 

@@ -216,7 +216,8 @@ def _events(posting, job: Job, save: Callable[[dict], int], url_for_posting: Cal
     with posting:
         used = job.settings(posting.server.generator)
         yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": used.temperature,
-                           "top_p": used.top_p, "min_p": used.min_p, "real_words": used.real_words})
+                           "top_p": used.top_p, "min_p": used.min_p, "real_words": used.real_words,
+                           "guards_off": posting.server.generator.guards_off()})
         parts, pending = [], []
         # The first chunk carries a preview at once: the page shows the posting from its first words.
         last_flush, last_preview = time.monotonic(), float("-inf")

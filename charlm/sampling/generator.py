@@ -120,6 +120,18 @@ class Generator:
         return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt), threads=threads,
                    profile=profile_of(path, ckpt))
 
+    def guards_off(self) -> list[str]:
+        """The guards this model samples without, each with why, as a user reads it. Without the copy
+        guard a seed's text also differs from the one it writes where the corpus is at hand."""
+        notes = []
+        if self.copy_index is None:
+            notes.append("copy guard off: the corpus this model learned from is not at hand, so a posting may "
+                         "repeat it at length, and a seed writes other text than where the corpus is")
+        if not self.guard_tables.known_words:
+            notes.append("known-words guard off: its run has no word list (profile.json.gz) and its corpus is "
+                         "not at hand")
+        return notes
+
     @property
     def defaults(self) -> SampleSettings:
         """What a request that names nothing gets: its model family's defaults."""

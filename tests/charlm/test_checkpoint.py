@@ -76,3 +76,13 @@ def test_best_points_at_the_lowest_val_loss(tmp_path):
     assert [e for e, _, _ in runs.epoch_checkpoints(tmp_path)] == [1, 2, 3]
     assert runs.mark_best(tmp_path).name == "epoch002_val1.5000.pt"
     assert (tmp_path / "best.pt").resolve().name == "epoch002_val1.5000.pt"
+
+
+def test_a_fine_tuned_checkpoint_says_where_it_began(tiny_run, tmp_path):
+    # Issue 39 #7: a fine-tune's "epoch 1" hid that it continues a longer run.
+    ckpt = ckpt_io.load(tiny_run / "best.pt")
+    assert ckpt_io.origin(tiny_run / "best.pt") is None  # trained from scratch
+    ckpt["train_config"] = {**ckpt["train_config"], "init_from": "checkpoints/big-run/epoch016_val0.6105.pt",
+                            "keep_layers": [0, 2]}
+    ckpt_io.atomic_save(ckpt, tmp_path / "tuned" / "epoch001_val1.0000.pt")
+    assert ckpt_io.origin(tmp_path / "tuned" / "epoch001_val1.0000.pt") == "fine-tuned from big-run epoch 16, layers 0,2"

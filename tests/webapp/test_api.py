@@ -212,3 +212,9 @@ def test_truncation_and_the_words_guard_are_taken_as_json_and_as_form_values_and
     form = client.get("/?top_p=0.9&min_p=0.05&real_words=off").get_data(as_text=True)
     assert 'name="top_p" id="top_p" min="0.01" max="1" step="0.01" value="0.9"' in form
     assert '<option value="off" selected>' in form
+
+
+def test_the_stream_says_which_guards_are_off(client):
+    events = sse_events(generate(client, seed=3, length=50, stream=True).get_data(as_text=True))
+    meta = next(d for e, d in events if e == "meta")
+    assert meta["guards_off"] == [] and meta["real_words"] is True and meta["temperature"] == 0.95

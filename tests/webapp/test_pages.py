@@ -230,3 +230,10 @@ def test_delete_asks_first_and_the_settings_table_stacks_on_a_phone(client):
     assert 'querySelectorAll("form[data-confirm]")' in script and "window.confirm" in script
     style = client.get("/static/style.css").get_data(as_text=True)
     assert re.search(r"@media \(max-width: 600px\) \{\s*\.settings-table[^}]*display: block", style)
+
+
+def test_the_chosen_checkpoint_shows_its_run_and_family_too(client):
+    # Issue 39 #7: once chosen, the select showed only "epoch 1, val 0.629 ★ best".
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'<option value="tiny:epoch\d+_val[\d.]+"[^>]*>epoch \d+, val [\d.]+ ★ best · tiny · LSTM 2x48</option>',
+                     html), html

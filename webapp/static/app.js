@@ -28,14 +28,23 @@ async function readEvents(response, handlers) {
 async function generate(url, params, view) {
   view.raw.textContent = "";
   // A checkpoint not loaded yet makes its first posting wait for the model: say so, not just "generating".
-  view.status.textContent = view.loading ? "loading the model… (its first posting waits a few seconds for it)"
-                                         : "generating…";
+  // Loading takes from a second to half a minute (the weights, the kernel, the corpus's indexes):
+  // the status counts the seconds rather than guess them.
+  const started = Date.now();
+  const waiting = () => `loading the model… ${Math.round((Date.now() - started) / 1000)} s so far`;
+  view.status.textContent = view.loading ? waiting() : "generating…";
+  const ticker = view.loading ? setInterval(() => { view.status.textContent = waiting(); }, 1000) : null;
   view.status.className = "status running";
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(Object.assign({}, params, { stream: true })),
-  });
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(Object.assign({}, params, { stream: true })),
+    });
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
   if (!response.ok) {
     let message = response.statusText;
     try { message = (await response.json()).error; } catch (e) { /* not JSON */ }
@@ -45,7 +54,11 @@ async function generate(url, params, view) {
   }
   let id = null;
   await readEvents(response, {
-    meta: (d) => { view.status.textContent = `generating with seed ${d.seed}…`; },
+    meta: (d) => {
+      // A guard the model samples without is said plainly, with why (charlm's Generator.guards_off).
+      const off = (d.guards_off || []).join("; ");
+      view.status.textContent = `generating with seed ${d.seed}…` + (off ? ` (${off})` : "");
+    },
     chunk: (d) => {
       view.raw.textContent += d.text;
       view.raw.scrollTop = view.raw.scrollHeight;

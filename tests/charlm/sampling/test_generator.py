@@ -106,3 +106,15 @@ def test_the_frame_is_drawn_at_its_own_temperature_and_the_body_at_the_rows(gen)
     assert len({title_line(t) for t in cold}) == 1  # one temperature throughout: the greedy title every time
     warm = [gen.sample(temperature=0.01, frame_temperature=1.0, seed=s, max_length=300) for s in range(6)]
     assert len({title_line(t) for t in warm}) > 1  # the frame drawn at 1.0, whatever the body's temperature
+
+
+def test_a_generator_says_which_guards_it_samples_without_and_why(tiny_run):
+    # Issue 39 #1: without its corpus the copy guard was off, silently.
+    from charlm.sampling.generator import Generator
+
+    full = Generator.from_checkpoint(tiny_run / "best.pt")
+    assert full.guards_off() == []
+    bare = Generator(full.model, full.vocab)  # no copy index, no profile
+    notes = bare.guards_off()
+    assert len(notes) == 2 and notes[0].startswith("copy guard off: the corpus this model learned from is not at hand")
+    assert "a seed writes other text" in notes[0] and notes[1].startswith("known-words guard off")

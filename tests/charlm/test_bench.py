@@ -1,5 +1,6 @@
 import re
 
+from charlm.sampling.speed import TEMPERATURE
 from conftest import run_module
 
 
@@ -16,7 +17,7 @@ def test_bench_prints_step_end_to_end_and_training_rates_against_their_baselines
         f"step: native {p}, batch {b}{' (total)' if b == 16 else ''}" for p in ("fp32", "fp16", "int8") for b in (1, 16)]
     assert [m.split(": ", 1)[1] for m in measures[7:10]] == [
         "naive loop", "Generator.stream, 1 posting at a time", "Generator.generate(16), total"]
-    assert all(m.startswith("end to end (guard on, T 0.8, length 300") for m in measures[7:10])
+    assert all(m.startswith(f"end to end (guard on, T {TEMPERATURE}, length 300") for m in measures[7:10])
     assert [m for m in measures if m.startswith("train")] == [
         f"train (b4 x t16, cpu): {m}" for m in ("project step", "project step, torch.compile",
                                                  "bare nn.LSTM fwd+bwd", "LSTMCell loop fwd+bwd")]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
 
 from common.cli import run_cli
 
@@ -17,7 +16,7 @@ from .models import resolve_device
 from .sampling.generator import Generator
 from .sampling.native import PRECISIONS
 from .sampling.settings import (DEFAULT_PRECISION, POSTING_LENGTH, TEMPERATURE_RANGE, SampleSettings,
-                                check_truncation, family_defaults, new_seed)
+                                check_truncation, new_seed, settings_for)
 
 MAX_LENGTH = 1_000_000  # characters per posting; the corpus's longest has 15,000
 
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                  stop=args.stop or "", guard=not args.no_guard, title=args.title, company=args.company, city=args.city)
     # Every setting is checked against the model's vocabulary before the slow load.
     config, vocab = ckpt_io.peek(args.checkpoint)
-    replace(family_defaults(config.model), **{k: v for k, v in given.items() if v is not None}, seed=seed).check(vocab)
+    settings_for(config.model, **given, seed=seed).check(vocab)
     # Loading takes seconds (the weights, the sampling kernel, the corpus's copy index): say so.
     print(f"loading {args.checkpoint} ...", file=sys.stderr, flush=True)
     started = time.monotonic()

@@ -153,8 +153,9 @@ def _switch(data: Mapping, key: str) -> bool | None:
     raw = data.get(key)
     if raw is None or raw == "":
         return None
-    if isinstance(raw, (bool, str)) and (raw.lower() if isinstance(raw, str) else raw) in SWITCH:
-        return SWITCH[raw.lower() if isinstance(raw, str) else raw]
+    said = raw.lower() if isinstance(raw, str) else raw
+    if isinstance(raw, (bool, str)) and said in SWITCH:
+        return SWITCH[said]
     raise Refused(f"{key} must be true or false (on or off), got {str(raw)[:20]!r}")
 
 
@@ -176,17 +177,18 @@ def _submit(models: ModelPool, job: Job):
 def generate_posting(models: ModelPool, job: Job) -> dict:
     """The whole posting, written while the request waits, as the database fields of record()."""
     with _submit(models, job) as posting:
-        return record(job, posting.text(), posting.server.generator)
+        return record(job, posting.text(), posting)
 
 
-def record(job: Job, text: str, generator) -> dict:
+def record(job: Job, text: str, posting) -> dict:
     """The database fields of a finished posting, its badges included (computed once, here, against
     the corpus the posting's model learned from), with the settings it was sampled with."""
     title, company, location = posting_fields(text)
     c = job.checkpoint
+    generator, used = posting.server.generator, posting.settings
     quality = badges(text, generator.corpus, get_classifier())
-    used = job.settings(generator)
-    sampling = {"top_p": used.top_p, "min_p": used.min_p, "real_words": used.real_words and generator.guard_tables.known_words}
+    sampling = {"top_p": used.top_p, "min_p": used.min_p,
+                "real_words": used.real_words and generator.guard_tables.known_words}
     return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=used.temperature,
                 sampling=json.dumps(sampling),
                 prime=job.prime, length=job.length, seed=job.seed, text=text,
@@ -214,7 +216,7 @@ def _events(posting, job: Job, save: Callable[[dict], int], url_for_posting: Cal
             flush_every: float, preview_every: float = 0.5) -> Iterator[str]:
     """meta, chunk {text[, html]}..., then done {id, url, html}."""
     with posting:
-        used = job.settings(posting.server.generator)
+        used = posting.settings
         yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": used.temperature,
                            "top_p": used.top_p, "min_p": used.min_p, "real_words": used.real_words,
                            "guards_off": posting.server.generator.guards_off()})
@@ -235,7 +237,7 @@ def _events(posting, job: Job, save: Callable[[dict], int], url_for_posting: Cal
     if pending:  # a posting written within one flush still comes with its preview
         yield sse("chunk", {"text": "".join(pending), **({"html": clean("".join(parts))} if last_preview < 0 else {})})
     text = "".join(parts)
-    fields = record(job, text, posting.server.generator)
+    fields = record(job, text, posting)
     posting_id = save(fields)
     shown = get_template_attribute("macros.html", "badges")(json.loads(fields["badges"]))
     yield sse("done", {"id": posting_id, "url": url_for_posting(posting_id), "html": clean(text), "badges": str(shown)})

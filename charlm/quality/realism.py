@@ -103,9 +103,8 @@ def tells(generated: list[str], real: list[str], top: int = 10) -> list[dict]:
         x = vectorizer.transform(texts)
         weight = classifier.coef_[0] * np.sqrt(np.asarray(x.multiply(x).mean(axis=0))).ravel()
         names = vectorizer.get_feature_names_out()
-        held = (x > 0).toarray() if x.shape[1] < 50_000 else None
         for j in np.argsort(-np.abs(weight))[:top]:
-            column = held[:, j] if held is not None else (x[:, j] > 0).toarray().ravel()
+            column = (x[:, j] > 0).toarray().ravel()
             found.append({"kind": kind, "feature": str(names[j]), "weight": float(weight[j]),
                           "generated": float(column[:n].mean()), "real": float(column[n:].mean())})
     return sorted(found, key=lambda f: -abs(f["weight"]))[:top]

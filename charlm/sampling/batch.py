@@ -46,7 +46,6 @@ class GuardTables:
         masks = [mask(lambda c: c != ">"), mask(lambda c: c in letters or c == "/"),
                  mask(lambda c: c in letters), mask(lambda c: c in letters or c in digits or c == ">")]
         lower = [index.get(c.lower(), -1) if len(c.lower()) == 1 else -1 for c in chars]
-        # A void name the vocabulary cannot spell can never be written, so it is left out.
         def names(tags):  # a name the vocabulary cannot spell can never be written, so it is left out
             return [[index[ch] for ch in name] + [-1] * (native.MAX_NAME - len(name))
                     for name in sorted(tags) if not vocab.missing(name)]

@@ -25,7 +25,6 @@ code on every path.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -39,7 +38,7 @@ from ..models import CharRNN
 from ..profile import CorpusProfile, load_profile, profile_path
 from .batch import Batch, GuardTables
 from .copy_guard import CorpusWindows, corpus_windows
-from .settings import DEFAULT_PRECISION, SampleSettings, family_defaults, new_seed
+from .settings import DEFAULT_PRECISION, SampleSettings, new_seed, settings_for
 from .native_transformer import NativeTransformer
 from .steppers import NativeLSTM, TorchModel
 
@@ -132,14 +131,9 @@ class Generator:
                          "not at hand")
         return notes
 
-    @property
-    def defaults(self) -> SampleSettings:
-        """What a request that names nothing gets: its model family's defaults."""
-        return family_defaults(self.model.config.model)
-
     def settings(self, **given) -> SampleSettings:
-        """The family's defaults with what is given (None: not given) in their place."""
-        return replace(self.defaults, **{k: v for k, v in given.items() if v is not None})
+        """This model family's defaults with what is given (None: not given) in their place."""
+        return settings_for(self.model.config.model, **given)
 
     def weight_bytes(self) -> int:
         """Bytes of the model's weights as loaded, and of the kernel's packed copy."""

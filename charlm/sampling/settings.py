@@ -120,18 +120,16 @@ class SampleSettings:
 
 # What a request may choose of how a posting is drawn, beside its prime, length, seed and fields.
 SAMPLING_KNOBS = ("temperature", "frame_temperature", "top_k", "top_p", "min_p", "guard", "real_words")
-# Each model family's defaults, chosen by the realism sweep (benchmarks/realism_sweep.py; BENCHMARKS.md,
-# "Realism"): both families read most real with the frame at 1.0 and the body at 0.95, the
-# known-words guard on and no truncation. A family not named takes SampleSettings' own.
-FAMILY_DEFAULTS: dict[str, dict] = {
-    "lstm": {"temperature": 0.95, "frame_temperature": 1.0},
-    "transformer": {"temperature": 0.95, "frame_temperature": 1.0},
-}
+# Each model family's departures from SampleSettings' own defaults. The realism sweep
+# (benchmarks/realism_sweep.py; BENCHMARKS.md, "Realism") found the same best for both families,
+# the body at 0.95 and the frame at 1.0 with the known-words guard on and no truncation, and
+# those are SampleSettings' own; a family that reads best elsewhere names its settings here.
+FAMILY_DEFAULTS: dict[str, dict] = {"lstm": {}, "transformer": {}}
 
 
-def family_defaults(family: str) -> SampleSettings:
-    """The settings a request that names nothing gets from a model of this family."""
-    return SampleSettings(**FAMILY_DEFAULTS.get(family, {}))
+def settings_for(family: str, **given) -> SampleSettings:
+    """A family's defaults with what is given (None: not given) in their place: what a request gets."""
+    return SampleSettings(**{**FAMILY_DEFAULTS.get(family, {}), **{k: v for k, v in given.items() if v is not None}})
 
 
 def check_truncation(top_p: float | None, min_p: float | None) -> str | None:

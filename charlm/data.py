@@ -137,6 +137,16 @@ class StreamBatches:
     def __len__(self) -> int:
         return self.n_batches
 
+    def rows(self, rows) -> None:
+        """Keep these streams only (this rank's, under torchrun)."""
+        self.x, self.y = self.x[rows], self.y[rows]
+
+    def to(self, device: torch.device) -> None:
+        """One pinned, asynchronous copy an epoch on a GPU; batches are then slices there."""
+        if device.type == "cuda":
+            self.x = self.x.pin_memory().to(device, non_blocking=True)
+            self.y = self.y.pin_memory().to(device, non_blocking=True)
+
     def batch(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         cols = slice(i * self.seq_length, (i + 1) * self.seq_length)
         return self.x[:, cols], self.y[:, cols]

@@ -22,7 +22,8 @@ Ctrl-C prints what was done so far.
 
 A transformer's val loss scores each character with the context it has when sampled: the
 rolling cache of the window before it. Whether a sample's body reads as its title's job
-family is the job classifier's to say: `python -m jobclass.predict --agreement FILE`.
+family is the job classifier's to say: `--samples FILE` keeps the postings for
+`python -m jobclass.predict --agreement FILE`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import torch
 from tqdm import tqdm
 
 from common.cli import parser, run_cli
+from common.files import atomic_file
 
 from . import checkpoint as ckpt_io
 from .bench import cpu_name
@@ -54,7 +56,8 @@ from .sampling.settings import SAMPLING_KNOBS, TEMPERATURE_RANGE, check_truncati
 
 
 def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compression: bool = False,
-             precisions: tuple[str, ...] = (), skip_val: bool = False, result: dict | None = None) -> dict:
+             precisions: tuple[str, ...] = (), skip_val: bool = False, result: dict | None = None,
+             samples_to: str | None = None) -> dict:
     """The figures of one checkpoint, written into `result` as each is done (Ctrl-C keeps them).
     `given`: the sampling settings asked for; the rest are the model family's defaults."""
     result = {} if result is None else result
@@ -86,6 +89,9 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
             bar.update(3)
     settings = gen.settings(**given)
     samples = sampled(gen, n, settings)
+    if samples_to:
+        with atomic_file(samples_to) as fh:
+            fh.write("".join(samples))
     result.update(samples=n, max_length=settings.max_length, seed=settings.seed,
                   settings={k: getattr(settings, k) for k in SAMPLING_KNOBS})
     result.update(sample_figures(samples, split, text, settings.stop))
@@ -146,6 +152,8 @@ def build_parser():
                    help="sample the model unconstrained (default: the tag guard, as the gallery samples)")
     p.add_argument("--precision", action="append", choices=list(PRECISIONS), default=[],
                    help="also score the val split through the sampler's step at this precision (repeatable)")
+    p.add_argument("--samples", metavar="FILE",
+                   help="also write the sampled postings to FILE, for python -m jobclass.predict --agreement FILE")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     p.add_argument("--save", action="store_true",
                    help="with --realism: keep the figures in the run folder's realism.json, which the gallery shows")
@@ -173,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {}
     try:
         evaluate(args.checkpoint, args.data, args.n, given, args.no_compression or args.realism,
-                 tuple(args.precision), args.no_val or args.realism, result)
+                 tuple(args.precision), args.no_val or args.realism, result, args.samples)
     except KeyboardInterrupt:
         if "checkpoint" not in result:
             raise

@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--resume", metavar="RUN", help="continue a run exactly where it stopped: its folder or its latest.pt")
     io.add_argument("--init-from", metavar="CKPT",
                     help="start a new run from a checkpoint's weights, vocabulary and shape, which wins over the "
-                         "sizes given here (--dropout and --seq-length may differ)")
+                         "sizes given here (--dropout, --seq-length and --header-slots may differ)")
     io.add_argument("--keep-layers", type=layer_list, metavar="I,J,...",
                     help="with --init-from: keep only these of its layers (numbered from 0), for a shallower, "
                          "faster model to fine-tune, e.g. 0,2,4,5 of 6")
@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--n-head", type=int, help=f"transformer: attention heads (default {t['n_head']})")
     m.add_argument("--block-size", type=int,
                    help=f"transformer: characters each one attends over, itself included (default {t['block_size']})")
+    m.add_argument("--header-slots", type=int,
+                   help="transformer: keep each posting's header (its <title> line) in view to its last character, "
+                        "up to this many characters, a multiple of 16 (default 0: off; the demo's 128)")
 
     optimization_options(p.add_argument_group("optimization"), d, default)
 

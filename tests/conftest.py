@@ -63,14 +63,16 @@ TINY_TRANSFORMER = ["--model", "transformer", "--rnn-size", "32", "--num-layers"
 
 @pytest.fixture(scope="session")
 def tiny_transformer_run(tmp_path_factory) -> Path:
-    """A finished 3-epoch run of a tiny transformer on the small corpus; treat it as read-only."""
+    """A finished 3-epoch run of a tiny transformer with its header in view on the small corpus;
+    treat it as read-only."""
     from charlm.train import main
 
     base = tmp_path_factory.mktemp("tiny-transformer")
     data = base / "small.txt"
     data.write_text(make_corpus(60))
     assert main(["--data", str(data), "--checkpoint-dir", str(base / "ckpt"), "--run-name", "tt",
-                 "--max-epochs", "3", *TINY_TRANSFORMER, "--learning-rate", "3e-3"]) == 0
+                 "--max-epochs", "3", *TINY_TRANSFORMER, "--block-size", "64", "--header-slots", "64",
+                 "--learning-rate", "3e-3"]) == 0
     return base / "ckpt" / "tt"
 
 

@@ -16,6 +16,9 @@ class ModelConfig:
     dropout: float = 0.5
     n_head: int = 8  # the transformer's attention heads (its recipe, training.config.RECIPES, sets 6 for its width of 384)
     block_size: int = 256  # the transformer's window: each character sees itself and block_size - 1 before it
+    header_slots: int = 0  # the transformer: its posting's header kept in view, up to this many characters (header.py)
+    header_open: tuple = ()  # HEAD and HEADER_END in the vocabulary's ids, set with it
+    header_close: tuple = ()
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -26,6 +29,11 @@ class ModelConfig:
                                  f"heads for {self.rnn_size}")
             if self.block_size < 2:
                 raise ValueError(f"block_size must be at least 2, got {self.block_size}")
+            if self.header_slots < 0 or self.header_slots % 16 or self.header_slots > self.block_size:
+                raise ValueError(f"header_slots must be a multiple of 16 from 0 to the block_size ({self.block_size}), "
+                                 f"got {self.header_slots}")
+        elif self.header_slots:
+            raise ValueError(f"header_slots keeps a transformer's header in view; the {self.model} has none")
         if self.vocab_size < 0:
             raise ValueError(f"vocab_size must be positive, got {self.vocab_size}")
         for name in ("rnn_size", "num_layers"):
@@ -45,9 +53,13 @@ class ModelConfig:
         data = asdict(self)
         if self.model != "transformer":
             del data["n_head"], data["block_size"]
+        if not self.header_slots:
+            del data["header_slots"], data["header_open"], data["header_close"]
+        else:
+            data["header_open"], data["header_close"] = list(self.header_open), list(self.header_close)
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import math
 import re
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from . import header
 
 KVState = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -43,22 +46,33 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tenso
 
 
 class SelfAttention(nn.Module):
-    def __init__(self, width: int, heads: int, dropout: float):
+    def __init__(self, width: int, heads: int, dropout: float, header: bool = False):
         super().__init__()
         self.heads, self.dropout = heads, dropout
         self.qkv = nn.Linear(width, 3 * width, bias=False)
         self.proj = nn.Linear(width, width, bias=False)
         self.resid_drop = nn.Dropout(dropout)
+        if header:  # how much each head takes from the pinned header (header.py); zero: none yet
+            self.header_gate = nn.Parameter(torch.zeros(heads))
 
-    def forward(self, x: torch.Tensor, cos, sin, cache: tuple | None) -> torch.Tensor:
+    def gate(self) -> torch.Tensor:
+        """Each head's share of the header, the parameter times header.GATE_GAIN."""
+        return self.header_gate * header.GATE_GAIN
+
+    def forward(self, x: torch.Tensor, cos, sin, cache: tuple | None, header=None) -> torch.Tensor:
+        """header: None, or the layer's view of the posting's header (header.py), given the
+        un-rotated q, k and v; what it returns is added through the gate."""
         B, T, C = x.shape
         q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in self.qkv(x).split(C, dim=2))
+        seen = header(q, k, v) if header is not None else None
         q, k = rotate(q, cos, sin), rotate(k, cos, sin)
         if cache is None:  # training: the window itself, causal (flash attention on CUDA)
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
                                                dropout_p=self.dropout if self.training else 0.0)
         else:
             y = attend_cached(q, k, v, *cache)
+        if seen is not None:
+            y = y + self.gate().view(1, -1, 1, 1).to(y.dtype) * seen
         return self.resid_drop(self.proj(y.transpose(1, 2).reshape(B, T, C)))
 
 
@@ -96,16 +110,16 @@ def attend_cached(q, k, v, keys: torch.Tensor, values: torch.Tensor, count: torc
 
 
 class Block(nn.Module):
-    def __init__(self, width: int, heads: int, dropout: float):
+    def __init__(self, width: int, heads: int, dropout: float, header: bool = False):
         super().__init__()
         self.norm1 = nn.LayerNorm(width, bias=False)
-        self.attn = SelfAttention(width, heads, dropout)
+        self.attn = SelfAttention(width, heads, dropout, header)
         self.norm2 = nn.LayerNorm(width, bias=False)
         self.mlp = nn.Sequential(nn.Linear(width, 4 * width, bias=False), nn.GELU(),
                                  nn.Linear(4 * width, width, bias=False), nn.Dropout(dropout))
 
-    def forward(self, x, cos, sin, cache):
-        x = x + self.attn(self.norm1(x), cos, sin, cache)
+    def forward(self, x, cos, sin, cache, header=None):
+        x = x + self.attn(self.norm1(x), cos, sin, cache, header)
         return x + self.mlp(self.norm2(x))
 
 
@@ -122,7 +136,7 @@ class CharTransformer(nn.Module):
         C, L = config.rnn_size, config.num_layers
         self.embed = nn.Embedding(config.vocab_size, C)
         self.drop = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList(Block(C, config.n_head, config.dropout) for _ in range(L))
+        self.blocks = nn.ModuleList(Block(C, config.n_head, config.dropout, config.header_slots > 0) for _ in range(L))
         self.norm = nn.LayerNorm(C, bias=False)
         self.head = nn.Linear(C, config.vocab_size, bias=False)
         self.head.weight = self.embed.weight  # tied, as in nanoGPT: fewer parameters, no loss in quality
@@ -141,10 +155,17 @@ class CharTransformer(nn.Module):
             nn.init.normal_(module.weight, 0.0, 0.02)
 
     def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> KVState:
+        """(keys, values, count), and with a header in view its slots' keys and values and the
+        matcher's numbers (header.py): every part with the rows on its second axis."""
         c = self.config
         shape = (c.num_layers, batch_size, c.n_head, c.block_size, c.rnn_size // c.n_head)
-        return (torch.zeros(shape, device=device), torch.zeros(shape, device=device),
-                torch.zeros(1, batch_size, dtype=torch.long, device=device))
+        state = (torch.zeros(shape, device=device), torch.zeros(shape, device=device),
+                 torch.zeros(1, batch_size, dtype=torch.long, device=device))
+        if not c.header_slots:
+            return state
+        slots = shape[:3] + (c.header_slots, shape[4])
+        return state + (torch.zeros(slots, device=device), torch.zeros(slots, device=device),
+                        torch.zeros(header.META_ROWS, batch_size, dtype=torch.long, device=device))
 
     def forward(self, idx: torch.Tensor, state: KVState | None = None,
                 targets: torch.Tensor | None = None) -> tuple[torch.Tensor, KVState | None]:
@@ -154,26 +175,43 @@ class CharTransformer(nn.Module):
             return self._train_loss(idx, targets), None
         if state is None:
             state = self.init_state(idx.shape[0], idx.device)
-        keys, values, count = state
+        keys, values, count = state[:3]
         count = count[0]
         T = idx.shape[1]
         positions = count[:, None] + torch.arange(T, device=idx.device)
         cos, sin = (t[:, None] for t in rotary_angles(positions, self.config.rnn_size // self.config.n_head))
+        view = None
+        if self.config.header_slots:
+            view = header.Chunk(state[3], state[4], *header.plan_chunk(self.config, idx, state[5]))
         x = self.drop(self.embed(idx))
         for layer, block in enumerate(self.blocks):
-            x = block(x, cos, sin, (keys[layer], values[layer], count))
+            x = block(x, cos, sin, (keys[layer], values[layer], count), view and partial(view.see, layer))
         count += T  # in place: the state's own counter
         return self.head(self.norm(x)), state
 
-    def _loss(self, idx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        T = idx.shape[1]
-        if T > self.config.block_size:
-            raise ValueError(f"a training window of {T} is longer than the model's block_size {self.config.block_size}")
-        cos, sin = self.cos[:T], self.sin[:T]
-        x = self.drop(self.embed(idx))
-        for block in self.blocks:
-            x = block(x, cos, sin, None)
-        logits = self.head(self.norm(x))
+    def _window(self, ids: torch.Tensor, view=None) -> torch.Tensor:
+        """The last hidden states of training windows ids (B, T), causal, each from position 0."""
+        T = ids.shape[1]
+        cos, sin = ((self.cos[:T], self.sin[:T]) if T <= len(self.cos) else
+                    (t.to(ids.device) for t in rotary_angles(torch.arange(T), self.config.rnn_size // self.config.n_head)))
+        x = self.drop(self.embed(ids))
+        for layer, block in enumerate(self.blocks):
+            x = block(x, cos, sin, None, view and partial(view.see, layer))
+        return x
+
+    def _loss(self, idx, targets: torch.Tensor) -> torch.Tensor:
+        """idx: a window (B, T), or with a header in view (ids, segment, pin_len, visible) as
+        header.HeaderWindows batches them: the segment read on its own first, its keys kept."""
+        view = None
+        if isinstance(idx, tuple):
+            idx, segment, pin_len, visible = idx
+            capture = header.Capture(segment.shape[1] - self.config.header_slots, self.config.header_slots)
+            self._window(segment, capture)
+            view = header.Pinned(capture, *header.window_view(self.config.header_slots, pin_len, visible))
+        if idx.shape[1] > self.config.block_size:
+            raise ValueError(f"a training window of {idx.shape[1]} is longer than the model's block_size "
+                             f"{self.config.block_size}")
+        logits = self.head(self.norm(self._window(idx, view)))
         return F.cross_entropy(logits.float().flatten(0, 1), targets.flatten())
 
     def compile_training(self) -> None:

@@ -14,8 +14,9 @@ DISCRIMINATOR_NAMES = {"char": "char 1-4-grams + LR", "word": "word 1-2-grams + 
 def describe_model(config: dict) -> str:
     """A checkpoint's model config in a few words, e.g. "lstm 3x512"."""
     if config.get("model") == "transformer":
+        header = f", header in view ({config['header_slots']} slots)" if config.get("header_slots") else ""
         return (f"transformer {config['num_layers']}x{config['rnn_size']}, {config['n_head']} heads, "
-                f"window {config['block_size']}")
+                f"window {config['block_size']}{header}")
     return f"{config.get('model', 'lstm')} {config['num_layers']}x{config['rnn_size']}"
 
 

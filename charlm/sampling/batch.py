@@ -15,7 +15,7 @@ from typing import Hashable
 
 import torch
 
-from common.corpus_format import DOC_END, VOID_TAGS
+from common.corpus_format import LEAD, VOID_TAGS
 
 from . import native
 from ..data import Vocab
@@ -24,7 +24,7 @@ from .known_words import LETTERS, set_own_words, word_trie
 from .reference_guard import WRAP_UP_SCALE
 from .copy_guard import CopyGuard
 
-START = DOC_END + "\n"  # training reads every posting but the first after this
+START = LEAD  # training reads every posting but the first after this
 END_TAGS = ("body", "html")  # closing these ends a posting: not before its length's floor
 
 

@@ -78,7 +78,7 @@ def profile_of(path: str | Path, ckpt: dict) -> CorpusProfile | None:
 class Generator:
     """Sampling from one loaded model. Safe to share between threads: each call has its own batch.
 
-    backend "native" (the default on the CPU for LSTMs) steps through the C kernel at
+    backend "native" (the default on the CPU for LSTMs and transformers) steps through the C kernel at
     `precision`, on `threads` threads (None: as many of the cores this process may use as
     are fastest at each moment); "torch" steps the nn module, the reference and the path on CUDA.
     """

@@ -14,6 +14,7 @@ import torch
 
 from ..errors import SettingsError
 from ..models import CharTransformer
+from ..models.header import META_ROWS
 from . import native
 from .steppers import PRECISIONS, STORED, KernelStepper, ptr, check_packing, pack, rounded, start_pacer
 
@@ -46,6 +47,17 @@ class NativeTransformer:
         self.weights, self.scales = pack(mats, precision)
         self.net = native.TNet(self.L, self.C, self.H, self.R, self.V, PRECISIONS.index(precision), native.Pacer(), 0,
                                ptr(self.embed), ptr(self.inv_freq))
+        self.P = cfg.header_slots
+        if self.P:  # the header in view (models/header.py): its markers and each block's gates
+            if max(len(cfg.header_open), len(cfg.header_close)) > native.MAX_MARK:
+                raise SettingsError(f"the native sampler's header markers are at most {native.MAX_MARK} characters")
+            self.net.P, self.net.n_open, self.net.n_close = self.P, len(cfg.header_open), len(cfg.header_close)
+            self.net.open[:len(cfg.header_open)] = cfg.header_open
+            self.net.close[:len(cfg.header_close)] = cfg.header_close
+            with torch.no_grad():
+                self.gates = [param(block.attn.gate()).contiguous() for block in model.blocks]
+            for i, g in enumerate(self.gates):
+                self.net.gate[i] = ptr(g)
         for i, w in enumerate(self.weights):
             self.net.w[i] = ptr(w)
             if self.scales:
@@ -60,7 +72,8 @@ class NativeTransformer:
 
     def packed_bytes(self) -> int:
         """Bytes of the packed copy (tensors that are the model's own are not counted twice)."""
-        packed = {t.data_ptr(): t for t in [self.embed, self.inv_freq, *self.weights, *self.scales, *self.norms]}
+        packed = {t.data_ptr(): t for t in [self.embed, self.inv_freq, *self.weights, *self.scales, *self.norms,
+                                            *getattr(self, "gates", [])]}
         return sum(t.nbytes for ptr, t in packed.items() if ptr not in self._own)
 
     def stepper(self, capacity: int) -> KernelStepper:
@@ -88,12 +101,22 @@ class Rings:
         self.count = torch.zeros(1, cap, dtype=torch.int64)  # (1, rows): the rows' axis second, as the caches
         self.xq, self.xs = torch.zeros(cap, 4 * C, dtype=torch.int16), torch.zeros(cap)
         self.ids = torch.zeros(cap, dtype=torch.int32)
+        # The header's slots, laid out as the rings (a model without one has none: P = 0).
+        P = net.P
+        self.pkeys, self.pvalues = (torch.zeros(L, cap, H, P, C // H, dtype=STORED[net.precision]) for _ in range(2))
+        self.pkscale, self.pvscale = torch.zeros(L, cap, H, P), torch.zeros(L, cap, H, P)
+        self.meta, self.pslot = torch.zeros(META_ROWS, cap, dtype=torch.int64), torch.zeros(cap, dtype=torch.int32)
         self.rows = (self.keys, self.values, self.kscale, self.vscale, self.count)
+        if P:
+            self.rows += (self.pkeys, self.pvalues, self.pkscale, self.pvscale, self.meta)
         self.state = native.TState(cap, *(ptr(t) for t in (self.x, self.h, self.qkv, self.y, self.m, self.scores,
                                                              self.logits, self.keys, self.values, self.kscale,
-                                                             self.vscale, self.rot, self.count, self.xq, self.xs)))
+                                                             self.vscale, self.rot, self.count, self.xq, self.xs)),
+                                   native.Pacer(), *(ptr(t) for t in (self.pkeys, self.pvalues, self.pkscale,
+                                                                      self.pvscale, self.meta, self.pslot)))
         start_pacer(net, self.state)
 
     def tensors(self) -> list[torch.Tensor]:
         return [self.x, self.h, self.y, self.qkv, self.m, self.scores, self.logits, self.keys, self.values,
-                self.kscale, self.vscale, self.rot, self.count, self.xq, self.xs]
+                self.kscale, self.vscale, self.rot, self.count, self.xq, self.xs, self.pkeys, self.pvalues,
+                self.pkscale, self.pvscale, self.meta, self.pslot]

@@ -22,7 +22,7 @@ from ..errors import CharLMError
 from ..models import ModelConfig
 from .objective import OPTIMIZERS
 
-SHAPE = ("model", "rnn_size", "num_layers", "dropout", "n_head", "block_size")  # ModelConfig's, flat on the command line
+SHAPE = ("model", "rnn_size", "num_layers", "dropout", "n_head", "block_size", "header_slots")  # ModelConfig's, flat on the command line
 SCHEDULES = ("step", "cosine")
 
 # Each family's defaults where they differ from the dataclasses' (char-rnn's LSTM recipe).
@@ -122,9 +122,13 @@ class TrainConfig:
 
     def for_checkpoint(self, shape: ModelConfig, given: dict) -> "TrainConfig":
         """This run's settings when it starts from a checkpoint of `shape` (--init-from): its shape
-        wins over the sizes on the command line, save a --dropout `given` there, and a transformer
+        wins over the sizes on the command line, save a --dropout or --header-slots `given` there, and a transformer
         trains on windows as long as its own unless --seq-length is given; checked."""
-        shape = replace(shape, dropout=given.get("dropout", shape.dropout))
+        try:
+            shape = replace(shape, dropout=given.get("dropout", shape.dropout),
+                            header_slots=given.get("header_slots", shape.header_slots))
+        except ValueError as exc:
+            raise CharLMError(re.sub(r"^\w+", lambda m: option(m.group(0)), str(exc))) from None
         seq_length = given.get("seq_length", shape.block_size) if shape.model == "transformer" else self.seq_length
         cfg = replace(self, model=shape, seq_length=seq_length)
         cfg.check()

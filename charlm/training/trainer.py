@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from common.corpus_format import split_documents
+from common.corpus_format import LEAD, split_documents
 
 from .. import checkpoint as ckpt_io
 from .. import runs
@@ -24,6 +24,7 @@ from ..data import StreamBatches, Vocab, epoch_order, read_corpus, split_by_docu
 from ..errors import DataError, TrainingDiverged, VocabError
 from ..loss import stream_loss
 from ..models import ModelConfig, build, keep_layers, resolve_device
+from ..models.header import training_batches, with_gates, with_header_ids
 from ..profile import CorpusProfile
 from . import distributed
 from .budget import Budget
@@ -34,6 +35,7 @@ from .objective import TrainStep, make_optimizer
 class Trainer:
     def __init__(self, cfg: TrainConfig, run_dir: Path, text: str, vocab: Vocab, started: float):
         """Use a named constructor; this one only builds what every kind of run shares."""
+        cfg = cfg.with_model(with_header_ids(cfg.model, vocab))
         self.cfg, self.run_dir, self.vocab = cfg, run_dir, vocab
         self.device = resolve_device(cfg.device)
         self.group = distributed.start(self.device, cfg.batch_size)  # None unless under torchrun
@@ -96,6 +98,7 @@ class Trainer:
         if cfg.keep_layers is not None:
             shape, weights = keep_layers(shape, weights, cfg.keep_layers)
         trainer = cls(cfg.for_checkpoint(shape, given), run_dir, text, vocab, started)
+        weights = with_gates(trainer.model, weights)  # --header-slots given to a model without
         ckpt_io.load_weights(trainer.model, {**init, "model_state": weights}, f"--init-from {cfg.init_from}")
         return trainer
 
@@ -137,15 +140,12 @@ class Trainer:
         return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cfg.bf16 and self.device.type == "cuda")
 
     def epoch_batches(self, epoch: int) -> StreamBatches:
-        ids = torch.cat(epoch_order(self.train_docs, self.cfg.seed, epoch))
-        batches = StreamBatches(ids, self.cfg.batch_size, self.cfg.seq_length)
+        cfg = self.cfg
+        batches = training_batches(cfg.model, epoch_order(self.train_docs, cfg.seed, epoch), cfg.batch_size,
+                                   cfg.seq_length, self.vocab.encode(LEAD))
         if self.group:
-            rows = self.group.rows(self.cfg.batch_size)
-            batches.x, batches.y = batches.x[rows], batches.y[rows]
-        if self.device.type == "cuda":
-            # One pinned, asynchronous copy an epoch; batches are then slices on the GPU.
-            batches.x = batches.x.pin_memory().to(self.device, non_blocking=True)
-            batches.y = batches.y.pin_memory().to(self.device, non_blocking=True)
+            batches.rows(self.group.rows(cfg.batch_size))
+        batches.to(self.device)
         return batches
 
     def val_loss(self, deadline: float | None = None) -> tuple[float, float]:

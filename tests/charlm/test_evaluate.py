@@ -16,11 +16,13 @@ def test_evaluate_prints_every_figure(tiny_run):
     assert "sampling" in proc.stderr  # the progress bars
 
 
-def test_evaluate_json_has_the_documented_keys_and_the_training_val_loss(tiny_run):
+def test_evaluate_json_has_the_documented_keys_and_the_training_val_loss(tiny_run, tmp_path):
     proc = run_module("charlm.evaluate", str(tiny_run / "best.pt"), "-n", "3", "--length", "800", "--json",
-                      "--no-compression")
+                      "--no-compression", "--samples", str(tmp_path / "samples.html"))
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
+    kept = (tmp_path / "samples.html").read_text()  # for jobclass.predict --agreement
+    assert kept.startswith("<html>") and kept.count("<html>") == 3
     for key in ["val_loss", "val_bpc", "well_formed", "frame", "vocab_words", "copy_rate", "median_longest_copy"]:
         assert key in r
     for key in ["well_formed", "frame", "vocab_words", "copy_rate", "cut_off", "copy_share", "val_copy_share"]:
@@ -62,7 +64,7 @@ def test_evaluate_reports_realism_and_can_skip_the_val_loss_of_a_transformer(tin
                       "--no-val", "--no-compression", "--json")
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
-    assert "val_loss" not in r and r["model"] == "transformer 2x32, 2 heads, window 32"
+    assert "val_loss" not in r and r["model"] == "transformer 2x32, 2 heads, window 64, header in view (64 slots)"
     for kind in ("char", "word", "doc"):
         generated, control = r["realism"]["generated"][kind], r["realism"]["control"][kind]
         assert generated["n"] == control["n"] == 6

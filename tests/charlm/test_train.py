@@ -17,7 +17,7 @@ from common.cli import run_cli
 from charlm.sampling.generator import Generator
 from charlm.train import main
 from charlm.training.trainer import Trainer
-from conftest import REPEATED_POSTING, ROOT, TINY, make_corpus, run_module
+from conftest import REPEATED_POSTING, ROOT, TINY, TINY_TRANSFORMER, make_corpus, run_module
 
 
 def cli(*args):
@@ -115,8 +115,10 @@ def test_tiny_model_memorizes_a_repeated_posting(tmp_path):
     assert gen.sample(argmax=True, max_length=1000, max_copy=None) == REPEATED_POSTING.rstrip("\n")
 
 
-def test_resume_with_more_epochs_ends_where_the_uninterrupted_run_ends(small_corpus, tmp_path):
-    common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *TINY]
+@pytest.mark.parametrize("family", [TINY, [*TINY_TRANSFORMER, "--block-size", "64", "--header-slots", "64"]],
+                         ids=["lstm", "transformer with its header in view"])
+def test_resume_with_more_epochs_ends_where_the_uninterrupted_run_ends(family, small_corpus, tmp_path):
+    common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *family]
     assert main([*common, "--run-name", "whole", "--max-epochs", "4"]) == 0
     assert main([*common, "--run-name", "split", "--max-epochs", "2"]) == 0
     assert len(runs.epoch_checkpoints(tmp_path / "split")) == 2
@@ -200,6 +202,19 @@ def test_init_from_starts_a_new_run_from_the_weights(tiny_run, small_corpus, tmp
     assert ckpt["history"][0]["val_loss"] < fresh_first_epoch
 
 
+def test_init_from_a_transformer_without_a_header_keeps_its_loss_and_learns_one(small_corpus, tmp_path):
+    """--header-slots on a checkpoint without: its gates start at zero, so the run starts at its loss."""
+    common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *TINY_TRANSFORMER, "--dropout", "0",
+              "--block-size", "64", "--max-epochs", "1"]
+    assert main([*common, "--run-name", "plain"]) == 0
+    plain = ckpt_io.load(tmp_path / "plain" / "best.pt")
+    assert main([*common, "--run-name", "header", "--init-from", str(tmp_path / "plain" / "best.pt"),
+                 "--header-slots", "64", "--learning-rate", "1e-12", "--min-lr", "0"]) == 0
+    header = ckpt_io.load(tmp_path / "header" / "best.pt")
+    assert header["config"]["header_slots"] == 64 and "blocks.0.attn.header_gate" in header["model_state"]
+    assert header["history"][0]["val_loss"] == pytest.approx(plain["history"][0]["val_loss"], abs=1e-4)
+
+
 @pytest.mark.parametrize("case, message", [
     ("missing", "not found. Build one with the scraper"),
     ("empty", "is empty"),
@@ -217,6 +232,9 @@ def test_init_from_starts_a_new_run_from_the_weights(tiny_run, small_corpus, tmp
     ("negative budget", "--max-minutes must be a positive number, got -1.0"),
     ("escaping run name", "--run-name must be a plain folder name inside --checkpoint-dir"),
     ("output under a file", "a file stands where a folder must be"),
+    ("header slots off the tiles", "--header-slots must be a multiple of 16 from 0 to the block_size (256), got 20"),
+    ("header for an lstm", "--header-slots keeps a transformer's header in view; the lstm has none"),
+    ("header in plain text", "the corpus is not in the posting format"),
 ])
 def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small_corpus, tmp_path, capsys):
     bad = tmp_path / "bad.txt"
@@ -261,6 +279,13 @@ def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small
     elif case == "output under a file":
         (tmp_path / "afile").write_text("x")
         args = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path / "afile" / "runs"), *TINY]
+    elif case == "header slots off the tiles":
+        args = ["--data", str(small_corpus), "--model", "transformer", "--header-slots", "20"]
+    elif case == "header for an lstm":
+        args = ["--data", str(small_corpus), "--header-slots", "16"]
+    elif case == "header in plain text":
+        bad.write_text("plain text, a paragraph.\n\nAnother paragraph of it.\n\n" * 40)
+        args = ["--data", str(bad), "--checkpoint-dir", str(tmp_path / "out"), *TINY_TRANSFORMER, "--header-slots", "16"]
     assert cli(*args) == 2
     err = capsys.readouterr().err
     assert message in err

@@ -29,6 +29,7 @@ SOURCES = sorted(HERE.glob("*.c"))
 HEADERS = sorted(HERE.glob("*.h"))
 MAX_NAME, MAX_DEPTH, MAX_STOP, MAX_LAYERS = 32, 64, 16, 16  # as #defined in kernel.h
 MAX_EXTRA, MAX_WORD = 16, 32  # kernel.h's Row: a row's own known words
+MAX_MARK = 32  # kernel.h's TNet: HEAD and HEADER_END in ids
 PRECISIONS = ("fp32", "fp16", "int8")  # kernel.h's P_FP32, P_FP16, P_INT8
 TEXT = 0  # kernel.h's Row.state in plain text (enum TEXT)
 W_BETWEEN = -1  # kernel.h's Row.word between words
@@ -101,6 +102,8 @@ class TNet(ctypes.Structure):
         ("embed", ctypes.c_void_p), ("inv_freq", ctypes.c_void_p),
         ("w", ctypes.c_void_p * (4 * MAX_LAYERS + 1)), ("scale", ctypes.c_void_p * (4 * MAX_LAYERS + 1)),
         ("norm", ctypes.c_void_p * (2 * MAX_LAYERS + 1)),
+        *[(n, ctypes.c_int32) for n in ("P", "n_open", "n_close")],
+        ("open", ctypes.c_int32 * MAX_MARK), ("close", ctypes.c_int32 * MAX_MARK), ("gate", ctypes.c_void_p * MAX_LAYERS),
     ]
 
 
@@ -108,7 +111,8 @@ class TState(ctypes.Structure):
     _fields_ = [("cap", ctypes.c_int32),
                 *[(n, ctypes.c_void_p) for n in ("x", "h", "qkv", "y", "m", "scores", "logits", "keys", "values",
                                                  "kscale", "vscale", "rot", "count", "xq", "xs")],
-                ("pacer", Pacer)]
+                ("pacer", Pacer), *[(n, ctypes.c_void_p) for n in ("pkeys", "pvalues", "pkscale", "pvscale", "meta",
+                                                                    "pslot")]]
 
 
 def pacer_share(net: ctypes.Structure) -> ctypes.c_void_p:

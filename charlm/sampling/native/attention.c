@@ -22,13 +22,23 @@ typedef struct { void *keys, *values; float *kscale, *vscale; } Ring;
 
 int dj_ring_slots(int R) { return (R + TILE - 1) / TILE * TILE; }
 
-static Ring ring_of(const TNet *n, const TState *s, int l, int b, int h) {
-    const int d = n->C / n->H, slots = dj_ring_slots(n->R);
+static Ring ring_in(const TNet *n, const TState *s, int l, int b, int h, int slots, void *keys, void *values,
+                    float *kscale, float *vscale) {
+    const int d = n->C / n->H;
     const size_t esize = n->precision == P_FP32 ? 4 : n->precision == P_FP16 ? 2 : 1;
     size_t ring = ((size_t)l * s->cap + b) * n->H + h;
-    Ring r = {(char *)s->keys + ring * slots * d * esize, (char *)s->values + ring * slots * d * esize,
-              s->kscale + ring * slots, s->vscale + ring * slots};
+    Ring r = {(char *)keys + ring * slots * d * esize, (char *)values + ring * slots * d * esize,
+              kscale + ring * slots, vscale + ring * slots};
     return r;
+}
+
+static Ring ring_of(const TNet *n, const TState *s, int l, int b, int h) {
+    return ring_in(n, s, l, b, h, dj_ring_slots(n->R), s->keys, s->values, s->kscale, s->vscale);
+}
+
+/* The row's header slots, laid out as a ring of P slots (P a multiple of 16). */
+static Ring header_of(const TNet *n, const TState *s, int l, int b, int h) {
+    return ring_in(n, s, l, b, h, n->P, s->pkeys, s->pvalues, s->pkscale, s->pvscale);
 }
 
 /* Rotary positions on one head's vector v (width d): pairs (i, i + d/2) turned by the row's angles. */
@@ -206,6 +216,21 @@ static void attend(int precision, Ring r, const float *q, int d, int filled, int
     else mix_i8(scores, r.values, r.vscale, d, filled, slots, sum, y);
 }
 
+/* The header in view (charlm/models/header.py): the character's un-rotated key and value into
+   its header slot while the header is read, and once it is pinned, y += gate (attention of the
+   un-rotated q over its slots). */
+static void see_header(const TNet *n, TState *s, int l, int b, int h, const float *q, const float *k,
+                       const float *v, float *scores, float *y) {
+    const int d = n->C / n->H;
+    Ring r = header_of(n, s, l, b, h);
+    if (s->pslot[b] >= 0) put(n->precision, r, d, s->pslot[b], k, v);
+    int pinned = (int)s->meta[PINNED * s->cap + b];
+    if (pinned == 0) return;
+    float seen[MAX_HEAD], g = n->gate[l][h];
+    attend(n->precision, r, q, d, pinned, n->P, scores, seen);
+    for (int i = 0; i < d; i++) y[i] = y[i] + g * seen[i];
+}
+
 /* Rotary q and k, the new key and value into each row's ring, then attention per row and head. */
 void dj_attention(const TNet *n, TState *s, int l, int B) {
     const int C = n->C, H = n->H, R = n->R, d = C / H, slots = dj_ring_slots(R);
@@ -215,11 +240,15 @@ void dj_attention(const TNet *n, TState *s, int l, int B) {
         int64_t pos = s->count[b];
         float *qkv = s->qkv + (size_t)b * 3 * C;
         float *q = qkv + h * d, *k = qkv + C + h * d, *v = qkv + 2 * C + h * d;
+        float q0[MAX_HEAD], k0[MAX_HEAD];  /* un-rotated, for the header */
+        if (n->P) { memcpy(q0, q, d * sizeof(float)); memcpy(k0, k, d * sizeof(float)); }
         rotate(q, d, s->rot + (size_t)b * d);
         rotate(k, d, s->rot + (size_t)b * d);
         Ring r = ring_of(n, s, l, b, h);
         put(n->precision, r, d, (int)(pos % R), k, v);
         int filled = pos + 1 < R ? (int)pos + 1 : R;
-        attend(n->precision, r, q, d, filled, slots, s->scores + (size_t)bh * slots, s->y + (size_t)b * C + h * d);
+        float *scores = s->scores + (size_t)bh * slots, *y = s->y + (size_t)b * C + h * d;
+        attend(n->precision, r, q, d, filled, slots, scores, y);
+        if (n->P) see_header(n, s, l, b, h, q0, k0, v, scores, y);
     }
 }

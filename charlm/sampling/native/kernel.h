@@ -97,7 +97,11 @@ typedef struct {
 /* The packed transformer. embed (V, C): the input lookup; inv_freq (d/2): rotary frequencies
    (float64, as the model computes them); per block l: w[4l] qkv (3C, C), w[4l+1] out (C, C),
    w[4l+2] fc (4C, C), w[4l+3] proj (C, 4C), and norm[2l], norm[2l+1] the two norms' gains;
-   w[4L] (V, C) the head (the embedding, tied), norm[2L] the final norm's gain. */
+   w[4L] (V, C) the head (the embedding, tied), norm[2L] the final norm's gain. With the header
+   in view (charlm/models/header.py), P > 0 slots of it; open and close: HEAD and HEADER_END in
+   ids; gate[l] (H) each head's share of it in block l. */
+#define MAX_MARK 32
+enum { COLLECTED, PINNED, OPEN_AT, CLOSE_AT };  /* header.py's rows of TState's meta */
 typedef struct {
     int32_t L, C, H, R, V, precision;
     PacerShare share;
@@ -106,6 +110,9 @@ typedef struct {
     const void *w[4 * MAX_LAYERS + 1];
     const float *scale[4 * MAX_LAYERS + 1];
     const float *norm[2 * MAX_LAYERS + 1];
+    int32_t P, n_open, n_close;
+    int32_t open[MAX_MARK], close[MAX_MARK];
+    const float *gate[MAX_LAYERS];
 } TNet;
 
 /* Buffers for up to cap rows: x (cap, C) the residual stream, h (cap, C) a norm's output,
@@ -113,7 +120,10 @@ typedef struct {
    logits (cap, V), keys and values (L, cap, H, S, d) the rings (S = dj_ring_slots(R); float32,
    float16 or int8 by the precision; layouts in attention.c) and kscale, vscale (L, cap, H, S)
    the int8 ones' scales, rot (cap, d) the rotary cos and sin of each row's position, count (cap)
-   characters read, xq (cap, 4C) and xs (cap) the int8 path's quantized activations. */
+   characters read, xq (cap, 4C) and xs (cap) the int8 path's quantized activations. With the
+   header in view: pkeys, pvalues (L, cap, H, P, d) and pkscale, pvscale (L, cap, H, P) its
+   slots, as the rings keep theirs but not rotated; meta (4, cap) each row's matcher (header.py's
+   COLLECTED, PINNED, OPEN_AT, CLOSE_AT rows); pslot (cap) the slot of the character being read, or -1. */
 typedef struct {
     int32_t cap;
     float *x, *h, *qkv, *y, *m, *scores, *logits;
@@ -123,6 +133,10 @@ typedef struct {
     int16_t *xq;
     float *xs;
     Pacer pacer;
+    void *pkeys, *pvalues;
+    float *pkscale, *pvscale;
+    int64_t *meta;
+    int32_t *pslot;
 } TState;
 
 /* The tag guard: TagGuard of ../reference_guard.py, state for state; that file is the reference and the

@@ -34,12 +34,34 @@ static void norm_ready(const TNet *n, TState *s, const float *gain, float *out, 
     }
 }
 
+/* header.py's HeaderMatcher.feed, number for number: the slot character c is kept in, or -1. */
+static int32_t match_header(const TNet *n, int64_t *meta, int cap, int b, int32_t c) {
+    int64_t *collected = meta + COLLECTED * cap + b, *pinned = meta + PINNED * cap + b;
+    int64_t *open_at = meta + OPEN_AT * cap + b, *close_at = meta + CLOSE_AT * cap + b;
+    *open_at = c == n->open[*open_at] ? *open_at + 1 : c == n->open[0];
+    if (*open_at == n->n_open) {  /* a new posting: its header comes next */
+        *collected = 1; *pinned = 0; *open_at = 0; *close_at = 0;
+        return -1;
+    }
+    if (*collected == 0) return -1;
+    int64_t at = *collected - 1;
+    (*collected)++;
+    *close_at = c == n->close[*close_at] ? *close_at + 1 : c == n->close[0];
+    if (*close_at == n->n_close) {
+        *pinned = at < n->P ? at + 1 : 0;
+        *collected = 0; *close_at = 0;
+    }
+    return at < n->P ? (int32_t)at : -1;
+}
+
 /* Each row's embedding into x, and its rotary angles at its position: rot (B, d) holds cos then
-   sin of pos * inv_freq[i], computed in float64 as the model does, once a step for every block and head. */
+   sin of pos * inv_freq[i], computed in float64 as the model does, once a step for every block
+   and head; with the header in view, the row's matcher reads the character. */
 static void start_rows(const TNet *n, TState *s, int B, const int32_t *ids) {
     const int C = n->C, half = n->C / n->H / 2;
     #pragma omp for schedule(static)
     for (int b = 0; b < B; b++) {
+        if (n->P) s->pslot[b] = match_header(n, s->meta, s->cap, b, ids[b]);
         memcpy(s->x + (size_t)b * C, n->embed + (size_t)ids[b] * C, C * sizeof(float));
         for (int i = 0; i < half; i++) {
             double a = (double)s->count[b] * n->inv_freq[i];

@@ -113,7 +113,8 @@ def test_it_trains_saves_per_epoch_and_samples_on_a_cpu_without_the_corpus(tiny_
     vals = [h["val_loss"] for h in ckpt_io.load(tiny_transformer_run / "latest.pt")["history"]]
     assert len(vals) == 3 and vals[-1] < vals[0] < math.log(60)
     ckpt = ckpt_io.load(tiny_transformer_run / "best.pt")
-    assert ckpt["config"]["model"] == "transformer" and ckpt["config"]["block_size"] == 32
+    assert ckpt["config"]["model"] == "transformer" and ckpt["config"]["block_size"] == 64
+    assert ckpt["config"]["header_slots"] == 64 and "blocks.1.attn.header_gate" in ckpt["model_state"]
     gen = Generator.from_checkpoint(tiny_transformer_run / "best.pt")
     assert gen.backend == "native" and gen.precision == "int8"  # the C kernel, as the LSTM (issue 27)
     texts = gen.generate(3, seed=5, max_length=200)

@@ -80,3 +80,29 @@ def test_widths_the_kernel_cannot_take_are_refused_and_step_through_the_model_in
     from charlm.data import Vocab
 
     assert Generator(odd, Vocab("".join(chr(65 + i) for i in range(20)))).backend == "torch"
+
+
+@pytest.mark.parametrize("precision, tolerance", [("fp32", 1e-4), ("fp16", 2e-3), ("int8", 2e-2)])
+def test_the_kernel_keeps_each_rows_header_pinned_as_the_model_does(precision, tolerance):
+    """Three postings, each well past the 64-character window: the header's slots are written as it is
+    read, pinned at its </title>, and dropped at the next posting's <html>, per row, at every precision."""
+
+    from charlm.data import Vocab
+    from charlm.models.header import with_header_ids
+    from common.corpus_format import LEAD, document
+
+    text = LEAD + "".join(document(f"Job {i}", f"Company {i}", "Seattle, WA", "<p>We hire and we ship.</p>\n" * 12)
+                          for i in range(3))
+    vocab = Vocab.from_text(text)
+    config = ModelConfig(vocab_size=len(vocab), model="transformer", rnn_size=32, num_layers=2, n_head=2,
+                         block_size=64, dropout=0.0, header_slots=64)
+    torch.manual_seed(0)
+    model = CharTransformer(with_header_ids(config, vocab)).eval()
+    for block in model.blocks:
+        block.attn.header_gate.data.normal_(0, 0.1)
+    ids = vocab.encode(text).tolist()
+    reference = run(TorchModel(model).stepper(1), ids)
+    assert torch.allclose(run(NativeTransformer(model, precision).stepper(1), ids), reference, atol=tolerance)
+    for block in model.blocks:  # and the pinned header is what moves the logits
+        block.attn.header_gate.data.zero_()
+    assert not torch.allclose(run(NativeTransformer(model, precision).stepper(1), ids), reference, atol=tolerance)

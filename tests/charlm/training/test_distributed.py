@@ -68,10 +68,12 @@ def test_a_batch_that_does_not_split_evenly_is_refused(small_corpus, tmp_path):
 
 
 def test_the_transformer_trains_under_ddp_as_in_one_process(small_corpus, tmp_path):
-    """With Muon, whose orthogonalized step each rank computes alone from the averaged gradient."""
+    """With Muon, whose orthogonalized step each rank computes alone from the averaged gradient, and
+    its header in view: each rank's windows carry their own postings' headers."""
     runs = tmp_path / "runs"
     common = ["--data", str(small_corpus), "--checkpoint-dir", str(runs), "--model", "transformer", "--rnn-size", "32",
-              "--num-layers", "2", "--n-head", "2", "--block-size", "32", "--batch-size", "8", "--dropout", "0",
+              "--num-layers", "2", "--n-head", "2", "--block-size", "64", "--header-slots", "64", "--batch-size", "8",
+              "--dropout", "0",
               "--log-every", "5", "--max-epochs", "2", "--optimizer", "muon"]
     one = run_module("charlm.train", *common, "--run-name", "one")
     assert one.returncode == 0, one.stderr

@@ -57,7 +57,7 @@ from .sampling.settings import SAMPLING_KNOBS, TEMPERATURE_RANGE, check_truncati
 
 def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compression: bool = False,
              precisions: tuple[str, ...] = (), skip_val: bool = False, result: dict | None = None,
-             samples_to: str | None = None) -> dict:
+             samples_to: str | None = None, threads: int | None = None) -> dict:
     """The figures of one checkpoint, written into `result` as each is done (Ctrl-C keeps them).
     `given`: the sampling settings asked for; the rest are the model family's defaults."""
     result = {} if result is None else result
@@ -65,7 +65,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
     data = data or (ckpt.get("train_config") or {}).get("data") or "corpus/input.txt"
     text = read_corpus(data)
     split = ckpt_io.training_split(ckpt, text)
-    gen = Generator.from_checkpoint(ckpt_path)
+    gen = Generator.from_checkpoint(ckpt_path, threads=threads)
     val_text = "".join(split.val)
     gen.vocab.check(val_text, f"the val split of {data}")
     val_ids = gen.vocab.encode(val_text)
@@ -80,7 +80,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
             val = stream_loss(gen.model, val_ids, streams, 512, torch.device("cpu"), progress=bar.update)[0]
         result.update(val_loss=val, val_bpc=val / math.log(2))
     for precision in precisions:
-        stepped = Generator.from_checkpoint(ckpt_path, precision=precision)
+        stepped = Generator.from_checkpoint(ckpt_path, precision=precision, threads=threads)
         with progress(len(val_ids), f"val loss, sampler {precision}") as bar:
             result.setdefault("sampler_val_loss", {})[precision] = stepped.val_loss(val_ids, streams, bar.update)
     if not skip_compression:
@@ -154,6 +154,9 @@ def build_parser():
                    help="also score the val split through the sampler's step at this precision (repeatable)")
     p.add_argument("--samples", metavar="FILE",
                    help="also write the sampled postings to FILE, for python -m jobclass.predict --agreement FILE")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for scoring and sampling (default: every core, the sampler's as fast now); "
+                        "beside other busy processes 1 is often much faster")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     p.add_argument("--save", action="store_true",
                    help="with --realism: keep the figures in the run folder's realism.json, which the gallery shows")
@@ -171,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     problem = check_truncation(args.top_p, args.min_p)
     if problem:
         p.error(problem.replace("top_p", "--top-p").replace("min_p", "--min-p"))
+    if args.threads is not None and not 1 <= args.threads <= 1024:
+        p.error(f"--threads must be 1-1024, got {args.threads}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.save and not args.realism:
         p.error("--save keeps the realism figures: it goes with --realism")
     if args.no_val and args.precision:
@@ -181,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {}
     try:
         evaluate(args.checkpoint, args.data, args.n, given, args.no_compression or args.realism,
-                 tuple(args.precision), args.no_val or args.realism, result, args.samples)
+                 tuple(args.precision), args.no_val or args.realism, result, args.samples, args.threads)
     except KeyboardInterrupt:
         if "checkpoint" not in result:
             raise

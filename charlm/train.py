@@ -8,7 +8,10 @@ exactly; only the options in config.RESUME_OVERRIDES may change on the way.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+
+import torch
 
 from common.cli import run_cli
 
@@ -16,7 +19,7 @@ from . import checkpoint as ckpt_io
 from . import runs
 from .errors import CharLMError, CheckpointError
 from .models import MODELS, ModelConfig
-from .training import distributed
+from .training import distributed, recipes
 from .training.config import RECIPES, RESUME_OVERRIDES, SCHEDULES, TrainConfig, option
 from .training.objective import OPTIMIZERS
 from .training.trainer import Trainer
@@ -42,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--checkpoint-dir", help=f"folder that holds one sub-folder per run (default {d.checkpoint_dir})")
     io.add_argument("--run-name", help="name of the run folder (default: corpus-model-size-timestamp)")
     io.add_argument("--val-frac", type=float, help=f"share of postings held out for validation (default {d.val_frac})")
+    io.add_argument("--recipe", metavar="NAME",
+                    help="start from a named recipe (charlm/recipes/NAME.toml); options given here win; "
+                         "--recipe list lists them")
     io.add_argument("--resume", metavar="RUN", help="continue a run exactly where it stopped: its folder or its latest.pt")
     io.add_argument("--init-from", metavar="CKPT",
                     help="start a new run from a checkpoint's weights, vocabulary and shape, which wins over the "
@@ -74,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the forward pass and loss through torch.compile (the first steps compile)")
     r.add_argument("--eval-every", type=int, help="also score the val split every N steps; 0: only after each epoch")
     r.add_argument("--log-every", type=int, help=f"steps per train-loss line in metrics.jsonl (default {d.log_every})")
+    r.add_argument("--threads", type=int,
+                   help="CPU threads (default: every core); beside other busy processes 1 is often much faster")
     r.add_argument("--max-minutes", type=float, help="stop after this much time, saving a resumable state")
     return p
 
@@ -134,7 +142,20 @@ def resume_config(state: dict, given: dict) -> TrainConfig:
     return cfg
 
 
+def new_run_options(given: dict) -> dict:
+    """A new run's options: its recipe's, then those typed; without --model, an --init-from
+    checkpoint's own family (and so its family's recipe)."""
+    options = dict(given)
+    name = options.pop("recipe", None)
+    if name is not None:
+        options = {**recipes.read(name)[1], **options}
+    if options.get("init_from") and "model" not in options:
+        options["model"] = ckpt_io.model_config(options["init_from"]).model
+    return options
+
+
 def start_new(given: dict) -> Trainer:
+    given = new_run_options(given)
     cfg = TrainConfig.from_options(given)
     if distributed.main_process():
         run_dir = runs.new_run_dir(cfg.checkpoint_dir, cfg.run_name, cfg.default_run_name())
@@ -144,6 +165,15 @@ def start_new(given: dict) -> Trainer:
     if cfg.init_from:
         return Trainer.init_from(cfg, run_dir, given)
     return Trainer.new(cfg, run_dir)
+
+
+def busy_hint() -> str:
+    """A word for a user whose other work holds cores: a step waits for its slowest thread."""
+    others = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if torch.get_num_threads() > 1 and others >= 1.0:
+        return (f"; the machine is busy (load {others:.1f}): if this runs slowly, --threads 1 is often "
+                "much faster beside other work")
+    return ""
 
 
 def describe(trainer: Trainer, resumed: bool) -> None:
@@ -160,6 +190,8 @@ def describe(trainer: Trainer, resumed: bool) -> None:
             else type(trainer.optimizer).__name__)  # Adam, or AdamW given a weight decay
     print(f"optimizer {kind}; learning rate {cfg.learning_rate:g}, {cfg.lr_schedule} schedule"
           + (f", weight decay {cfg.weight_decay:g}" if cfg.weight_decay else ""))
+    if trainer.device.type == "cpu":
+        print(f"{torch.get_num_threads()} CPU thread(s){busy_hint() if cfg.threads is None else ''}")
     if resumed:
         pos = trainer.position
         print(f"resuming at epoch {pos['epoch']} batch {pos['batch']} (step {trainer.step})")
@@ -167,6 +199,9 @@ def describe(trainer: Trainer, resumed: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     given = vars(build_parser().parse_args(argv))
+    if given.get("recipe") == "list":
+        print(recipes.listing())
+        return 0
     resume_path = given.pop("resume", None)
     if resume_path:
         state, run_dir = load_resume(resume_path)

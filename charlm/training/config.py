@@ -34,7 +34,7 @@ RECIPES = {
 }
 
 # What a resumed run may change; everything else is the run's identity.
-RESUME_OVERRIDES = {"max_epochs", "max_minutes", "device", "eval_every", "log_every", "bf16", "compile"}
+RESUME_OVERRIDES = {"max_epochs", "max_minutes", "device", "eval_every", "log_every", "bf16", "compile", "threads"}
 
 
 def option(name: str) -> str:
@@ -68,6 +68,7 @@ class TrainConfig:
     device: str = "auto"
     bf16: bool = False
     compile: bool = False
+    threads: int | None = None  # torch's threads on a CPU; None: torch's own count (every core it may use)
     max_minutes: float | None = None
     init_from: str | None = None
     keep_layers: list[int] | None = None  # of the init_from checkpoint's layers; None: all
@@ -162,6 +163,8 @@ class TrainConfig:
         check_val_frac(self.val_frac)
         if self.keep_layers is not None and not self.init_from:
             raise CharLMError("--keep-layers picks layers of the --init-from checkpoint; give that checkpoint too")
+        if self.threads is not None and not 1 <= self.threads <= 1024:
+            raise CharLMError(f"--threads must be 1-1024, got {self.threads}")
         if self.warmup_steps < 0:
             raise CharLMError(f"--warmup-steps must be >= 0, got {self.warmup_steps}")
         name = self.run_name

@@ -38,6 +38,8 @@ class Trainer:
         cfg = cfg.with_model(with_header_ids(cfg.model, vocab))
         self.cfg, self.run_dir, self.vocab = cfg, run_dir, vocab
         self.device = resolve_device(cfg.device)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
         self.group = distributed.start(self.device, cfg.batch_size)  # None unless under torchrun
         if self.group and self.device.type == "cuda":
             self.device = torch.device("cuda", self.group.local_rank)

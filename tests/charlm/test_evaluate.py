@@ -45,7 +45,8 @@ def val_postings(run) -> list[str]:
 def test_bad_truncation_is_refused_before_any_slow_work(tiny_run):
     for flag, value, why in (("--top-p", "0", "--top-p must be in (0, 1]"), ("--top-p", "1.5", "--top-p must be in"),
                              ("--min-p", "1", "--min-p must be in [0, 1)"), ("--min-p", "-0.1", "--min-p must be in"),
-                             ("--temperature", "0", "--temperature must be between 0.1 and 2.0, got 0.0")):
+                             ("--temperature", "0", "--temperature must be between 0.1 and 2.0, got 0.0"),
+                             ("--threads", "0", "--threads must be 1-1024, got 0")):
         proc = run_module("charlm.evaluate", str(tiny_run / "best.pt"), flag, value)
         assert proc.returncode == 2 and why in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
         assert "val loss" not in proc.stderr  # refused before the val split is scored (issue 39 #3)

@@ -235,6 +235,7 @@ def test_init_from_a_transformer_without_a_header_keeps_its_loss_and_learns_one(
     ("header slots off the tiles", "--header-slots must be a multiple of 16 from 0 to the block_size (256), got 20"),
     ("header for an lstm", "--header-slots keeps a transformer's header in view; the lstm has none"),
     ("header in plain text", "the corpus is not in the posting format"),
+    ("no threads", "--threads must be 1-1024, got 0"),
 ])
 def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small_corpus, tmp_path, capsys):
     bad = tmp_path / "bad.txt"
@@ -281,6 +282,8 @@ def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small
         args = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path / "afile" / "runs"), *TINY]
     elif case == "header slots off the tiles":
         args = ["--data", str(small_corpus), "--model", "transformer", "--header-slots", "20"]
+    elif case == "no threads":
+        args = ["--data", str(small_corpus), "--threads", "0"]
     elif case == "header for an lstm":
         args = ["--data", str(small_corpus), "--header-slots", "16"]
     elif case == "header in plain text":

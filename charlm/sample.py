@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                  stop=args.stop or "", guard=not args.no_guard, title=args.title, company=args.company, city=args.city)
     # Every setting is checked against the model's vocabulary before the slow load.
     config, vocab = ckpt_io.peek(args.checkpoint)
-    settings_for(config.model, **given, seed=seed).check(vocab)
+    settings_for(config, **given, seed=seed).check(vocab)
     # Loading takes seconds (the weights, the sampling kernel, the corpus's copy index): say so.
     print(f"loading {args.checkpoint} ...", file=sys.stderr, flush=True)
     started = time.monotonic()

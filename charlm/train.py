@@ -18,15 +18,15 @@ from common.cli import run_cli
 from . import checkpoint as ckpt_io
 from . import runs
 from .errors import CharLMError, CheckpointError
-from .models import MODELS, ModelConfig
+from .models import FAMILIES, MODELS, ModelConfig
 from .training import distributed, recipes
-from .training.config import RECIPES, RESUME_OVERRIDES, SCHEDULES, TrainConfig, option
+from .training.config import RESUME_OVERRIDES, SCHEDULES, TrainConfig, option
 from .training.objective import OPTIMIZERS
 from .training.trainer import Trainer
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d, dm, t = TrainConfig(), ModelConfig(), RECIPES["transformer"]
+    d, dm, t = TrainConfig(), ModelConfig(), FAMILIES["transformer"].recipe
 
     def default(name: str, value) -> str:
         """The help's default: the LSTM's, and the transformer's where its recipe differs."""

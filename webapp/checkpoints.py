@@ -35,6 +35,7 @@ class CheckpointInfo:
     latest: bool = False
     progress: float | None = None
     family: str = ""  # the model's family and size, "LSTM 3x512" ("" when its file cannot be read)
+    family_name: str = ""  # its family's name in the registry (charlm's FAMILIES), "lstm"
 
     @property
     def label(self) -> str:
@@ -83,12 +84,12 @@ class CheckpointIndex:
             ckpts = epoch_checkpoints(run_dir)
             best = best_checkpoint(ckpts)
             latest = latest_state(run_dir, ckpts[-1][0] if ckpts else 0)
-            kind = family(best or (latest.path if latest else None))
+            kind, name = family(best or (latest.path if latest else None))
             for epoch, val, path in ckpts:
                 found.append(CheckpointInfo(f"{run_dir.name}:{path.stem}", run_dir.name, epoch, val, path, path == best,
-                                            family=kind))
+                                            family=kind, family_name=name))
             if latest is not None:
-                found.append(replace(latest, family=kind))
+                found.append(replace(latest, family=kind, family_name=name))
         return found
 
     def get(self, checkpoint_id: str) -> CheckpointInfo | None:
@@ -126,21 +127,23 @@ def latest_state(run_dir: Path, last_epoch: int) -> CheckpointInfo | None:
                           latest=True, progress=max(0.0, min(1.0, progress - (epoch - 1))))
 
 
-def family(path: Path | None) -> str:
-    """"LSTM 3x512" of a run's checkpoint file (read once per version of the file)."""
+def family(path: Path | None) -> tuple[str, str]:
+    """("LSTM 3x512", "lstm"): a run's checkpoint file's family and size, and its family's name
+    (read once per version of the file; empty when it cannot be read)."""
     try:
-        return _family(str(path), path.stat().st_mtime_ns) if path else ""
+        return _family(str(path), path.stat().st_mtime_ns) if path else ("", "")
     except OSError:
-        return ""
+        return "", ""
 
 
 @functools.lru_cache(maxsize=256)
-def _family(path: str, mtime_ns: int) -> str:
+def _family(path: str, mtime_ns: int) -> tuple[str, str]:
     try:
         start = origin(path)  # a fine-tune's "epoch 1" continues a longer run: say whose
-        return model_config(path).describe() + (f", {start}" if start else "")
+        config = model_config(path)
+        return config.describe() + (f", {start}" if start else ""), config.model
     except CharLMError:
-        return ""
+        return "", ""
 
 
 def ended(rows: list[dict]) -> bool:

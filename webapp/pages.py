@@ -123,7 +123,7 @@ def compare():
 
 def compare_presets(runs: dict[str, list[CheckpointInfo]]) -> list[tuple[str, list[str]]]:
     """(name, checkpoint ids) of the comparisons offered, the first preselected: the best of the first
-    recurrent run beside the best of the first transformer run, when there are both; and the first
+    run beside the best of the first run of another model family, when there is one; and the first
     epoch, one halfway and the best of the first run, as the blog compared early, middle and late
     epochs (on the demo: epochs 1, 19 and 47)."""
     if not runs:
@@ -131,11 +131,10 @@ def compare_presets(runs: dict[str, list[CheckpointInfo]]) -> list[tuple[str, li
     first = runs["demo"] if "demo" in runs else next(iter(runs.values()))
     epochs = list(dict.fromkeys([first[0].id, first[len(first) // 2].id, next(c.id for c in first if c.best)]))
     presets = [(f"{first[0].run}'s epochs " + ", ".join(str(c.epoch) for c in first if c.id in epochs), epochs)]
-    kinds = [next((c for c in group if c.best), None) for group in runs.values()]
-    lstm = next((c for c in kinds if c and c.family and not c.family.startswith("transformer")), None)
-    transformer = next((c for c in kinds if c and c.family.startswith("transformer")), None)
-    if lstm and transformer:
-        presets.insert(0, (f"best {lstm.family} beside best {transformer.family}", [lstm.id, transformer.id]))
+    bests = [c for c in (next((c for c in group if c.best), None) for group in runs.values()) if c and c.family_name]
+    other = next((c for c in bests[1:] if c.family_name != bests[0].family_name), None) if bests else None
+    if other:
+        presets.insert(0, (f"best {bests[0].family} beside best {other.family}", [bests[0].id, other.id]))
     return presets
 
 

@@ -1,34 +1,49 @@
 """The model families and what the trainer, the val scoring and the sampler ask of them.
 
-A family is a torch module built from a ModelConfig that answers:
+A family's network is a torch module built from a ModelConfig that answers CharModel:
     forward(idx, state=None, targets=None) -> (logits (B, T, V) or, given targets, the mean loss; state)
     init_state(rows, device)               -> the state of `rows` blank rows
     compile_training()                     -> compile what training runs, where that pays
     LAYER_KEY                              -> a pattern that finds a layer's number in a weight's name
-and nothing else is asked of it: a new family is a module here and a line in FAMILIES.
+and nothing else is asked of it: a new family is a module here and a record in families.py.
 The sampler steps any family through its own forward (sampling/steppers.py); the C
 kernel steps LSTMs and transformers on the CPU (sampling/steppers.py, native_transformer.py).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from typing import Protocol
 
 import torch
 from torch import nn
 
 from ..errors import CharLMError
 from .config import MODELS, ModelConfig
+from .families import FAMILIES, Family, family
 from .rnn import CharRNN, State
 from .transformer import CharTransformer
 
-FAMILIES: dict[str, type[nn.Module]] = {"lstm": CharRNN, "gru": CharRNN, "rnn": CharRNN, "transformer": CharTransformer}
 assert set(FAMILIES) == set(MODELS)
+
+
+class CharModel(Protocol):
+    """What the trainer, the val scoring and the sampler ask of a family's network."""
+
+    config: ModelConfig
+    LAYER_KEY: re.Pattern
+
+    def __call__(self, idx, state=None, targets=None) -> tuple: ...
+
+    def init_state(self, batch_size: int, device: torch.device | str = "cpu"): ...
+
+    def compile_training(self) -> None: ...
 
 
 def build(config: ModelConfig) -> nn.Module:
     """The network a ModelConfig describes, of its family."""
-    return FAMILIES[config.model](config)
+    return family(config).network(config)
 
 
 def keep_layers(config: ModelConfig, weights: dict, layers: list[int]) -> tuple[ModelConfig, dict]:
@@ -39,7 +54,7 @@ def keep_layers(config: ModelConfig, weights: dict, layers: list[int]) -> tuple[
         raise CharLMError(f"--keep-layers must name distinct layers in increasing order, each from 0 to "
                           f"{config.num_layers - 1} (the checkpoint has {config.num_layers}), got "
                           + ",".join(map(str, layers)))
-    where = FAMILIES[config.model].LAYER_KEY  # finds the layer's number in a weight's name
+    where = family(config).network.LAYER_KEY  # finds the layer's number in a weight's name
     kept = {}
     for key, value in weights.items():
         found = where.search(key)
@@ -75,5 +90,5 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-__all__ = ["FAMILIES", "MODELS", "CharRNN", "CharTransformer", "ModelConfig", "State", "build", "detach_state",
-           "keep_layers", "resolve_device"]
+__all__ = ["FAMILIES", "MODELS", "CharModel", "CharRNN", "CharTransformer", "Family", "ModelConfig", "State", "build",
+           "detach_state", "family", "keep_layers", "resolve_device"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-MODELS = ("lstm", "gru", "rnn", "transformer")  # the recurrent family's cells, and the transformer
+MODELS = ("lstm", "gru", "rnn", "transformer")  # the families' names (families.py holds what each is)
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class ModelConfig:
     rnn_size: int = 512  # units per layer; the transformer's width
     num_layers: int = 3
     dropout: float = 0.5
-    n_head: int = 8  # the transformer's attention heads (its recipe, training.config.RECIPES, sets 6 for its width of 384)
+    n_head: int = 8  # the transformer's attention heads (its recipe, families.py, sets 6 for its width of 384)
     block_size: int = 256  # the transformer's window: each character sees itself and block_size - 1 before it
     header_slots: int = 0  # the transformer: its posting's header kept in view, up to this many characters (header.py)
     header_open: tuple = ()  # HEAD and HEADER_END in the vocabulary's ids, set with it
@@ -23,7 +23,7 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
-        if self.model == "transformer":
+        if self.windowed:
             if self.n_head < 1 or self.rnn_size % self.n_head or (self.rnn_size // self.n_head) % 2:
                 raise ValueError(f"n_head must split the width (rnn_size) into heads of an even width, got {self.n_head} "
                                  f"heads for {self.rnn_size}")
@@ -43,15 +43,23 @@ class ModelConfig:
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
+    @property
+    def windowed(self) -> bool:
+        """Whether the family attends over a window (block_size, n_head and the header are its)."""
+        from .families import family  # families.py imports the networks, which import this module
+
+        return family(self).windowed
+
     def describe(self) -> str:
         """The family and size in a few words: "LSTM 3x512", "transformer 6x384"."""
-        name = "transformer" if self.model == "transformer" else self.model.upper()
-        return f"{name} {self.num_layers}x{self.rnn_size}"
+        from .families import family
+
+        return family(self).describe(self)
 
     def to_dict(self) -> dict:
-        """What a checkpoint's config holds: the transformer's fields for a transformer only."""
+        """What a checkpoint's config holds: a windowed family's fields for it only."""
         data = asdict(self)
-        if self.model != "transformer":
+        if not self.windowed:
             del data["n_head"], data["block_size"]
         if not self.header_slots:
             del data["header_slots"], data["header_open"], data["header_close"]

@@ -27,7 +27,6 @@ class CharRNN(nn.Module):
         # An embedding as wide as the hidden layer replaces char-rnn's one-hot input:
         # the same function for a small vocabulary, without building one-hot tensors.
         self.embed = nn.Embedding(config.vocab_size, config.rnn_size)
-        rnn_kwargs = {"nonlinearity": "tanh"} if config.model == "rnn" else {}
         self.rnn = CELLS[config.model](
             config.rnn_size,
             config.rnn_size,
@@ -35,7 +34,6 @@ class CharRNN(nn.Module):
             # char-rnn drops out between layers and before the classifier.
             dropout=config.dropout if config.num_layers > 1 else 0.0,
             batch_first=True,
-            **rnn_kwargs,
         )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.rnn_size, config.vocab_size)
@@ -44,7 +42,7 @@ class CharRNN(nn.Module):
     def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> State:
         shape = (self.config.num_layers, batch_size, self.config.rnn_size)
         h = torch.zeros(shape, device=device)
-        if self.config.model == "lstm":
+        if isinstance(self.rnn, nn.LSTM):  # its state is (h, c)
             return (h, torch.zeros(shape, device=device))
         return h
 

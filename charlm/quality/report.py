@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..copies import COPY_LIMIT
+from ..models import ModelConfig, family
 from .bleed import HEADER_REACH, TOP_COMPANIES
 from .copies import COPY_WINDOW
 from .figures import QUANTILES
@@ -12,12 +13,9 @@ DISCRIMINATOR_NAMES = {"char": "char 1-4-grams + LR", "word": "word 1-2-grams + 
 
 
 def describe_model(config: dict) -> str:
-    """A checkpoint's model config in a few words, e.g. "lstm 3x512"."""
-    if config.get("model") == "transformer":
-        header = f", header in view ({config['header_slots']} slots)" if config.get("header_slots") else ""
-        return (f"transformer {config['num_layers']}x{config['rnn_size']}, {config['n_head']} heads, "
-                f"window {config['block_size']}{header}")
-    return f"{config.get('model', 'lstm')} {config['num_layers']}x{config['rnn_size']}"
+    """A checkpoint's model config in a few words, e.g. "LSTM 3x512"."""
+    config = ModelConfig.from_dict(config)
+    return family(config).details(config)
 
 
 def loss_lines(r: dict) -> list[str]:

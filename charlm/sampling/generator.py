@@ -133,7 +133,7 @@ class Generator:
 
     def settings(self, **given) -> SampleSettings:
         """This model family's defaults with what is given (None: not given) in their place."""
-        return settings_for(self.model.config.model, **given)
+        return settings_for(self.model.config, **given)
 
     def weight_bytes(self) -> int:
         """Bytes of the model's weights as loaded, and of the kernel's packed copy."""

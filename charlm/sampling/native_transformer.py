@@ -68,7 +68,7 @@ class NativeTransformer:
     @staticmethod
     def supports(model) -> bool:
         c = model.config
-        return c.model == "transformer" and c.rnn_size % c.n_head == 0 and (c.rnn_size // c.n_head) % 16 == 0
+        return isinstance(model, CharTransformer) and (c.rnn_size // c.n_head) % 16 == 0
 
     def packed_bytes(self) -> int:
         """Bytes of the packed copy (tensors that are the model's own are not counted twice)."""

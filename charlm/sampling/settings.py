@@ -11,6 +11,7 @@ from ..copies import COPY_LIMIT
 from ..data import Vocab
 from ..profile import FLOOR_MARGIN, WRAP_UP_MARGIN, CorpusProfile
 from ..errors import SettingsError
+from ..models import ModelConfig, family
 from . import native
 from .copy_guard import Q
 from .frame import MAX_FIELD, FrameWriter
@@ -120,16 +121,14 @@ class SampleSettings:
 
 # What a request may choose of how a posting is drawn, beside its prime, length, seed and fields.
 SAMPLING_KNOBS = ("temperature", "frame_temperature", "top_k", "top_p", "min_p", "guard", "real_words")
-# Each model family's departures from SampleSettings' own defaults. The realism sweep
-# (benchmarks/realism_sweep.py; BENCHMARKS.md, "Realism") found the same best for both families,
-# the body at 0.95 and the frame at 1.0 with the known-words guard on and no truncation, and
-# those are SampleSettings' own; a family that reads best elsewhere names its settings here.
-FAMILY_DEFAULTS: dict[str, dict] = {"lstm": {}, "transformer": {}}
 
 
-def settings_for(family: str, **given) -> SampleSettings:
-    """A family's defaults with what is given (None: not given) in their place: what a request gets."""
-    return SampleSettings(**{**FAMILY_DEFAULTS.get(family, {}), **{k: v for k, v in given.items() if v is not None}})
+def settings_for(config: ModelConfig, **given) -> SampleSettings:
+    """A model family's sampling defaults (models/families.py: its departures from SampleSettings'
+    own) with what is given (None: not given) in their place: what a request gets. The realism
+    sweep (benchmarks/realism_sweep.py; BENCHMARKS.md, "Realism") found the same best for both
+    families, SampleSettings' own: the body at 0.95, the frame at 1.0, the known-words guard on."""
+    return SampleSettings(**{**family(config).sampling, **{k: v for k, v in given.items() if v is not None}})
 
 
 def check_truncation(top_p: float | None, min_p: float | None) -> str | None:

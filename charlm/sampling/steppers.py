@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 
 import torch
+from torch import nn
 
 from . import native
 from ..errors import SettingsError
@@ -116,7 +117,7 @@ class NativeLSTM:
 
     @staticmethod
     def supports(model: CharRNN) -> bool:
-        return model.config.model == "lstm" and model.config.rnn_size % 16 == 0
+        return isinstance(model, CharRNN) and isinstance(model.rnn, nn.LSTM) and model.config.rnn_size % 16 == 0
 
     def stepper(self, capacity: int) -> KernelStepper:
         return KernelStepper(self, capacity, Buffers, self.lib.dj_lstm_step)

@@ -2,7 +2,7 @@
 
 Defaults are char-rnn's recipe for the design's model (3x512 LSTM, dropout 0.5, seq 100,
 batch 50, Adam 2e-3 decayed by 0.97 an epoch after 10, no warm-up). `--model transformer`
-brings its own recipe (RECIPES), nanoGPT's shakespeare_char: 6 blocks of 384 with 6 heads,
+brings its own recipe (models/families.py), nanoGPT's shakespeare_char: 6 blocks of 384 with 6 heads,
 window 256, dropout 0.2, batch 64, AdamW 1e-3 with beta2 0.99 and weight decay 0.1 on
 matrices, 100 warm-up steps then a cosine to 1e-4 over the run. Options given on the
 command line win over either recipe. Checkpoints store to_dict();
@@ -19,19 +19,12 @@ from pathlib import Path
 
 from ..data import check_val_frac
 from ..errors import CharLMError
-from ..models import ModelConfig
+from ..models import FAMILIES, ModelConfig
 from .objective import OPTIMIZERS
 
 SHAPE = ("model", "rnn_size", "num_layers", "dropout", "n_head", "block_size", "header_slots")  # ModelConfig's, flat on the command line
 SCHEDULES = ("step", "cosine")
 
-# Each family's defaults where they differ from the dataclasses' (char-rnn's LSTM recipe).
-RECIPES = {
-    "transformer": {"rnn_size": 384, "num_layers": 6, "n_head": 6, "block_size": 256, "dropout": 0.2,
-                    "batch_size": 64, "max_epochs": 10, "learning_rate": 1e-3,
-                    "lr_schedule": "cosine", "min_lr": 1e-4, "warmup_steps": 100, "weight_decay": 0.1,
-                    "beta2": 0.99, "grad_clip": 1.0},
-}
 
 # What a resumed run may change; everything else is the run's identity.
 RESUME_OVERRIDES = {"max_epochs", "max_minutes", "device", "eval_every", "log_every", "bf16", "compile", "threads"}
@@ -106,8 +99,9 @@ class TrainConfig:
     def from_options(cls, options: dict) -> "TrainConfig":
         """From command-line options, where the model's shape comes flat (--rnn-size ...), over the
         model family's recipe; checked."""
-        options = {**RECIPES.get(options.get("model", ModelConfig.model), {}), **options}
-        if options.get("model") == "transformer":  # it trains on windows as long as the one it attends over
+        kind = FAMILIES.get(options.get("model", ModelConfig.model))  # None: ModelConfig says it is unknown
+        options = {**(kind.recipe if kind else {}), **options}
+        if kind and kind.windowed:  # it trains on windows as long as the one it attends over
             options.setdefault("seq_length", options["block_size"])
         shape = {k: options.pop(k) for k in SHAPE if k in options}
         try:
@@ -130,7 +124,7 @@ class TrainConfig:
                             header_slots=given.get("header_slots", shape.header_slots))
         except ValueError as exc:
             raise CharLMError(re.sub(r"^\w+", lambda m: option(m.group(0)), str(exc))) from None
-        seq_length = given.get("seq_length", shape.block_size) if shape.model == "transformer" else self.seq_length
+        seq_length = given.get("seq_length", shape.block_size) if shape.windowed else self.seq_length
         cfg = replace(self, model=shape, seq_length=seq_length)
         cfg.check()
         return cfg
@@ -157,7 +151,7 @@ class TrainConfig:
                                      ("optimizer", self.optimizer, OPTIMIZERS)):
             if value not in allowed:
                 raise CharLMError(f"{option(name)} must be one of {', '.join(allowed)}, got {value!r}")
-        if self.model.model == "transformer" and self.seq_length > self.model.block_size:
+        if self.model.windowed and self.seq_length > self.model.block_size:
             raise CharLMError(f"--seq-length {self.seq_length} is longer than the transformer's --block-size "
                               f"{self.model.block_size}: a training window must fit the window it attends over")
         check_val_frac(self.val_frac)

@@ -102,3 +102,12 @@ def finish() -> None:
 def stop() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def wrap(group: Group | None, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """What the trainer steps: under torchrun, the model in DDP, which averages the gradients across ranks."""
+    if group is None:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(model, device_ids=[group.local_rank] if device.type == "cuda" else None)

@@ -2,7 +2,7 @@
 `python -m charlm.train --recipe NAME` (options given beside it win), `--recipe list`.
 
 A recipe holds a one-line description and training options under the command line's names
-(rnn_size for --rnn-size); a family's defaults (config.RECIPES) fill in what it leaves out.
+(rnn_size for --rnn-size); a family's defaults (models/families.py) fill in what it leaves out.
 """
 
 from __future__ import annotations

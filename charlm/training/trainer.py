@@ -56,13 +56,7 @@ class Trainer:
 
         torch.manual_seed(cfg.seed)
         self.model = build(cfg.model).to(self.device)
-        # Under torchrun DDP averages the gradients across ranks; checkpoints hold the bare model.
-        self.net = self.model
-        if self.group:
-            from torch.nn.parallel import DistributedDataParallel
-
-            ids = [self.group.local_rank] if self.device.type == "cuda" else None
-            self.net = DistributedDataParallel(self.model, device_ids=ids)
+        self.net = distributed.wrap(self.group, self.model, self.device)  # checkpoints hold the bare model
         self.optimizer = make_optimizer(self.model, cfg.learning_rate, self.device, cfg.weight_decay, cfg.beta2,
                                         cfg.optimizer)
         self.step_once = TrainStep(self.net, self.model, self.optimizer, cfg.grad_clip, self.autocast, cfg.compile)

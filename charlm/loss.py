@@ -14,11 +14,11 @@ import torch
 import torch.nn.functional as F
 
 from .data import eval_streams
-from .models import CharRNN
+from .models import CharModel
 
 
 @torch.no_grad()
-def stream_loss(model: CharRNN, ids: torch.Tensor, n_streams: int, width: int, device: torch.device,
+def stream_loss(model: CharModel, ids: torch.Tensor, n_streams: int, width: int, device: torch.device,
                 autocast=None, progress=None, deadline: float | None = None,
                 group=None) -> tuple[float, float]:
     """(mean nats per character, share of the targets scored): all of them, or as many

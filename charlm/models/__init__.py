@@ -7,7 +7,7 @@ A family's network is a torch module built from a ModelConfig that answers CharM
     LAYER_KEY                              -> a pattern that finds a layer's number in a weight's name
 and nothing else is asked of it: a new family is a module here and a record in families.py.
 The sampler steps any family through its own forward (sampling/steppers.py); the C
-kernel steps LSTMs and transformers on the CPU (sampling/steppers.py, native_transformer.py).
+kernel steps LSTMs and transformers on the CPU (sampling/native_lstm.py, native_transformer.py).
 """
 
 from __future__ import annotations

@@ -34,13 +34,14 @@ import torch.nn.functional as F
 from .. import checkpoint as ckpt_io
 from ..data import Vocab, eval_streams, read_corpus
 from ..errors import CharLMError, SettingsError
-from ..models import CharRNN
+from ..models import CharModel
 from ..profile import CorpusProfile, load_profile, profile_path
 from .batch import Batch, GuardTables
 from .copy_guard import CorpusWindows, corpus_windows
 from .settings import DEFAULT_PRECISION, SampleSettings, new_seed, settings_for
 from .native_transformer import NativeTransformer
-from .steppers import NativeLSTM, TorchModel
+from .native_lstm import NativeLSTM
+from .steppers import TorchModel
 
 # Each family's C step, where there is one; any other model steps its own forward (TorchModel).
 NATIVE_ENGINES = (NativeLSTM, NativeTransformer)
@@ -83,7 +84,7 @@ class Generator:
     are fastest at each moment); "torch" steps the nn module, the reference and the path on CUDA.
     """
 
-    def __init__(self, model: CharRNN, vocab: Vocab, device: str = "cpu",
+    def __init__(self, model: CharModel, vocab: Vocab, device: str = "cpu",
                  precision: str | None = None, backend: str | None = None,
                  copy_index: CorpusWindows | None = None, corpus: str | None = None,
                  threads: int | None = None, profile: CorpusProfile | None = None):

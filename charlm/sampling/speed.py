@@ -17,7 +17,7 @@ import torch
 from common.timing import timed
 
 from ..data import Vocab
-from ..models import CharRNN
+from ..models import CharModel
 from .batch import START
 from .generator import Generator, native_engine
 from .reference_guard import HtmlConstraint, TagGuard
@@ -28,7 +28,7 @@ TEMPERATURE = SampleSettings.temperature
 STEPS = 20  # steps per timed call: the timer's own cost stays out of the figure
 
 
-def step_rates(model: CharRNN, seconds: float) -> dict[str, float]:
+def step_rates(model: CharModel, seconds: float) -> dict[str, float]:
     """The bare step: the model's forward once per character against the C kernel, batch 1 and 16."""
     rates = {}
     idx, state = torch.zeros(1, 1, dtype=torch.long), None
@@ -63,7 +63,7 @@ def batch_steps(stepper, batch: int):
     return run
 
 
-def naive_posting(model: CharRNN, vocab: Vocab, s: SampleSettings, seed: int, deadline: float) -> int:
+def naive_posting(model: CharModel, vocab: Vocab, s: SampleSettings, seed: int, deadline: float) -> int:
     """The reference loop, as sampling worked before the native path; characters written by the deadline."""
     rng = torch.Generator().manual_seed(seed)
     with torch.inference_mode():

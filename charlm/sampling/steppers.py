@@ -5,10 +5,10 @@ packed in slots [0, B). Rows join with `put` after their prime was run alone
 (`start`), and leave by having the last row `move`d into their slot, so a row's numbers
 never depend on which other rows share the batch.
 
-NativeLSTM runs the C kernel (native/): weights packed once at the chosen precision
-(fp32, fp16 or int8), layer 0's input projection precomputed per character, one
-OpenMP parallel region per step on as many threads as its pacer finds fastest now
-(`threads`: None for that, or a fixed count); native_transformer.py is the transformer's.
+KernelStepper runs a family's packed step in the C kernel (native/): native_lstm.py's and
+native_transformer.py's, weights packed once at the chosen precision (fp32, fp16 or
+int8), one OpenMP parallel region per step on as many threads as its pacer finds fastest
+now (`threads`: None for that, or a fixed count); this module holds what they share.
 TorchStepper calls the model's own nn module (LSTM/GRU/RNN, or the transformer with its
 rolling cache) one character at a time: the reference, the path for other models, and
 the path on CUDA where cuDNN is fast.
@@ -19,11 +19,10 @@ from __future__ import annotations
 import ctypes
 
 import torch
-from torch import nn
 
 from . import native
 from ..errors import SettingsError
-from ..models import CharRNN
+from ..models import CharModel
 
 PRECISIONS = native.PRECISIONS
 STORED = {"fp32": torch.float32, "fp16": torch.float16, "int8": torch.int8}  # what each precision keeps numbers in
@@ -72,73 +71,6 @@ def int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Symmetric int8 per output row: (weights, scales) with w ~= weights * scales[:, None]."""
     scale = w.abs().amax(dim=1).clamp_min(1e-12) / 127
     return (w / scale[:, None]).round().clamp(-127, 127).to(torch.int8).contiguous(), scale.contiguous()
-
-
-class NativeLSTM:
-    """The C kernel's LSTM step, packed once per model. Needs an LSTM of a multiple of 16 units.
-
-    fp32: the trained weights. fp16: every parameter rounded to float16 (exactly the model
-    a float16 export holds), arithmetic in float32. int8: matrices in int8 with a scale
-    per output row, activations quantized per row to 12 bits at each step, sums exact in
-    int32; the fastest (what it costs in val loss: BENCHMARKS.md).
-    """
-
-    def __init__(self, model: CharRNN, precision: str, threads: int | None = None):
-        cfg = model.config
-        if not self.supports(model):
-            raise SettingsError("the native sampler runs LSTMs with a multiple of 16 units")
-        check_packing(cfg.num_layers, precision, threads, "layers")
-        self.lib = native.lib()
-        self.L, self.H, self.V = cfg.num_layers, cfg.rnn_size, cfg.vocab_size
-        self.precision, self.threads = precision, threads
-        rnn = model.rnn
-        param = lambda t: rounded(t, precision)  # noqa: E731
-        with torch.no_grad():
-            w = lambda name, l: param(getattr(rnn, f"{name}_l{l}"))  # noqa: E731
-            # Exactly what nn.LSTM computes for layer 0's input, looked up instead of multiplied.
-            self.table = (fixed_order_matmul(param(model.embed.weight), w("weight_ih", 0).T)
-                          + w("bias_ih", 0) + w("bias_hh", 0)).contiguous()
-            mats = [w("weight_hh", 0)]
-            mats += [torch.cat([w("weight_ih", l), w("weight_hh", l)], dim=1) for l in range(1, self.L)]
-            mats.append(param(model.head.weight))
-            biases = [torch.zeros(1)] + [w("bias_ih", l) + w("bias_hh", l) for l in range(1, self.L)]
-            biases.append(param(model.head.bias))
-        self.weights, self.scales = pack(mats, precision)
-        self.biases = [b.contiguous() for b in biases]
-        self.net = native.Net(self.L, self.H, self.V, PRECISIONS.index(precision), native.Pacer(), 0, ptr(self.table))
-        for l in range(self.L + 1):
-            self.net.w[l], self.net.bias[l] = ptr(self.weights[l]), ptr(self.biases[l])
-            if self.scales:
-                self.net.scale[l] = ptr(self.scales[l])
-
-    def packed_bytes(self) -> int:
-        """Bytes of the packed model: the kernel's own copy of the weights."""
-        return sum(t.nbytes for t in [self.table, *self.weights, *self.biases, *self.scales])
-
-    @staticmethod
-    def supports(model: CharRNN) -> bool:
-        return isinstance(model, CharRNN) and isinstance(model.rnn, nn.LSTM) and model.config.rnn_size % 16 == 0
-
-    def stepper(self, capacity: int) -> KernelStepper:
-        return KernelStepper(self, capacity, Buffers, self.lib.dj_lstm_step)
-
-
-class Buffers:
-    """One State's tensors, kept alive as long as the State points at them. A row's state is its
-    slice of `rows`: what a row carries from step to step (the rest is scratch)."""
-
-    def __init__(self, net: NativeLSTM, cap: int):
-        L, H, V = net.L, net.H, net.V
-        self.xh, self.c = torch.zeros(L, cap, 2 * H), torch.zeros(L, cap, H)
-        self.gates, self.logits = torch.zeros(cap, 4 * H), torch.zeros(cap, V)
-        self.xq, self.xs = torch.zeros(cap, 2 * H, dtype=torch.int16), torch.zeros(cap)
-        self.ids = torch.zeros(cap, dtype=torch.int32)
-        self.rows = (self.xh, self.c)  # (layers, rows, ...) each
-        self.state = native.State(cap, *(ptr(t) for t in (self.xh, self.c, self.gates, self.logits, self.xq, self.xs)))
-        start_pacer(net, self.state)
-
-    def tensors(self) -> list[torch.Tensor]:
-        return [self.xh, self.c, self.gates, self.logits, self.xq, self.xs]
 
 
 def start_pacer(net, state) -> None:
@@ -213,7 +145,7 @@ class KernelStepper:
 class TorchModel:
     """The model's own nn module stepped one character at a time, on any device."""
 
-    def __init__(self, model: CharRNN):
+    def __init__(self, model: CharModel):
         self.model = model.eval()
 
     def packed_bytes(self) -> int:
@@ -226,7 +158,7 @@ class TorchModel:
 class TorchStepper:
     """State for up to `capacity` rows of a TorchModel."""
 
-    def __init__(self, model: CharRNN, capacity: int):
+    def __init__(self, model: CharModel, capacity: int):
         self.model = model.eval()
         self.device = next(model.parameters()).device
         self.capacity = capacity

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from ..models import CharRNN, detach_state
+from ..models import CharModel, detach_state
 
 
-def forward_loss(model: CharRNN, x: torch.Tensor, y: torch.Tensor, hidden, autocast) -> tuple[torch.Tensor, object]:
+def forward_loss(model: CharModel, x: torch.Tensor, y: torch.Tensor, hidden, autocast) -> tuple[torch.Tensor, object]:
     """Mean cross-entropy (nats per character) of one batch, and the state after it."""
     with autocast:
         return model(x, hidden, targets=y)
@@ -94,7 +94,7 @@ class TrainStep:
     loss back: it stays on the device for the caller to sum.
     """
 
-    def __init__(self, net: torch.nn.Module, model: CharRNN, optimizer, grad_clip: float,
+    def __init__(self, net: torch.nn.Module, model: CharModel, optimizer, grad_clip: float,
                  autocast, compile: bool = False):
         self.net, self.optimizer, self.grad_clip, self.autocast = net, optimizer, grad_clip, autocast
         if compile:

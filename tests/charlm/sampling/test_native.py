@@ -19,7 +19,7 @@ from charlm.errors import SettingsError
 from charlm.sampling.generator import Generator, SampleSettings
 from charlm.sampling.reference_guard import HtmlConstraint, TagGuard
 from charlm.models import CharRNN, ModelConfig
-from charlm.sampling.steppers import NativeLSTM
+from charlm.sampling.native_lstm import NativeLSTM
 from conftest import DEMO, DEMO_TRANSFORMER, ROOT
 
 

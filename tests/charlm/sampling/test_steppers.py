@@ -3,7 +3,8 @@ import torch
 
 from charlm.errors import SettingsError
 from charlm.models import CharRNN, ModelConfig
-from charlm.sampling.steppers import NativeLSTM, TorchModel, fixed_order_matmul
+from charlm.sampling.native_lstm import NativeLSTM
+from charlm.sampling.steppers import TorchModel, fixed_order_matmul
 
 
 @pytest.fixture(scope="module")

@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = p.add_argument_group("running")
     r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"],
                    help=f"auto picks cuda, then mps, then cpu (default {d.device})")
-    r.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA (ignored elsewhere)")
+    r.add_argument("--bf16", action=argparse.BooleanOptionalAction,
+                   help="bfloat16 autocast, or with --no-bf16 float32 (default: bf16 on a CPU that has it, for a "
+                        "transformer 256 wide or more; float32 elsewhere)")
     r.add_argument("--compile", action="store_true",
                    help="run the forward pass and loss through torch.compile (the first steps compile)")
     r.add_argument("--eval-every", type=int, help="also score the val split every N steps; 0: only after each epoch")
@@ -184,7 +186,7 @@ def describe(trainer: Trainer, resumed: bool) -> None:
     print(trainer.split.describe())
     print(f"vocab {len(trainer.vocab)} chars; {m.model} {m.num_layers}x{m.rnn_size}, "
           f"{n_params:,} parameters; device {trainer.device}{ranks}"
-          + (" (bf16 autocast)" if cfg.bf16 and trainer.device.type == "cuda" else "")
+          + f"; {'bf16 autocast' if trainer.bf16 else 'float32'} ({trainer.bf16_why})"
           + (" (torch.compile)" if cfg.compile else ""))
     kind = ("Muon on the hidden matrices, AdamW on the rest" if cfg.optimizer == "muon"
             else type(trainer.optimizer).__name__)  # Adam, or AdamW given a weight decay

@@ -59,7 +59,7 @@ class TrainConfig:
     log_every: int = 10
     seed: int = 123
     device: str = "auto"
-    bf16: bool = False
+    bf16: bool | None = None  # bfloat16 autocast; None: where it pays (training/precision.py)
     compile: bool = False
     threads: int | None = None  # torch's threads on a CPU; None: torch's own count (every core it may use)
     max_minutes: float | None = None

@@ -30,6 +30,7 @@ from . import distributed
 from .budget import Budget
 from .config import TrainConfig
 from .objective import TrainStep, make_optimizer
+from .precision import choose_bf16
 
 
 class Trainer:
@@ -44,6 +45,7 @@ class Trainer:
         if self.group and self.device.type == "cuda":
             self.device = torch.device("cuda", self.group.local_rank)
         self.main = self.group is None or self.group.main  # the one process that writes
+        self.bf16, self.bf16_why = choose_bf16(cfg.bf16, self.device, cfg.model)
         self.budget = Budget(started, cfg.max_minutes, self.group, self.device, self.say)
         self.data_sha256 = text_fingerprint(text)
         self.split = split_by_document(split_documents(text), cfg.val_frac, cfg.seed)
@@ -133,7 +135,7 @@ class Trainer:
             runs.append_metric(self.run_dir, **entry)
 
     def autocast(self):
-        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cfg.bf16 and self.device.type == "cuda")
+        return torch.autocast("cuda" if self.device.type == "cuda" else "cpu", dtype=torch.bfloat16, enabled=self.bf16)
 
     def epoch_batches(self, epoch: int) -> StreamBatches:
         cfg = self.cfg

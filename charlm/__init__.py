@@ -9,7 +9,7 @@ The package has three rooms over a shared floor, and the CLIs at the top:
 
 Public API for other packages (the webapp uses only this):
     Generator, SampleSettings              -- load a checkpoint once, stream or batch-generate text
-    new_seed, MAX_SEED, check_fields       -- a random seed, and the check of title/company/city
+    new_seed, MAX_SEED, check_fields       -- a random seed, and the check of title/company/location
     BatchServer, ServerBusy                -- one sampling loop that serves many requests at once
     TEMPERATURE_RANGE, POSTING_LENGTH, MAX_FIELD, PRECISIONS, DEFAULT_PRECISION
                                            -- the bounds and defaults the gallery and the CLIs share

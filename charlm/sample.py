@@ -54,9 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "and long postings are wrapped up (the tag guard)")
     p.add_argument("--stop", default=d.stop,
                    help=f"stop a posting after this string; '' never stops early (default {d.stop!r})")
-    for field, example in (("title", "Data Scientist"), ("company", "Dream Jobs Inc"), ("city", "Seattle, WA")):
-        p.add_argument(f"--{field}", help=f"the posting's {field}, written into its frame exactly "
-                                          f"(e.g. {example!r}); the model writes the rest around it")
+    for field, example in (("title", "Data Scientist"), ("company", "Dream Jobs Inc"), ("location", "Seattle, WA")):
+        p.add_argument(f"--{field}", *(["--city"] if field == "location" else []),  # --city: its name until 2026-12
+                       help=f"the posting's {field}, written into its frame exactly "
+                            f"(e.g. {example!r}); the model writes the rest around it")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="where to run the model (default cpu)")
     p.add_argument("--precision", choices=list(PRECISIONS), default=None,
                    help=f"weights of the CPU sampler (default {DEFAULT_PRECISION}; fp32 is the model as trained; "
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = new_seed() if args.seed is None else args.seed
     given = dict(prime=args.prime, temperature=args.temperature, max_length=args.length, top_k=args.top_k,
                  top_p=args.top_p, min_p=args.min_p, real_words=args.real_words, argmax=args.argmax,
-                 stop=args.stop or "", guard=not args.no_guard, title=args.title, company=args.company, city=args.city)
+                 stop=args.stop or "", guard=not args.no_guard, title=args.title, company=args.company, location=args.location)
     # Every setting is checked against the model's vocabulary before the slow load.
     config, vocab = ckpt_io.peek(args.checkpoint)
     settings_for(config, **given, seed=seed).check(vocab)

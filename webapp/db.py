@@ -9,6 +9,8 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
+from common.corpus_format import OLD_FIELD_NAMES
+
 from .errors import Refused
 
 PER_PAGE = 12
@@ -56,12 +58,12 @@ def insert_posting(**fields) -> int:
 
 
 def asked(row: sqlite3.Row) -> dict[str, str]:
-    """The title, company and city a posting's request asked for ({} for none, or one saved before they were kept)."""
+    """The title, company and location a posting's request asked for ({} for none, or one saved before they were kept)."""
     try:
         found = json.loads(row["asked"]) if row["asked"] else {}
     except json.JSONDecodeError:
         return {}
-    return found if isinstance(found, dict) else {}
+    return {OLD_FIELD_NAMES.get(k, k): v for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 def sampling(row: sqlite3.Row) -> dict:

@@ -18,7 +18,7 @@ from typing import Callable, Iterator, Mapping
 
 from charlm import (MAX_SEED, TEMPERATURE_RANGE, BatchServer, CharLMError, SampleSettings, ServerBusy, check_fields,
                     check_truncation, new_seed)
-from common.corpus_format import FIELDS, posting_fields
+from common.corpus_format import FIELDS, OLD_FIELD_NAMES, posting_fields
 from flask import Response, get_template_attribute, stream_with_context
 
 from . import db
@@ -136,6 +136,9 @@ def parse_settings(data: Mapping, config: Mapping) -> dict:
         raise Refused("prime must be text")
     if len(prime) > config["MAX_PRIME"]:
         raise Refused(f"prime must be at most {config['MAX_PRIME']} characters, got {len(prime)}")
+    for old, new in OLD_FIELD_NAMES.items():  # a request in the older words still works
+        if old in data and new not in data:
+            data = {**data, new: data[old]}
     asked = {name: data[name] for name in FIELDS if data.get(name) not in (None, "")}
     try:
         check_fields(asked)

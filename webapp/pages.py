@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from charlm import MAX_FIELD, TEMPERATURE_RANGE, new_seed, read_realism
-from common.corpus_format import FIELDS
+from common.corpus_format import FIELDS, OLD_FIELD_NAMES
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from . import db
@@ -69,6 +69,7 @@ def generate():
         "length": request.args.get("length", str(current_app.config["DEFAULT_LENGTH"])),
         "seed": request.args.get("seed") or str(new_seed()),
         **{name: request.args.get(name, "") for name in FIELDS + ("top_p", "min_p", "real_words")},
+        **{new: request.args[old] for old, new in OLD_FIELD_NAMES.items() if old in request.args and new not in request.args},
     }
     return render_template("generate.html", runs=grouped(checkpoints), form=form, notice=notice, **sampling_form())
 

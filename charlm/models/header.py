@@ -1,5 +1,5 @@
 """The header in view: a transformer that keeps its posting's header (the <title> line's
-title, company and city) in view to the posting's last character.
+title, company and location) in view to the posting's last character.
 
 A window of block_size characters loses the header 256 characters in, and a model that
 no longer sees its company writes the corpus's commonest company's boilerplate instead

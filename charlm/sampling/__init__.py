@@ -5,7 +5,7 @@
     server.py      BatchServer: one loop that serves many requests (continuous batching)
     batch.py       Batch: rows that step together; joins, leaves, guards and the draw
     steppers.py    one step of a batch: the C kernel's LSTM, or any family's own forward
-    frame.py       the coherent title/company/city frame, and a dream job on request
+    frame.py       the coherent title/company/location frame, and a dream job on request
     copy_guard.py  steers rows away from long verbatim copies of the corpus
     reference_guard.py  the tag guard's rules in Python: the reference the C guard is tested against
     speed.py       characters per second of each path (charlm.bench)

@@ -9,7 +9,7 @@ FrameWriter follows one row as it is sampled and says which characters may come 
 while the frame is being written:
 
 - the title line is the model's own, except for the fields a caller gave (title,
-  company, city), which are written for it, so the model writes the rest conditioned on
+  company, location), which are written for it, so the model writes the rest conditioned on
   them. The model must write enough " - " separators before it may close the title;
   a field that runs on into prose ends at its next word, and a location list that
   runs on ends (see the limits below);
@@ -52,8 +52,8 @@ class Want:
 class FrameWriter:
     """One row's frame. `want` is a Want while the frame is being written, None after."""
 
-    def __init__(self, title: str | None = None, company: str | None = None, city: str | None = None):
-        self.given = [None if v is None else field_text(v) for v in (title, company, city)]
+    def __init__(self, title: str | None = None, company: str | None = None, location: str | None = None):
+        self.given = [None if v is None else field_text(v) for v in (title, company, location)]
         self.followed = True  # False once a character came that the frame did not allow
         self._script = self._run()
         self.want: Want | None = next(self._script)

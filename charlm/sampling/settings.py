@@ -50,7 +50,7 @@ class SampleSettings:
     # Fields of the frame written for the model (frame.py); it writes the rest.
     title: str | None = None
     company: str | None = None
-    city: str | None = None
+    location: str | None = None
     # Guarded postings copy no more than this many characters of the model's corpus in a row,
     # when the corpus is at hand (copy_guard.py).
     max_copy: int | None = COPY_LIMIT
@@ -141,7 +141,7 @@ def check_truncation(top_p: float | None, min_p: float | None) -> str | None:
 
 
 def check_fields(fields: dict) -> None:
-    """The title, company and city a caller gives: text with a visible character, at most MAX_FIELD long."""
+    """The title, company and location a caller gives: text with a visible character, at most MAX_FIELD long."""
     for name, value in fields.items():
         if not isinstance(value, str) or not value.strip():
             raise SettingsError(f"{name} must be text with at least one visible character")

@@ -31,14 +31,14 @@ def test_cli_samples_int8_by_default_and_fp32_on_request(tiny_run):
         seed=4, max_length=300)
 
 
-def test_cli_writes_a_requested_title_and_city_into_the_frame(tiny_run):
+def test_cli_writes_a_requested_title_and_location_into_the_frame(tiny_run):
     from common.corpus_format import frame_fields as frame
 
     proc = run_module("charlm.sample", str(tiny_run / "best.pt"), "--length", "400", "--seed", "2",
-                      "--title", "Dream Data Scientist", "--city", "Seattle, WA")
+                      "--title", "Dream Data Scientist", "--location", "Seattle, WA")
     assert proc.returncode == 0, proc.stderr
-    title, company, city = frame(proc.stdout)
-    assert (title, city) == ("Dream Data Scientist", "Seattle, WA") and company
+    title, company, location = frame(proc.stdout)
+    assert (title, location) == ("Dream Data Scientist", "Seattle, WA") and company
     bad = run_module("charlm.sample", str(tiny_run / "best.pt"), "--title", "Café")
     assert bad.returncode == 2 and "title has characters the model's vocabulary lacks: 'é'" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -180,15 +180,15 @@ def test_generate_again_fills_in_the_fields_the_posting_asked_for(app, live_serv
 
     ckpt = next(c["id"] for c in requests.get(live_server + "/api/checkpoints", timeout=30).json() if c["best"])
     posting = requests.post(live_server + "/api/generate", timeout=120, json={
-        "checkpoint": ckpt, "seed": 7, "length": 300, "title": "Chief Data Dreamer", "city": "Chicago, IL"}).json()
+        "checkpoint": ckpt, "seed": 7, "length": 300, "title": "Chief Data Dreamer", "location": "Chicago, IL"}).json()
     browser.get(live_server + posting["url"])
     asked = browser.find_element(By.ID, "asked").text
-    assert asked.startswith("Asked for title") and "Chief Data Dreamer" in asked and "city" in asked and "Chicago, IL" in asked
+    assert asked.startswith("Asked for title") and "Chief Data Dreamer" in asked and "location" in asked and "Chicago, IL" in asked
     shot(browser, tmp_path, "2-posting")
     browser.find_element(By.LINK_TEXT, "Generate again with these settings").click()
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "generate-form"))
     assert browser.find_element(By.ID, "title").get_attribute("value") == "Chief Data Dreamer"
-    assert browser.find_element(By.ID, "city").get_attribute("value") == "Chicago, IL"
+    assert browser.find_element(By.ID, "location").get_attribute("value") == "Chicago, IL"
     assert browser.find_element(By.ID, "seed").get_attribute("value") == "7"
 
 

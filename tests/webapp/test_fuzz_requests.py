@@ -26,7 +26,7 @@ def assert_answered(resp):
 @FUZZ
 @given(body=st.fixed_dictionaries({}, optional={
     "checkpoint": st.one_of(values, st.just("VALID")), "temperature": values, "prime": values,
-    "length": small_length, "seed": values, "title": values, "company": values, "city": values,
+    "length": small_length, "seed": values, "title": values, "company": values, "location": values,
     "stream": st.booleans()}))
 def test_the_generate_api_never_answers_5xx(client, body):
     valid = client.get("/api/checkpoints").get_json()[0]["id"]

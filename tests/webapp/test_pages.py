@@ -140,16 +140,17 @@ def test_a_temperature_from_the_link_out_of_range_is_shown_as_the_one_used_and_s
 
 
 def test_a_posting_shows_the_fields_it_asked_for_and_generate_again_carries_them(client):
-    asked = {"title": "Chief Data Dreamer", "city": "Chicago, IL"}
+    asked = {"title": "Chief Data Dreamer", "location": "Chicago, IL"}
     posting = make_posting(client, seed=3, length=400, **asked)
     assert posting["asked"] == asked
     html = client.get(f"/postings/{posting['id']}").get_data(as_text=True)
-    assert "title <q>Chief Data Dreamer</q>, city <q>Chicago, IL</q>" in html
+    assert "title <q>Chief Data Dreamer</q>, location <q>Chicago, IL</q>" in html
     again = re.search(r'href="(/\?[^"]+)">Generate again', html).group(1).replace("&amp;", "&")
     query = {k: v[0] for k, v in parse_qs(again[2:]).items()}
-    assert query["title"] == "Chief Data Dreamer" and query["city"] == "Chicago, IL" and query["seed"] == "3"
+    assert query["title"] == "Chief Data Dreamer" and query["location"] == "Chicago, IL" and query["seed"] == "3"
     form = client.get(again).get_data(as_text=True)
     assert 'value="Chief Data Dreamer"' in form and 'value="Chicago, IL"' in form
+    assert 'value="Chicago, IL"' in client.get("/?city=Chicago%2C+IL").get_data(as_text=True)  # a link of before
     # The same link's settings write the same posting.
     same = client.post("/api/generate", json={"checkpoint": query["checkpoint"], "length": 400, "seed": 3,
                                               **asked}).get_json()

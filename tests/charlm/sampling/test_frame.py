@@ -46,13 +46,13 @@ def test_the_model_chooses_which_separator_ends_the_title():
     assert frame(write(FrameWriter(), model)) == ("Engineer", "Backend - Acme", "Remote")
 
 
-@pytest.mark.parametrize("fields", [{"title": "Data Scientist"}, {"city": "Seattle, WA"},
-                                    {"title": "R&D Lead", "city": "Zürich"},
-                                    {"title": "Data Scientist", "company": "Dream Jobs", "city": "Seattle, WA"}])
+@pytest.mark.parametrize("fields", [{"title": "Data Scientist"}, {"location": "Seattle, WA"},
+                                    {"title": "R&D Lead", "location": "Zürich"},
+                                    {"title": "Data Scientist", "company": "Dream Jobs", "location": "Seattle, WA"}])
 def test_requested_fields_are_written_exactly_and_the_model_fills_the_rest(fields):
     model = frame_text("Barista", "Cafe Uno", "Paris")
     written = write(FrameWriter(**fields), model)
-    got = dict(zip(("title", "company", "city"), frame(written)))
+    got = dict(zip(("title", "company", "location"), frame(written)))
     assert coherent_frame(written)
     for name, value in fields.items():
         assert got[name] == value
@@ -79,21 +79,21 @@ def test_the_demo_model_writes_coherent_frames(demo):
     assert all(map(coherent_frame, openings)), [o[:300] for o in openings if not coherent_frame(o)]
 
 
-def test_a_dream_job_on_request_carries_title_and_city_exactly(demo):
+def test_a_dream_job_on_request_carries_title_and_location_exactly(demo):
     # Several seeds, and nothing asked of where each one's text goes after the frame: which
     # postings end within the length is the model's business, not the frame's.
     texts = demo.generate(4, temperature=0.8, seed=7, max_length=3000, title="Dream Data Scientist",
-                          city="Seattle, WA")
+                          location="Seattle, WA")
     for text in texts:
-        title, company, city = frame(text)
-        assert (title, city) == ("Dream Data Scientist", "Seattle, WA") and company and coherent_frame(text)
+        title, company, location = frame(text)
+        assert (title, location) == ("Dream Data Scientist", "Seattle, WA") and company and coherent_frame(text)
         assert text.endswith("</html>") or len(text) == len("<html>") + 3000
 
 
 def test_fields_the_vocabulary_cannot_spell_are_named_in_the_error(demo):
     with pytest.raises(VocabError, match="title.*'☃'"):
         demo.sample(title="Snow ☃ Engineer", max_length=10)
-    with pytest.raises(SettingsError, match="city"):
-        demo.sample(city="   ", max_length=10)
+    with pytest.raises(SettingsError, match="location"):
+        demo.sample(location="   ", max_length=10)
     with pytest.raises(SettingsError, match="prime"):
         demo.sample(title="Data Scientist", prime="<html>\n<body>", max_length=10)

@@ -18,7 +18,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 def posting_json(row) -> dict:
     return {"id": row["id"], "created": row["created"], "checkpoint": row["checkpoint_id"], "run": row["run"],
-            "family": row["family"],
+            "model": row["family"],  # the model's family and size; badges' "family" is the job's
             "epoch": row["epoch"], "val_loss": row["val_loss"], "temperature": row["temperature"],
             "prime": row["prime"], "length": row["length"], "seed": row["seed"], "title": row["title"],
             "company": row["company"], "location": row["location"], "text": row["text"], "html": clean(row["text"]),

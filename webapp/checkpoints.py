@@ -46,7 +46,7 @@ class CheckpointInfo:
         return f"epoch {self.epoch}, {val}"
 
     def public(self) -> dict:
-        return {"id": self.id, "run": self.run, "family": self.family, "epoch": self.epoch, "val_loss": self.val_loss,
+        return {"id": self.id, "run": self.run, "model": self.family, "epoch": self.epoch, "val_loss": self.val_loss,
                 "best": self.best, "latest": self.latest, "label": self.label}
 
 

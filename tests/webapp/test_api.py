@@ -18,7 +18,7 @@ def generate(client, **body):
 def test_checkpoints_are_listed_by_id_without_file_paths(client):
     found = client.get("/api/checkpoints").get_json()
     assert [c["epoch"] for c in found] == [1, 2, 3]
-    assert all(set(c) == {"id", "run", "family", "epoch", "val_loss", "best", "latest", "label"} and c["run"] == "tiny"
+    assert all(set(c) == {"id", "run", "model", "epoch", "val_loss", "best", "latest", "label"} and c["run"] == "tiny"
                for c in found)
     assert [c["label"] for c in found] == [f"epoch {c['epoch']}, val {c['val_loss']:.3f}" for c in found]
     assert sum(c["best"] for c in found) == 1
@@ -197,9 +197,9 @@ def test_numbers_json_cannot_hold_and_ids_sqlite_cannot_hold_are_4xx(client):
 
 def test_checkpoints_postings_and_cards_name_the_model_family(client):
     # Issue 27: the posting page, the cards and the API name the family.
-    assert {c["family"] for c in client.get("/api/checkpoints").get_json()} == {"LSTM 2x48"}
+    assert {c["model"] for c in client.get("/api/checkpoints").get_json()} == {"LSTM 2x48"}
     posting = generate(client, seed=2, length=50).get_json()
-    assert posting["family"] == "LSTM 2x48"
+    assert posting["model"] == "LSTM 2x48" and "family" not in posting  # the job family is a badge
     assert "tiny · LSTM 2x48 · epoch 3" in client.get("/gallery").get_data(as_text=True)
     assert "tiny · LSTM 2x48 · epoch 3" in client.get(f"/postings/{posting['id']}").get_data(as_text=True)
 

@@ -72,7 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
-    app.jinja_env.globals.update(loss_chart=loss_chart, runs_chart=runs_chart, frame_css=FRAME_CSS, posting_badges=db.badges,
+    app.jinja_env.globals.update(loss_chart=loss_chart, runs_chart=runs_chart, frame_css=FRAME_CSS, posting_badges=db.stored_badges,
                                  loaded=app.extensions["models"].loaded)
 
     @app.after_request

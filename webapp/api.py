@@ -22,7 +22,7 @@ def posting_json(row) -> dict:
             "epoch": row["epoch"], "val_loss": row["val_loss"], "temperature": row["temperature"],
             "prime": row["prime"], "length": row["length"], "seed": row["seed"], "title": row["title"],
             "company": row["company"], "location": row["location"], "text": row["text"], "html": clean(row["text"]),
-            "badges": db.badges(row), "asked": db.asked(row), "sampling": db.sampling(row),
+            "badges": db.stored_badges(row), "asked": db.asked(row), "sampling": db.sampling(row),
             "comparison": row["comparison_id"],
             "url": url_for("pages.posting", posting_id=row["id"])}
 

@@ -64,7 +64,8 @@ def corpus_facts(path: str | None) -> CorpusFacts | None:
     return _facts(str(Path(path).resolve()), Path(path).stat().st_mtime_ns)
 
 
-def badges(text: str, corpus: str | None, classifier: JobClassifier | None) -> dict:
+def compute_badges(text: str, corpus: str | None, classifier: JobClassifier | None) -> dict:
+    """A new posting's badges, computed once when it is saved (db.stored_badges reads them back)."""
     out = {"well_formed": well_formed(text), "coherent_frame": coherent_frame(text), "length": len(text),
            "copy_limit": COPY_LIMIT}
     facts = corpus_facts(corpus)

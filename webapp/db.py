@@ -78,7 +78,7 @@ def sampling(row: sqlite3.Row) -> dict:
     return {k: found[k] for k in ("top_p", "min_p", "real_words") if found.get(k) is not None}
 
 
-def badges(row: sqlite3.Row) -> dict | None:
+def stored_badges(row: sqlite3.Row) -> dict | None:
     """A posting's stored badges (None for one saved before badges existed)."""
     try:
         return json.loads(row["badges"]) if row["badges"] else None

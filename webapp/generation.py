@@ -22,7 +22,7 @@ from common.corpus_format import FIELDS, OLD_FIELD_NAMES, posting_fields
 from flask import Response, get_template_attribute, stream_with_context
 
 from . import db
-from .badges import badges, get_classifier
+from .badges import compute_badges, get_classifier
 from .checkpoints import CheckpointIndex, CheckpointInfo
 from .errors import Refused, TryLater
 from .model_pool import ModelPool
@@ -189,7 +189,7 @@ def record(job: Job, text: str, posting) -> dict:
     title, company, location = posting_fields(text)
     c = job.checkpoint
     generator, used = posting.server.generator, posting.settings
-    quality = badges(text, generator.corpus, get_classifier())
+    quality = compute_badges(text, generator.corpus, get_classifier())
     sampling = {"top_p": used.top_p, "min_p": used.min_p,
                 "real_words": used.real_words and generator.guard_tables.known_words}
     return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=used.temperature,

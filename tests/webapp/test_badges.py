@@ -3,7 +3,7 @@ import random
 from common.corpus_format import document
 from conftest import DATA_SCIENCE_BODY, ROOT
 from jobclass import JobClassifier
-from webapp.badges import badges
+from webapp.badges import compute_badges
 
 SHIPPED = ROOT / "checkpoints" / "demo" / "jobclass.skops"
 
@@ -11,11 +11,11 @@ SHIPPED = ROOT / "checkpoints" / "demo" / "jobclass.skops"
 def test_a_handmade_data_science_posting_gets_its_labels_and_agrees_with_its_title(tmp_path):
     clf = JobClassifier.load(SHIPPED)
     posting = document("Data Scientist", "Newco", "Boston, MA", DATA_SCIENCE_BODY)
-    b = badges(posting, None, clf)
+    b = compute_badges(posting, None, clf)
     assert b["family"] == "data_science" and b["agrees"] is True and 0.5 < b["family_confidence"] <= 1
     assert b["well_formed"] and b["coherent_frame"] and b["length"] == len(posting)
     assert "longest_copy" not in b  # no corpus at hand: no novelty badge rather than a wrong one
-    mistitled = badges(document("Registered Nurse", "Newco", "Boston, MA", DATA_SCIENCE_BODY), None, clf)
+    mistitled = compute_badges(document("Registered Nurse", "Newco", "Boston, MA", DATA_SCIENCE_BODY), None, clf)
     assert mistitled["family"] == "data_science" and mistitled["agrees"] is False
 
 
@@ -26,16 +26,16 @@ def test_a_planted_copy_is_flagged_and_an_original_posting_is_not(tmp_path):
     corpus = tmp_path / "input.txt"
     corpus.write_text(document("Engineer", "Acme", "Remote", f"<p>{prose}</p>"))
     planted = prose[5000:5300]
-    copied = badges(document("Engineer", "Newco", "Remote", f"<p>Intro. {planted} Outro.</p>"), str(corpus), None)
+    copied = compute_badges(document("Engineer", "Newco", "Remote", f"<p>Intro. {planted} Outro.</p>"), str(corpus), None)
     assert copied["copied"] is True and copied["longest_copy"] >= 300 and copied["copy_limit"] == 200
-    original = badges(document("Engineer", "Newco", "Remote", "<p>Nothing like it at all, truly.</p>"),
+    original = compute_badges(document("Engineer", "Newco", "Remote", "<p>Nothing like it at all, truly.</p>"),
                       str(corpus), None)
     assert original["copied"] is False and original["longest_copy"] < 200
     assert original["corpus_median_length"] == len(corpus.read_text())
 
 
 def test_broken_html_and_an_incoherent_frame_are_flagged():
-    b = badges("<html>\n<head><title>A - B - C</title></head>\n<body>\n<h1>X</h1>\n<h2>B</h2>\n<h3>C</h3>\n<p>cut",
+    b = compute_badges("<html>\n<head><title>A - B - C</title></head>\n<body>\n<h1>X</h1>\n<h2>B</h2>\n<h3>C</h3>\n<p>cut",
                None, None)
     assert b["well_formed"] is False and b["coherent_frame"] is False and "family" not in b
 
@@ -59,9 +59,9 @@ def test_made_up_words_are_flagged_against_a_floor_set_by_real_postings(tmp_path
     corpus = tmp_path / "input.txt"
     corpus.write_text(make_corpus(200, seed=1))
     real = make_corpus(3, seed=9).split("</html>")[0] + "</html>\n"
-    b = badges(real, str(corpus), None)
+    b = compute_badges(real, str(corpus), None)
     assert b["made_up"] is False and b["words_known"] >= b["words_floor"] > 0.5
     rng = random.Random(2)
     gibberish = " ".join("".join(rng.choice("aeiouxyzqkt") for _ in range(7)) for _ in range(80))
-    bad = badges(document("Liden Ad-podford", "Vexlo", "Tacelerne", f"<p>{gibberish}</p>"), str(corpus), None)
+    bad = compute_badges(document("Liden Ad-podford", "Vexlo", "Tacelerne", f"<p>{gibberish}</p>"), str(corpus), None)
     assert bad["made_up"] is True and bad["words_known"] < 0.3

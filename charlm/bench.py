@@ -230,7 +230,7 @@ def report_guards(checkpoints: list[str], seconds: float, length: int) -> None:
     print("|---|---|---:|---:|---|")
     for path in checkpoints:
         gen = Generator.from_checkpoint(path)
-        if not gen.guard_tables.known_words:
+        if not gen.vocab_tables.known_words:
             print(f"| {path} | no word list (no profile.json.gz, nor its corpus at hand): nothing to measure | | | |")
             continue
         rates = guard_costs(gen, seconds, length)

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = gen.settings(**given, seed=seed + i)
         if i == 0:
             print(f"settings: temperature {settings.temperature}, top-p {settings.top_p}, min-p {settings.min_p}, "
-                  f"real words {'on' if settings.real_words and gen.guard_tables.known_words else 'off'}",
+                  f"real words {'on' if settings.real_words and gen.vocab_tables.known_words else 'off'}",
                   file=sys.stderr, flush=True)
         for piece in gen.stream(settings):
             sys.stdout.write(piece)

@@ -191,7 +191,7 @@ def record(job: Job, text: str, posting) -> dict:
     generator, used = posting.server.generator, posting.settings
     quality = compute_badges(text, generator.corpus, get_classifier())
     sampling = {"top_p": used.top_p, "min_p": used.min_p,
-                "real_words": used.real_words and generator.guard_tables.known_words}
+                "real_words": used.real_words and generator.vocab_tables.known_words}
     return dict(checkpoint_id=c.id, run=c.run, epoch=c.epoch, val_loss=c.val_loss, temperature=used.temperature,
                 sampling=json.dumps(sampling),
                 prime=job.prime, length=job.length, seed=job.seed, text=text,

@@ -28,7 +28,7 @@ START = LEAD  # training reads every posting but the first after this
 END_TAGS = ("body", "html")  # closing these ends a posting: not before its length's floor
 
 
-class GuardTables:
+class VocabTables:
     """The vocabulary's character classes and masks as the C kernel's Guard reads them, with the
     known words' trie where a word list is given."""
 
@@ -81,7 +81,7 @@ class Batch:
     def __init__(self, generator, capacity: int):
         self.vocab: Vocab = generator.vocab
         self.lib = native.lib()
-        self.guard = generator.guard_tables
+        self.tables = generator.vocab_tables
         self.profile = generator.profile
         self.stepper = generator.engine.stepper(capacity)
         self.capacity = capacity
@@ -113,7 +113,7 @@ class Batch:
         row.argmax, row.top_k, row.guard = int(s.argmax), s.top_k or 0, int(s.guard)
         row.min_length, row.wrap_up = s.ends(self.profile, seed) if s.guard else (0, -1)
         row.max_length = s.max_length
-        row.real_words, row.word = int(s.real_words and self.guard.known_words), native.W_BETWEEN
+        row.real_words, row.word = int(s.real_words and self.tables.known_words), native.W_BETWEEN
         if row.real_words:
             set_own_words(row, s.fields())
         stop = [vocab.index[c] for c in s.stop or ""] if s.stop and not vocab.missing(s.stop) else []
@@ -122,7 +122,7 @@ class Batch:
         tail = [vocab.index[c] for c in s.prime][-native.MAX_STOP:]
         row.tail[:] = [-1] * (native.MAX_STOP - len(tail)) + tail
         for c in s.prime:
-            self.lib.dj_row_feed(ctypes.byref(self.guard.struct), ctypes.byref(row), vocab.index[c])
+            self.lib.dj_row_feed(ctypes.byref(self.tables.struct), ctypes.byref(row), vocab.index[c])
         slot = len(self.keys)
         self.rows[slot] = row
         self.stepper.put(slot, state, logits)
@@ -173,10 +173,10 @@ class Batch:
             for slot, key in enumerate(self.keys):
                 writer = self.frames.get(key)
                 if writer is not None:
-                    logits[slot].masked_fill_(self.guard.banned(writer.want), float("-inf"))
+                    logits[slot].masked_fill_(self.tables.banned(writer.want), float("-inf"))
         if self.copies is not None:
             self._leave_copies(B)
-        self.lib.dj_sample(ctypes.byref(self.guard.struct), self.rows, B, self.stepper.logits.data_ptr(),
+        self.lib.dj_sample(ctypes.byref(self.tables.struct), self.rows, B, self.stepper.logits.data_ptr(),
                            self.ids.data_ptr(), self.scratch.data_ptr())
         if self.copies is not None:
             self.copies.feed(self.ids[:B].numpy())

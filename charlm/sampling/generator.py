@@ -36,7 +36,7 @@ from ..data import Vocab, eval_streams, read_corpus
 from ..errors import CharLMError, SettingsError
 from ..models import CharModel
 from ..profile import CorpusProfile, load_profile, profile_path
-from .batch import Batch, GuardTables
+from .batch import Batch, VocabTables
 from .copy_guard import CorpusWindows, corpus_windows
 from .settings import DEFAULT_PRECISION, SampleSettings, new_seed, settings_for
 from .native_transformer import NativeTransformer
@@ -108,7 +108,7 @@ class Generator:
             raise SettingsError(f"backend must be native or torch, got {backend!r}")
         self.backend = backend
         self.profile = profile  # the corpus's words and lengths (profile.py), where the run has them
-        self.guard_tables = GuardTables(vocab, profile.words if profile is not None else None)
+        self.vocab_tables = VocabTables(vocab, profile.words if profile is not None else None)
         self.copy_index = copy_index
         self.corpus = corpus  # the path of the corpus the model learned from, when it is known
 
@@ -127,7 +127,7 @@ class Generator:
         if self.copy_index is None:
             notes.append("copy guard off: the corpus this model learned from is not at hand, so a posting may "
                          "repeat it at length, and a seed writes other text than where the corpus is")
-        if not self.guard_tables.known_words:
+        if not self.vocab_tables.known_words:
             notes.append("known-words guard off: its run has no word list (profile.json.gz) and its corpus is "
                          "not at hand")
         return notes

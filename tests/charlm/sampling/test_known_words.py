@@ -12,7 +12,7 @@ from charlm import Generator, SampleSettings
 from charlm.data import Vocab
 from charlm.profile import FLOOR_MARGIN, CorpusProfile
 from charlm.sampling import native
-from charlm.sampling.batch import GuardTables
+from charlm.sampling.batch import VocabTables
 from charlm.sampling.known_words import word_trie
 from common.corpus_format import DOC_END, words
 
@@ -34,7 +34,7 @@ def gen(tiny_run):
 
 
 def test_a_trained_run_keeps_its_words_and_lengths_beside_its_checkpoints(gen, tiny_run):
-    assert (tiny_run / "profile.json.gz").is_file() and gen.guard_tables.known_words
+    assert (tiny_run / "profile.json.gz").is_file() and gen.vocab_tables.known_words
     assert "engineer" in gen.profile.words and gen.profile.words == tuple(sorted(set(gen.profile.words)))
     assert len(gen.profile.lengths) == 101 and list(gen.profile.lengths) == sorted(gen.profile.lengths)
 
@@ -74,7 +74,7 @@ def test_the_trie_knows_exactly_its_words():
 def draws(logits: list[float], n: int = 400, **row_settings) -> set[int]:
     """The ids the C draw picks over n seeds from fixed logits."""
     vocab, lib = Vocab("abcd"), native.lib()
-    tables = GuardTables(vocab)
+    tables = VocabTables(vocab)
     seen = set()
     for seed in range(n):
         row = native.Row()

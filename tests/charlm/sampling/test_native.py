@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from charlm.sampling import native
-from charlm.sampling.batch import GuardTables
+from charlm.sampling.batch import VocabTables
 from charlm.data import Vocab
 from charlm.errors import SettingsError
 from charlm.sampling.generator import Generator, SampleSettings
@@ -152,7 +152,7 @@ def test_unknown_precisions_and_impossible_combinations_are_refused():
 def masks_agree(chars: str, text: str, wrap_up: int) -> None:
     """Feed text to both guards; at every position the allowed characters and their bias agree."""
     vocab = Vocab(chars)
-    tables = GuardTables(vocab)
+    tables = VocabTables(vocab)
     lib = native.lib()
     row = native.Row()
     row.guard, row.wrap_up = 1, wrap_up
@@ -186,7 +186,7 @@ def test_a_vocabulary_without_lower_case_or_angle_brackets_is_left_alone_where_p
 
 def allowed_after(chars: str, text: str) -> set[str]:
     vocab, lib = Vocab(chars), native.lib()
-    tables, row = GuardTables(vocab), native.Row()
+    tables, row = VocabTables(vocab), native.Row()
     row.guard, row.wrap_up = 1, -1
     for ch in text:
         lib.dj_guard_feed(ctypes.byref(tables.struct), ctypes.byref(row), vocab.index[ch])

@@ -15,7 +15,7 @@ import numpy as np
 
 from charlm.training.config import TrainConfig
 from charlm.data import Vocab, read_corpus, split_by_document
-from common.corpus_format import split_documents
+from dreamjobs.corpus_format import split_documents
 
 text = read_corpus(sys.argv[1])
 out = Path(sys.argv[2])

@@ -36,8 +36,8 @@ from datetime import date
 
 import torch
 
-from common.busy import MAX_BUSY, busy_processes
-from common.cli import parser, run_cli
+from dreamjobs.busy import MAX_BUSY, busy_processes
+from dreamjobs.cli import parser, run_cli
 
 from . import checkpoint as ckpt_io
 from .data import Vocab
@@ -201,7 +201,7 @@ def parse_counts(text: str, what: str, auto: bool) -> list[int | None]:
 
 
 def report_busy(gens: dict[int | None, Generator], busy: list[int], seconds: float, length: int) -> None:
-    """For each count of busy processes beside it (common/busy.py) and each thread setting (None:
+    """For each count of busy processes beside it (dreamjobs/busy.py) and each thread setting (None:
     auto, the pacer's choice), the int8 step at batch 16, one posting at a time and sixteen at
     once; then, per load, auto's rates as a share of the better fixed setting's."""
     print("| beside it | sampler threads | int8 step, batch 16 | stream, end to end | generate(16), end to end |")

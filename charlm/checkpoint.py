@@ -28,8 +28,8 @@ from pathlib import Path
 
 import torch
 
-from common.corpus_format import split_documents
-from common.files import atomic_file
+from dreamjobs.corpus_format import split_documents
+from dreamjobs.files import atomic_file
 
 from .data import Split, Vocab, split_by_document
 from .errors import CheckpointError

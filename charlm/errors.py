@@ -2,13 +2,13 @@
 
 Every error a user can cause (a bad path, a corpus too small, a corrupt checkpoint,
 a prime the model cannot read) is a CharLMError with a message fit to print as is
-(common/cli.py turns it into one line and exit status 2). Anything else is a bug and
+(dreamjobs/cli.py turns it into one line and exit status 2). Anything else is a bug and
 keeps its traceback.
 """
 
 from __future__ import annotations
 
-from common.cli import UserError
+from dreamjobs.cli import UserError
 
 
 class CharLMError(UserError):

@@ -38,8 +38,8 @@ from datetime import date
 import torch
 from tqdm import tqdm
 
-from common.cli import parser, run_cli
-from common.files import atomic_file
+from dreamjobs.cli import parser, run_cli
+from dreamjobs.files import atomic_file
 
 from . import checkpoint as ckpt_io
 from .bench import cpu_name

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from common.cli import parser, run_cli
+from dreamjobs.cli import parser, run_cli
 
 from . import checkpoint as ckpt_io
 from . import runs

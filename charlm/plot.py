@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common.cli import run_cli
-from common.files import atomic_file
+from dreamjobs.cli import run_cli
+from dreamjobs.files import atomic_file
 
 from .errors import CharLMError
 from .runs import METRICS, read_metrics

@@ -1,6 +1,6 @@
 """A corpus's profile: what sampling needs to know of the postings a model learned from.
 
-    words     every word its train split uses (common.corpus_format.words): the known-words
+    words     every word its train split uses (dreamjobs.corpus_format.words): the known-words
               guard lets the model write no other
     lengths   the percentiles 0-100 of its postings' lengths in characters: each posting
               draws a length from them, and the sampler steers it there
@@ -19,8 +19,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.corpus_format import words
-from common.files import atomic_file
+from dreamjobs.corpus_format import words
+from dreamjobs.files import atomic_file
 
 from .data import Split
 

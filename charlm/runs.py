@@ -22,7 +22,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from common.files import TEMP_GLOB, atomic_write
+from dreamjobs.files import TEMP_GLOB, atomic_write
 
 from .errors import CharLMError
 

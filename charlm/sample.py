@@ -8,7 +8,7 @@ import argparse
 import sys
 import time
 
-from common.cli import run_cli
+from dreamjobs.cli import run_cli
 
 from . import checkpoint as ckpt_io
 from .errors import SettingsError

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from common.cli import run_cli
+from dreamjobs.cli import run_cli
 
 from . import checkpoint as ckpt_io
 from . import runs
@@ -71,8 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "up to this many characters, a multiple of 16 (default 0: off; the demo's 128)")
 
     optimization_options(p.add_argument_group("optimization"), d, default)
+    running_options(p.add_argument_group("running"), d)
+    return p
 
-    r = p.add_argument_group("running")
+
+def running_options(r: argparse._ArgumentGroup, d: TrainConfig) -> None:
     r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"],
                    help=f"auto picks cuda, then mps, then cpu (default {d.device})")
     r.add_argument("--bf16", action=argparse.BooleanOptionalAction,
@@ -85,7 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--threads", type=int,
                    help="CPU threads (default: every core); beside other busy processes 1 is often much faster")
     r.add_argument("--max-minutes", type=float, help="stop after this much time, saving a resumable state")
-    return p
 
 
 def optimization_options(o: argparse._ArgumentGroup, d: TrainConfig, default) -> None:

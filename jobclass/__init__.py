@@ -12,7 +12,7 @@ model.py holds the classifier. The gallery and jobclass.predict use it to say wh
 generated posting is, and whether its body reads like the title it carries.
 """
 
-from common.corpus_format import frame_fields
+from dreamjobs.corpus_format import frame_fields
 
 from .labels import FAMILIES, LEVELS, family_of, level_of
 from .model import DEFAULT_PATH, JobClassifier, Labels

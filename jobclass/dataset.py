@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.corpus_format import FRAME_ELEMENTS, TITLE_LINE, visible_text
+from dreamjobs.corpus_format import FRAME_ELEMENTS, TITLE_LINE, visible_text
 
 from .labels import family_of, level_of
 

@@ -18,8 +18,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
-from common.cli import UserError
-from common.files import atomic_file
+from dreamjobs.cli import UserError
+from dreamjobs.files import atomic_file
 
 from .dataset import body_text
 

@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from common.cli import UserError, parser, run_cli
-from common.corpus_format import DOC_START, split_documents
+from dreamjobs.cli import UserError, parser, run_cli
+from dreamjobs.corpus_format import DOC_START, split_documents
 
 from . import agreement
 from .model import DEFAULT_PATH, JobClassifier

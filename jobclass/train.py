@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.model_selection import GroupShuffleSplit
 
-from common.cli import UserError, parser, run_cli
+from dreamjobs.cli import UserError, parser, run_cli
 
 from .dataset import Example, read_examples
 from .model import APPROACHES, DEFAULT_PATH, HEADS, JobClassifier

@@ -6,5 +6,5 @@
 Pipeline: cli.py (arguments) -> gather.py (the loop) -> sources/<name>.py (one module
 per source behind sources/base.py's Source, fetching through fetch.py: polite HTTP with a
 raw-response cache) -> matching.py (Query: city and title filters) -> simplify.py (strip
-to the corpus format, common/corpus_format.py) -> corpus.py (pages, manifest, input.txt).
+to the corpus format, dreamjobs/corpus_format.py) -> corpus.py (pages, manifest, input.txt).
 """

@@ -1,4 +1,4 @@
-from common.cli import run_cli
+from dreamjobs.cli import run_cli
 
 from .cli import main
 

@@ -20,7 +20,7 @@ import json
 import re
 from pathlib import Path
 
-from common.files import TEMP_GLOB, atomic_write
+from dreamjobs.files import TEMP_GLOB, atomic_write
 
 from .posting import Posting
 from .simplify import build_document, latin_share

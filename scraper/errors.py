@@ -1,6 +1,6 @@
 """The scraper's errors. Each carries a message fit to print; none is meant to show a traceback."""
 
-from common.cli import UserError
+from dreamjobs.cli import UserError
 
 
 class ScraperError(UserError):

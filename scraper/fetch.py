@@ -29,7 +29,7 @@ import charset_normalizer
 import requests
 from bs4.dammit import EncodingDetector
 
-from common.files import atomic_write
+from dreamjobs.files import atomic_write
 
 from .errors import FetchError, RobotsDisallowed
 

@@ -1,4 +1,4 @@
-"""Strip a posting down to the corpus format (common/corpus_format.py): a few whitelisted tags, no attributes.
+"""Strip a posting down to the corpus format (dreamjobs/corpus_format.py): a few whitelisted tags, no attributes.
 
 Headings inside a description become <h4>, so h1-h3 only ever hold the frame. Links,
 images, scripts, styles and every attribute are dropped; their text is kept when it
@@ -14,7 +14,7 @@ import unicodedata
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from common import corpus_format
+from dreamjobs import corpus_format
 
 DROP = {"script", "style", "noscript", "iframe", "svg", "math", "img", "picture", "video", "audio",
         "canvas", "object", "embed", "template", "button", "input", "select", "textarea", "option",

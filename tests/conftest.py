@@ -230,7 +230,7 @@ def family_corpus(tmp_path_factory) -> Path:
     families, each company hiring for one family only, 6 postings each."""
     import json
 
-    from common.corpus_format import document
+    from dreamjobs.corpus_format import document
 
     root = tmp_path_factory.mktemp("family-corpus")
     (root / "pages").mkdir()

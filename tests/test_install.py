@@ -37,6 +37,10 @@ def test_the_wheel_carries_every_kernel_source_and_header(wheel):
     for source in [*here.glob("*.c"), *here.glob("*.h")]:
         assert f"charlm/sampling/native/{source.name}" in names, source.name
     assert "webapp/schema.sql" in names and "webapp/templates/about.html" in names
+    assert "charlm/recipes/transformer-cpu.toml" in names
+    # Only the project's own names at the top of site-packages: no generic package such as "common".
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))} == {
+        "dreamjobs", "scraper", "charlm", "jobclass", "webapp"}
 
 
 @pytest.mark.skipif(not DEMO.exists(), reason="the shipped demo checkpoint is not in this checkout")

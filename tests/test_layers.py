@@ -1,15 +1,15 @@
 """The project's layers, read from the import statements of every module: a forbidden edge fails.
 
-    common            imports no other package of the project
-    scraper, jobclass import common only
-    charlm            imports common only; inside it:
+    dreamjobs         imports no other package of the project
+    scraper, jobclass import dreamjobs only
+    charlm            imports dreamjobs only; inside it:
         the floor     (models/, data, checkpoint, runs, loss, copies, errors, profile) imports the floor only
         training/     the floor and training/
         sampling/     the floor and sampling/
         quality/      the floor and quality/
         the CLIs and charlm/__init__.py may import any of them
     webapp            imports charlm's public API (the package itself, never a module of it),
-                      jobclass's and common
+                      jobclass's and dreamjobs
 Size: no module over 300 lines and no function over 60, C files of the kernel included.
 """
 
@@ -23,7 +23,7 @@ import pytest
 
 from conftest import ROOT
 
-PACKAGES = ("common", "scraper", "jobclass", "charlm", "webapp")
+PACKAGES = ("dreamjobs", "scraper", "jobclass", "charlm", "webapp")
 ROOMS = ("training", "sampling", "quality")
 FLOOR = ("models", "data", "checkpoint", "runs", "loss", "copies", "errors", "profile")
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 300, 60
@@ -69,8 +69,8 @@ def forbidden(importer: str, imported: str) -> str | None:
     src, dst = importer.split(".")[0], imported.split(".")[0]
     if dst == src and src != "charlm":
         return None
-    allowed = {"common": set(), "scraper": {"common"}, "jobclass": {"common"}, "charlm": {"common"},
-               "webapp": {"common", "jobclass", "charlm"}}[src]
+    allowed = {"dreamjobs": set(), "scraper": {"dreamjobs"}, "jobclass": {"dreamjobs"}, "charlm": {"dreamjobs"},
+               "webapp": {"dreamjobs", "jobclass", "charlm"}}[src]
     if dst != src and dst not in allowed:
         return f"{src} may not import {dst}"
     if src == "webapp" and dst == "charlm" and imported != "charlm":
@@ -92,7 +92,7 @@ def test_no_module_imports_across_a_layer_it_may_not():
 @pytest.mark.parametrize("importer, imported", [
     ("charlm.evaluate", "jobclass.model"), ("webapp.badges", "charlm.quality.metrics"),
     ("charlm.sampling.generator", "charlm.quality.metrics"), ("charlm.quality.copies", "charlm.sampling.copy_guard"),
-    ("charlm.models.rnn", "charlm.training.config"), ("common.cli", "charlm"), ("scraper.cli", "webapp")])
+    ("charlm.models.rnn", "charlm.training.config"), ("dreamjobs.cli", "charlm"), ("scraper.cli", "webapp")])
 def test_the_rules_catch_the_edges_this_layout_removed(importer, imported):
     assert forbidden(importer, imported)
 

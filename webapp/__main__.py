@@ -16,7 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
-from common.cli import os_error_message, run_cli
+from dreamjobs.cli import os_error_message, run_cli
 from waitress.server import create_server
 
 from charlm import DEFAULT_PRECISION, PRECISIONS, BatchServer, native_threads

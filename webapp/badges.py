@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from charlm import COPY_LIMIT, CopyFinder, coherent_frame, vocab_share, well_formed, words
-from common.caching import built_once
-from common.cli import UserError
-from common.corpus_format import split_documents
+from dreamjobs.caching import built_once
+from dreamjobs.cli import UserError
+from dreamjobs.corpus_format import split_documents
 from flask import current_app
 from jobclass import JobClassifier, agreement
 

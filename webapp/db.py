@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
-from common.corpus_format import OLD_FIELD_NAMES
+from dreamjobs.corpus_format import OLD_FIELD_NAMES
 
 from .errors import Refused
 

@@ -18,7 +18,7 @@ from typing import Callable, Iterator, Mapping
 
 from charlm import (MAX_SEED, TEMPERATURE_RANGE, BatchServer, CharLMError, SampleSettings, ServerBusy, check_fields,
                     check_truncation, new_seed)
-from common.corpus_format import FIELDS, OLD_FIELD_NAMES, posting_fields
+from dreamjobs.corpus_format import FIELDS, OLD_FIELD_NAMES, posting_fields
 from flask import Response, get_template_attribute, stream_with_context
 
 from . import db

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import requests
 from charlm import POSTING_LENGTH, BatchServer, SampleSettings
-from common.busy import MAX_BUSY, busy_processes
-from common.cli import parser
+from dreamjobs.busy import MAX_BUSY, busy_processes
+from dreamjobs.cli import parser
 
 ROOT = Path(__file__).resolve().parent.parent
 

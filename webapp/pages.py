@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from charlm import MAX_FIELD, TEMPERATURE_RANGE, new_seed, read_realism
-from common.corpus_format import FIELDS, OLD_FIELD_NAMES
+from dreamjobs.corpus_format import FIELDS, OLD_FIELD_NAMES
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from . import db

@@ -9,7 +9,7 @@ Content-Security-Policy that forbids every resource.
 from __future__ import annotations
 
 import nh3
-from common.corpus_format import TAGS
+from dreamjobs.corpus_format import TAGS
 
 # Elements dropped together with their content rather than unwrapped to text.
 DROP_WITH_CONTENT = {"script", "style", "title", "head", "svg", "math", "iframe", "noscript", "template",

@@ -32,7 +32,7 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
-from common.corpus_format import HEAD, HEADER_END, LEAD
+from dreamjobs.corpus_format import HEAD, HEADER_END, LEAD
 
 from ..data import StreamBatches
 from ..errors import DataError

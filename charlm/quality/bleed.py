@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from common.corpus_format import FRAME_ELEMENTS, frame_fields
+from dreamjobs.corpus_format import FRAME_ELEMENTS, frame_fields
 
 TOP_COMPANIES = 20
 HEADER_REACH = 256

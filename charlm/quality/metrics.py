@@ -15,7 +15,7 @@ import gzip
 import lzma
 import re
 
-from common.corpus_format import DOC_END, FRAME_ELEMENTS, SEP, VOID_TAGS, frame_fields, title_line, words
+from dreamjobs.corpus_format import DOC_END, FRAME_ELEMENTS, SEP, VOID_TAGS, frame_fields, title_line, words
 
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.corpus_format import visible_text, words
+from dreamjobs.corpus_format import visible_text, words
 
 FOLDS = 5
 DISCRIMINATORS = ("char", "word", "doc")

@@ -15,7 +15,7 @@ from typing import Hashable
 
 import torch
 
-from common.corpus_format import LEAD, VOID_TAGS
+from dreamjobs.corpus_format import LEAD, VOID_TAGS
 
 from . import native
 from ..data import Vocab

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.caching import built_once
+from dreamjobs.caching import built_once
 
 from ..copies import BASE, code_points, window_hashes
 from . import native

@@ -1,7 +1,7 @@
 """A posting's frame, written by the model and kept in agreement by the sampler.
 
 Every corpus posting opens with the same frame: a <title> line "TITLE - COMPANY - LOCATION",
-then <h1>TITLE</h1>, <h2>COMPANY</h2>, <h3>LOCATION</h3> (common/corpus_format.py).
+then <h1>TITLE</h1>, <h2>COMPANY</h2>, <h3>LOCATION</h3> (dreamjobs/corpus_format.py).
 
 A character model writes the title line well, but by the time it reaches <h1> it has
 drifted: "Software Engineer, Beached - ..." above "Senior Software Engineer, Hospital".
@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from common.corpus_format import HEAD, SEP, TITLE_END, field_text
+from dreamjobs.corpus_format import HEAD, SEP, TITLE_END, field_text
 
 MAX_FIELD = 200  # characters of a field given by a caller
 # 98% of corpus title lines are under 320 characters; the rest list many locations

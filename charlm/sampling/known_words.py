@@ -7,7 +7,7 @@ import string
 
 import numpy as np
 
-from common.corpus_format import words
+from dreamjobs.corpus_format import words
 
 from . import native
 

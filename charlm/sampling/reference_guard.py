@@ -30,7 +30,7 @@ import string
 
 import torch
 
-from common.corpus_format import VOID_TAGS
+from dreamjobs.corpus_format import VOID_TAGS
 
 WRAP_UP_SCALE = 500  # characters per e-fold of the odds of closing past wrap_up
 

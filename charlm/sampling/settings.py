@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from common.corpus_format import DOC_END, DOC_START, FIELDS, field_text, frame
+from dreamjobs.corpus_format import DOC_END, DOC_START, FIELDS, field_text, frame
 
 from ..copies import COPY_LIMIT
 from ..data import Vocab

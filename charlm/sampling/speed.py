@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from common.timing import timed
+from dreamjobs.timing import timed
 
 from ..data import Vocab
 from ..models import CharModel

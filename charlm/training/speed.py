@@ -13,7 +13,7 @@ from contextlib import nullcontext
 import torch
 from torch import nn
 
-from common.timing import timed
+from dreamjobs.timing import timed
 
 from ..models import CharRNN, ModelConfig
 from .objective import TrainStep, make_optimizer

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from common.corpus_format import LEAD, split_documents
+from dreamjobs.corpus_format import LEAD, split_documents
 
 from .. import checkpoint as ckpt_io
 from .. import runs

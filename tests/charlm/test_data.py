@@ -9,7 +9,7 @@ from charlm.data import (
     read_corpus,
     split_by_document,
 )
-from common.corpus_format import split_documents
+from dreamjobs.corpus_format import split_documents
 from charlm.errors import DataError, VocabError
 from conftest import make_corpus
 

@@ -32,7 +32,7 @@ def test_cli_samples_int8_by_default_and_fp32_on_request(tiny_run):
 
 
 def test_cli_writes_a_requested_title_and_location_into_the_frame(tiny_run):
-    from common.corpus_format import frame_fields as frame
+    from dreamjobs.corpus_format import frame_fields as frame
 
     proc = run_module("charlm.sample", str(tiny_run / "best.pt"), "--length", "400", "--seed", "2",
                       "--title", "Dream Data Scientist", "--location", "Seattle, WA")

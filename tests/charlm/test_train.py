@@ -13,7 +13,7 @@ import torch
 from charlm import checkpoint as ckpt_io
 from charlm import runs
 from charlm.errors import TrainingDiverged
-from common.cli import run_cli
+from dreamjobs.cli import run_cli
 from charlm.sampling.generator import Generator
 from charlm.train import main
 from charlm.training.trainer import Trainer

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.cli import run_cli
+from dreamjobs.cli import run_cli
 from conftest import TINY
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,

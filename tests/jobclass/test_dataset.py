@@ -1,4 +1,4 @@
-from common.corpus_format import document
+from dreamjobs.corpus_format import document
 from jobclass.dataset import body_text, read_examples
 
 

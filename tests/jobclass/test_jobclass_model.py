@@ -1,7 +1,7 @@
 import pytest
 
-from common.cli import UserError
-from common.corpus_format import document
+from dreamjobs.cli import UserError
+from dreamjobs.corpus_format import document
 from conftest import DATA_SCIENCE_BODY, ROOT, run_module
 from jobclass import JobClassifier, agreement
 from jobclass.dataset import read_examples

@@ -1,6 +1,6 @@
 import random
 
-from common.corpus_format import document
+from dreamjobs.corpus_format import document
 from conftest import DATA_SCIENCE_BODY, ROOT
 from jobclass import JobClassifier
 from webapp.badges import compute_badges

@@ -70,7 +70,7 @@ def test_the_frame_document_is_locked_down():
 
 def test_a_cleaned_posting_starts_with_its_first_element_not_the_blank_lines_of_its_head():
     # Issue 39 #12: the API's html began with three newlines.
-    from common.corpus_format import document
+    from dreamjobs.corpus_format import document
 
     cleaned = clean(document("Data Scientist", "Acme", "Seattle, WA", "<p>Build models.</p>"))
     assert cleaned.startswith("<h1>Data Scientist</h1>") and cleaned.endswith("<p>Build models.</p>")

@@ -11,7 +11,7 @@ from charlm.data import StreamBatches, Vocab
 from charlm.errors import DataError
 from charlm.models import ModelConfig, build
 from charlm.models.header import PINNED, HeaderMatcher, HeaderWindows, with_header_ids
-from common.corpus_format import HEAD, LEAD, document
+from dreamjobs.corpus_format import HEAD, LEAD, document
 
 FILLER = "<p>" + "the team builds tools and ships them every week with care. " * 3 + "</p>\n"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -1,5 +1,5 @@
 from charlm.quality.metrics import coherent_frame, compression_bpc, has_frame, vocab_share, well_formed, words
-from common.corpus_format import frame_fields as frame
+from dreamjobs.corpus_format import frame_fields as frame
 from conftest import REPEATED_POSTING
 
 

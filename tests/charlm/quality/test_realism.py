@@ -7,7 +7,7 @@ import pytest
 from charlm.quality.copies import CopyShare
 from charlm.quality.realism import discriminate, realism, tells, visible_text
 from conftest import make_corpus
-from common.corpus_format import split_documents
+from dreamjobs.corpus_format import split_documents
 
 
 def postings(n: int, seed: int) -> list[str]:
@@ -78,7 +78,7 @@ def test_too_few_postings_for_the_folds_is_refused():
 
 def test_bleed_finds_another_company_named_in_a_body_and_where():
     from charlm.quality.bleed import bleed, first_foreign_mention
-    from common.corpus_format import document
+    from dreamjobs.corpus_format import document
 
     own = document("Engineer", "Acme", "Seattle", "<p>Acme builds rockets. Join Acme.</p>")
     near = document("Engineer", "Acme", "Seattle", "<p>At Globex, we build.</p>")

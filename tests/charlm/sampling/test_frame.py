@@ -5,8 +5,8 @@ import pytest
 from charlm.errors import SettingsError, VocabError
 from charlm.sampling.frame import FrameWriter
 from charlm.quality.metrics import coherent_frame
-from common.corpus_format import frame as frame_text
-from common.corpus_format import frame_fields as frame
+from dreamjobs.corpus_format import frame as frame_text
+from dreamjobs.corpus_format import frame_fields as frame
 
 
 def write(writer: FrameWriter, model: str) -> str:

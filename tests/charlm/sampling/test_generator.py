@@ -100,7 +100,7 @@ def test_rows_of_one_batch_with_shared_and_different_primes_write_what_each_writ
 
 
 def test_the_frame_is_drawn_at_its_own_temperature_and_the_body_at_the_rows(gen):
-    from common.corpus_format import title_line
+    from dreamjobs.corpus_format import title_line
 
     cold = [gen.sample(temperature=0.01, frame_temperature=None, seed=s, max_length=300) for s in range(6)]
     assert len({title_line(t) for t in cold}) == 1  # one temperature throughout: the greedy title every time

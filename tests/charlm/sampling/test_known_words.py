@@ -14,7 +14,7 @@ from charlm.profile import FLOOR_MARGIN, CorpusProfile
 from charlm.sampling import native
 from charlm.sampling.batch import VocabTables
 from charlm.sampling.known_words import word_trie
-from common.corpus_format import DOC_END, words
+from dreamjobs.corpus_format import DOC_END, words
 
 TAG = re.compile(r"<[^>]*>")
 # A word the guard checks: letters that follow neither a letter, a digit (a number such as 401k) nor "&" (an entity).

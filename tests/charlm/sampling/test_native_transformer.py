@@ -89,7 +89,7 @@ def test_the_kernel_keeps_each_rows_header_pinned_as_the_model_does(precision, t
 
     from charlm.data import Vocab
     from charlm.models.header import with_header_ids
-    from common.corpus_format import LEAD, document
+    from dreamjobs.corpus_format import LEAD, document
 
     text = LEAD + "".join(document(f"Job {i}", f"Company {i}", "Seattle, WA", "<p>We hire and we ship.</p>\n" * 12)
                           for i in range(3))

@@ -1,7 +1,7 @@
 import threading
 import time
 
-from common.caching import built_once
+from dreamjobs.caching import built_once
 
 
 def test_callers_that_come_while_a_value_is_built_wait_for_it_and_share_it():

@@ -1,4 +1,4 @@
-from common.corpus_format import document, split_documents
+from dreamjobs.corpus_format import document, split_documents
 from conftest import make_corpus
 
 
@@ -17,7 +17,7 @@ def test_plain_text_is_split_at_blank_lines():
 
 def test_a_cut_off_posting_still_gives_the_fields_it_wrote():
     # Issue 39 #4: a short posting was "Untitled dream job" at "unknown company" though its title existed.
-    from common.corpus_format import posting_fields
+    from dreamjobs.corpus_format import posting_fields
 
     whole = document("Data Scientist", "Acme &amp; Co", "Seattle, WA", "<p>Hi.</p>")
     assert posting_fields(whole) == ("Data Scientist", "Acme & Co", "Seattle, WA")

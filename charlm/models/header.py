@@ -22,7 +22,9 @@ that completes it every position of the posting sees it. The next HEAD drops it.
 Training (HeaderWindows): each window carries the header of one posting, read on its own
 (after LEAD, as a sampled row reads it), and a mask of the window's characters that see
 it: those of that posting from its header's end on. Where a window holds two postings'
-characters, the other's see none (about 6% of them), as a header too long to pin.
+characters, it carries the header of the one with more characters that see theirs, and the
+other's see none, as under a header too long to pin (on this corpus, 128 slots pin 93.5% of
+the train postings' headers, and 0.6% of the characters past a pinned header lose it so).
 """
 
 from __future__ import annotations

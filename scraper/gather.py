@@ -79,7 +79,8 @@ class Gathering:
         try:
             self.take(items, queries)
         except ScraperError as exc:
-            self.error(f"{label}: {exc}" if label else str(exc), exc)
+            named = label and not str(exc).startswith(label)  # a file's own errors name it already
+            self.error(f"{label}: {exc}" if named else str(exc), exc)
 
     def summary(self, figures: dict | None) -> str:
         """What the run did; figures: the corpus compiled after it, None where nothing was gathered

@@ -292,3 +292,8 @@ def test_a_run_that_gathers_nothing_writes_no_corpus_and_a_bad_file_is_named(tmp
     assert proc.returncode == 1 and f"warning: {wrong}: not the Greenhouse API's" in proc.stderr
     assert "corpus unchanged" in proc.stdout and "corpus now" not in proc.stdout
     assert not (tmp_path / "corpus" / "input.txt").exists()
+    # A file whose own error names it is named once.
+    torn = tmp_path / "torn.json"
+    torn.write_text('{"results": [')
+    proc = run_module("scraper", "--source", "themuse", "--from-file", str(torn), "--corpus-dir", str(tmp_path / "c"))
+    assert f"warning: {torn}: malformed JSON" in proc.stderr and proc.stderr.count(str(torn)) == 1

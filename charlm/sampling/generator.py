@@ -41,7 +41,9 @@ from .copy_guard import CorpusWindows, corpus_windows
 from .settings import DEFAULT_PRECISION, SampleSettings, new_seed, settings_for
 from .native_transformer import NativeTransformer
 from .native_lstm import NativeLSTM
+from .python_batch import MISSING_GUARDS, PythonBatch
 from .steppers import TorchModel
+from . import native as kernel
 
 # Each family's C step, where there is one; any other model steps its own forward (TorchModel).
 NATIVE_ENGINES = (NativeLSTM, NativeTransformer)
@@ -92,8 +94,11 @@ class Generator:
         self.model = model.to(self.device).eval()
         self.vocab = vocab
         native = native_engine(model)
+        # Without the kernel (no C compiler) the model steps its own forward and the draw runs in
+        # Python (python_batch.py): slower, with fewer guards, and guards_off() says so.
+        self.kernel_missing = kernel.unavailable()
         if backend is None:
-            backend = "native" if self.device.type == "cpu" and native is not None else "torch"
+            backend = "native" if self.device.type == "cpu" and native is not None and not self.kernel_missing else "torch"
         if backend == "native":
             if self.device.type != "cpu" or native is None:
                 raise SettingsError("the native sampler runs LSTMs and transformers on the CPU only")
@@ -124,6 +129,9 @@ class Generator:
         """The guards this model samples without, each with why, as a user reads it. Without the copy
         guard a seed's text also differs from the one it writes where the corpus is at hand."""
         notes = []
+        if self.kernel_missing:
+            notes.append(f"the C kernel is unavailable ({self.kernel_missing}): sampling runs in Python, slower, "
+                         f"without {MISSING_GUARDS}, and a seed writes other text than with the kernel")
         if self.copy_index is None:
             notes.append("copy guard off: the corpus this model learned from is not at hand, so a posting may "
                          "repeat it at length, and a seed writes other text than where the corpus is")
@@ -140,9 +148,9 @@ class Generator:
         """Bytes of the model's weights as loaded, and of the kernel's packed copy."""
         return sum(t.nbytes for t in self.model.state_dict().values()) + self.engine.packed_bytes()
 
-    def batch(self, capacity: int) -> Batch:
-        """An empty batch for up to `capacity` rows (see batch.py)."""
-        return Batch(self, capacity)
+    def batch(self, capacity: int) -> Batch | PythonBatch:
+        """An empty batch for up to `capacity` rows (see batch.py; python_batch.py without the kernel)."""
+        return PythonBatch(self, capacity) if self.kernel_missing else Batch(self, capacity)
 
     def stream(self, settings: SampleSettings | None = None, **kw) -> Iterator[str]:
         """Yield the posting piece by piece: the prime first, then one character at a time."""

@@ -221,3 +221,14 @@ def test_the_stream_says_which_guards_are_off(client):
     events = sse_events(generate(client, seed=3, length=50, stream=True).get_data(as_text=True))
     meta = next(d for e, d in events if e == "meta")
     assert meta["guards_off"] == [] and meta["real_words"] is True and meta["temperature"] == 0.95
+
+
+def test_without_the_c_kernel_the_gallery_still_writes_postings_and_says_why(client, monkeypatch):
+    from charlm.sampling import native
+
+    monkeypatch.setattr(native, "_failure", native.NativeUnavailable("could not build charlm's sampling kernel:"))
+    response = generate(client, seed=5, length=300)
+    assert response.status_code == 201 and response.get_json()["text"].startswith("<html>")
+    stream = client.post("/api/generate", json={"checkpoint": checkpoint_id(client), "seed": 5, "length": 100,
+                                                "stream": True}).get_data(as_text=True)
+    assert "the C kernel is unavailable (could not build charlm's sampling kernel)" in stream

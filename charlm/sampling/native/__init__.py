@@ -144,6 +144,7 @@ class Guard(ctypes.Structure):
 
 
 _lib: ctypes.CDLL | None = None
+_failure: NativeUnavailable | None = None  # why the kernel could not be built or loaded, once tried
 _lock = threading.Lock()
 
 
@@ -247,11 +248,26 @@ def _bind(loaded: ctypes.CDLL) -> ctypes.CDLL:
 
 def lib() -> ctypes.CDLL:
     """The loaded kernel, built first if this machine has none yet."""
-    global _lib
+    global _lib, _failure
     with _lock:
+        if _failure is not None:  # tried once in this process: a build takes long, and fails the same way again
+            raise _failure
         if _lib is None:
             try:
                 _lib = _bind(ctypes.CDLL(str(_build())))
             except (OSError, AttributeError) as exc:  # a library from another build of the sources
-                raise NativeUnavailable(f"charlm's sampling kernel does not load: {exc}") from None
+                _failure = NativeUnavailable(f"charlm's sampling kernel does not load: {exc}")
+            except NativeUnavailable as exc:
+                _failure = exc
+            if _failure is not None:
+                raise _failure
         return _lib
+
+
+def unavailable() -> str | None:
+    """Why the kernel cannot be used here, in one line, or None when it can."""
+    try:
+        lib()
+    except NativeUnavailable as exc:
+        return str(exc).splitlines()[0].rstrip(":")
+    return None

@@ -4,7 +4,7 @@ documented command shows exists in that command's --help, and nothing points out
 from __future__ import annotations
 
 import re
-from functools import cache
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -54,11 +54,13 @@ def test_nothing_in_the_docs_depends_on_files_outside_the_repo(page):
     assert "../shared" not in page.read_text()
 
 
-@cache
-def help_text(module: str) -> str:
-    proc = run_module(module, "--help", timeout=120)
-    assert proc.returncode == 0, f"python -m {module} --help: {proc.stderr}"
-    return proc.stdout
+def help_texts(modules: set[str]) -> dict[str, str]:
+    """Each command's --help, the commands run side by side (each imports torch: seconds apiece)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        procs = dict(zip(modules, pool.map(lambda m: run_module(m, "--help", timeout=300), modules)))
+    for module, proc in procs.items():
+        assert proc.returncode == 0, f"python -m {module} --help: {proc.stderr}"
+    return {module: proc.stdout for module, proc in procs.items()}
 
 
 def documented_flags() -> list[tuple[str, str, str]]:
@@ -74,6 +76,6 @@ def documented_flags() -> list[tuple[str, str, str]]:
 def test_every_documented_flag_is_in_its_commands_help():
     flags = documented_flags()
     assert len(flags) > 50  # the pattern finds the docs' commands
-    missing = [f"{page}: python -m {module} {flag}" for page, module, flag in flags
-               if flag not in help_text(module)]
+    helps = help_texts({module for _, module, _ in flags})
+    missing = [f"{page}: python -m {module} {flag}" for page, module, flag in flags if flag not in helps[module]]
     assert missing == []

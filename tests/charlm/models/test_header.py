@@ -134,7 +134,7 @@ def test_a_tiny_model_trained_with_its_header_names_its_company_past_its_window(
     vocab = Vocab.from_text(LEAD + "".join(train_docs))
     ids, lead = [vocab.encode(d) for d in train_docs], vocab.encode(LEAD)
     with_header = train(header_model(vocab), ids, lead, 1200)
-    without = train(header_model(vocab, slots=0), ids, lead, 300)
+    without = train(header_model(vocab, slots=0), ids, lead, 200)
     assert names_its_company(with_header, vocab) >= 0.9
     assert names_its_company(without, vocab) <= 0.2  # a guess among 26
 

@@ -28,6 +28,12 @@ START = LEAD  # training reads every posting but the first after this
 END_TAGS = ("body", "html")  # closing these ends a posting: not before its length's floor
 
 
+def start_ids(vocab: Vocab, prime: str) -> list[int]:
+    """What a row reads before its first draw: START (where the vocabulary has it), then its prime."""
+    lead = START if not vocab.missing(START) else ""
+    return [vocab.index[c] for c in lead + prime]
+
+
 class VocabTables:
     """The vocabulary's character classes and masks as the C kernel's Guard reads them, with the
     known words' trie where a word list is given."""
@@ -104,9 +110,8 @@ class Batch:
         if settings.max_length == 0:
             return False
         vocab, s = self.vocab, settings
-        lead = START if not vocab.missing(START) else ""
         prime = [vocab.index[c] for c in s.prime]
-        state, logits = self.stepper.start([vocab.index[c] for c in lead] + prime)
+        state, logits = self.stepper.start(start_ids(vocab, s.prime))
         row = native.Row()
         row.seed, row.temperature = seed, s.temperature
         row.top_p, row.min_p = (1.0 if s.top_p is None else s.top_p), s.min_p or 0.0
@@ -119,7 +124,7 @@ class Batch:
         stop = [vocab.index[c] for c in s.stop or ""] if s.stop and not vocab.missing(s.stop) else []
         row.stop_len = len(stop)
         row.stop[:len(stop)] = stop
-        tail = [vocab.index[c] for c in s.prime][-native.MAX_STOP:]
+        tail = prime[-native.MAX_STOP:]
         row.tail[:] = [-1] * (native.MAX_STOP - len(tail)) + tail
         for c in s.prime:
             self.lib.dj_row_feed(ctypes.byref(self.tables.struct), ctypes.byref(row), vocab.index[c])

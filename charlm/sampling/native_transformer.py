@@ -47,7 +47,7 @@ class NativeTransformer:
         self.weights, self.scales = pack(mats, precision)
         self.net = native.TNet(self.L, self.C, self.H, self.R, self.V, PRECISIONS.index(precision), native.Pacer(), 0,
                                ptr(self.embed), ptr(self.inv_freq))
-        self.P = cfg.header_slots
+        self.P, self.gates = cfg.header_slots, []
         if self.P:  # the header in view (models/header.py): its markers and each block's gates
             if max(len(cfg.header_open), len(cfg.header_close)) > native.MAX_MARK:
                 raise SettingsError(f"the native sampler's header markers are at most {native.MAX_MARK} characters")
@@ -73,7 +73,7 @@ class NativeTransformer:
     def packed_bytes(self) -> int:
         """Bytes of the packed copy (tensors that are the model's own are not counted twice)."""
         packed = {t.data_ptr(): t for t in [self.embed, self.inv_freq, *self.weights, *self.scales, *self.norms,
-                                            *getattr(self, "gates", [])]}
+                                            *self.gates]}
         return sum(t.nbytes for ptr, t in packed.items() if ptr not in self._own)
 
     def stepper(self, capacity: int) -> KernelStepper:

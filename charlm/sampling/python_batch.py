@@ -12,13 +12,13 @@ back (generator.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Hashable
 
 import torch
 
 from ..data import Vocab
-from .batch import START
+from .batch import start_ids
 from .frame import FrameWriter
 from .reference_guard import HtmlConstraint, TagGuard
 
@@ -36,7 +36,7 @@ class Row:
     writer: FrameWriter | None
     body_temperature: float | None = None
     written: int = 0
-    tail: str = field(default="")
+    tail: str = ""
 
 
 class PythonBatch:
@@ -65,8 +65,7 @@ class PythonBatch:
         s = settings
         if s.max_length == 0:
             return False
-        lead = START if not self.vocab.missing(START) else ""
-        state, logits = self.stepper.start([self.vocab.index[c] for c in lead + s.prime])
+        state, logits = self.stepper.start(start_ids(self.vocab, s.prime))
         self.stepper.put(len(self.rows), state, logits)
         wrap_up = s.ends(self.profile, seed)[1] if s.guard else -1
         writer = s.frame_writer(self.vocab)

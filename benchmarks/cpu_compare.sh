@@ -14,14 +14,14 @@ WORK=$(mktemp -d)
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
 log() { echo "== $(date -u +%H:%M:%S) $*"; }
 
-# nanoGPT's README CPU recipe; charlm's CPU recipe is the same shape, trained its own way.
+# nanoGPT's README CPU recipe; charlm's CPU recipe (charlm/recipes/transformer-cpu.toml) is
+# the same model shape, trained its own way.
 SHAPE_NG=(--n_layer=4 --n_head=4 --n_embd=128 --block_size=64 --batch_size=12 --dropout=0.0)
-SHAPE_OURS=(--rnn-size 128 --num-layers 4 --n-head 4 --block-size 64 --batch-size 12 --dropout 0)
-RECIPE_OURS=(--optimizer muon --learning-rate 6e-3)
+SHAPE_OURS=()
 if [ "${TINY:-0}" = 1 ]; then
     MINUTES=0.3 ITERS=40
     SHAPE_NG=(--n_layer=1 --n_head=2 --n_embd=32 --block_size=64 --batch_size=4 --dropout=0.0 --eval_interval=20)
-    SHAPE_OURS=(--rnn-size 32 --num-layers 1 --n-head 2 --block-size 64 --batch-size 4 --dropout 0)
+    SHAPE_OURS=(--rnn-size 32 --num-layers 1 --n-head 2 --batch-size 4)
 fi
 MINUTES=${MINUTES:-15}; ITERS=${ITERS:-14000}
 
@@ -37,8 +37,8 @@ log "both at once: nanoGPT on core $CORE_NG ($ITERS iterations), charlm on core 
     config/train_shakespeare_char.py --dataset=dreamjobs_char --out_dir=out-ng --device=cpu --compile=False \
     --eval_iters=20 --log_interval=1 --max_iters="$ITERS" --lr_decay_iters="$ITERS" "${SHAPE_NG[@]}") \
     > "$OUT/nanogpt.log" 2>&1 &
-taskset -c "$CORE_OURS" "$PY" -m charlm.train --model transformer --device cpu --checkpoint-dir "$WORK/runs" \
-    --run-name cpu --max-minutes "$MINUTES" "${SHAPE_OURS[@]}" "${RECIPE_OURS[@]}" > "$OUT/charlm.log" 2>&1 &
+taskset -c "$CORE_OURS" "$PY" -m charlm.train --recipe transformer-cpu --threads 1 --checkpoint-dir "$WORK/runs" \
+    --run-name cpu --max-minutes "$MINUTES" "${SHAPE_OURS[@]}" > "$OUT/charlm.log" 2>&1 &
 wait
 tail -2 "$OUT/nanogpt.log"; tr '\r' '\n' < "$OUT/charlm.log" | grep -E "^epoch [0-9]+/[0-9]+: train|val loss at|time budget"
 

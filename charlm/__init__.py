@@ -25,7 +25,8 @@ from .copies import COPY_LIMIT
 from .errors import CharLMError, CheckpointError, SettingsError, VocabError
 from .quality.copies import CopyFinder
 from .quality.metrics import coherent_frame, vocab_share, well_formed, words
-from .runs import LATEST, METRICS, best_checkpoint, epoch_checkpoints, read_metrics, read_realism
+from .runs import (LATEST, METRICS, best_checkpoint, epoch_checkpoints, epochs_before, lineage, origin_in, read_metrics,
+                   read_realism)
 from .sampling.frame import MAX_FIELD
 from .sampling.generator import Generator
 from .sampling.native import PRECISIONS
@@ -37,4 +38,4 @@ from .sampling.settings import (DEFAULT_PRECISION, MAX_SEED, POSTING_LENGTH, TEM
 __all__ = ["COPY_LIMIT", "DEFAULT_PRECISION", "LATEST", "MAX_FIELD", "MAX_SEED", "METRICS", "POSTING_LENGTH", "PRECISIONS",
            "TEMPERATURE_RANGE", "BatchServer", "CharLMError", "CheckpointError", "CopyFinder", "Generator",
            "SampleSettings", "ServerBusy", "SettingsError", "VocabError", "best_checkpoint", "check_fields", "check_truncation", "coherent_frame",
-           "epoch_checkpoints", "model_config", "origin", "native_threads", "new_seed", "read_metrics", "read_realism", "vocab_share", "well_formed", "words"]
+           "epoch_checkpoints", "epochs_before", "lineage", "model_config", "origin_in", "origin", "native_threads", "new_seed", "read_metrics", "read_realism", "vocab_share", "well_formed", "words"]

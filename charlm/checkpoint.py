@@ -34,7 +34,7 @@ from dreamjobs.files import atomic_file
 from .data import Split, Vocab, split_by_document
 from .errors import CheckpointError
 from .models import ModelConfig, build
-from .runs import EPOCH_NAME
+from .runs import origin_words, read_origin
 
 FORMAT = "dreamjobs-charlm/1"
 
@@ -206,19 +206,18 @@ def peek(path: str | Path) -> tuple[ModelConfig, Vocab]:
 
 def origin(path: str | Path) -> str | None:
     """Where a fine-tuned run began, in words: "fine-tuned from t6x384-h200 epoch 16, layers 0,2,4,5";
-    None for a run trained from scratch (or an unreadable file)."""
+    None for a run trained from scratch (or an unreadable file). Read from the run's origin row
+    (runs.origin_row), else, for a run logged before it had one, from the checkpoint's --init-from."""
+    found = read_origin(Path(path).parent)
+    if found:
+        return origin_words(found)
     try:
         cfg = _header(path).get("train_config") or {}
     except CheckpointError:
         return None
     start = cfg.get("init_from")
-    if not start:
-        return None
-    name = Path(start)
-    m = EPOCH_NAME.match(name.name)
-    where = f"{name.parent.name} epoch {int(m.group(1))}" if m else f"{name.parent.name}/{name.name}"
-    layers = cfg.get("keep_layers")
-    return f"fine-tuned from {where}" + (f", layers {','.join(map(str, layers))}" if layers else "")
+    return origin_words({"run": Path(start).parent.name, "checkpoint": Path(start).name,
+                         "keep_layers": cfg.get("keep_layers")}) if start else None
 
 
 def model_config(path: str | Path) -> ModelConfig:

@@ -53,6 +53,7 @@ from .runs import save_realism
 from .sampling.generator import Generator
 from .sampling.native import PRECISIONS
 from .sampling.settings import SAMPLING_KNOBS, TEMPERATURE_RANGE, check_truncation
+from .threads import ThreadPacer, threads_problem
 
 
 def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compression: bool = False,
@@ -77,7 +78,8 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
         print(f"warning: {result['note']}", file=sys.stderr)
     if not skip_val:
         with progress(len(val_ids), "val loss") as bar:
-            val = stream_loss(gen.model, val_ids, streams, 512, torch.device("cpu"), progress=bar.update)[0]
+            val = stream_loss(gen.model, val_ids, streams, 512, torch.device("cpu"), progress=bar.update,
+                              pacer=ThreadPacer(fixed=threads))[0]
         result.update(val_loss=val, val_bpc=val / math.log(2))
     for precision in precisions:
         stepped = Generator.from_checkpoint(ckpt_path, precision=precision, threads=threads)
@@ -155,8 +157,8 @@ def build_parser():
     p.add_argument("--samples", metavar="FILE",
                    help="also write the sampled postings to FILE, for python -m jobclass.predict --agreement FILE")
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for scoring and sampling (default: every core, the sampler's as fast now); "
-                        "beside other busy processes 1 is often much faster")
+                   help="CPU threads for scoring and sampling (default: paced, every core or fewer where other "
+                        "processes hold cores and fewer is faster)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     p.add_argument("--save", action="store_true",
                    help="with --realism: keep the figures in the run folder's realism.json, which the gallery shows")
@@ -174,10 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     problem = check_truncation(args.top_p, args.min_p)
     if problem:
         p.error(problem.replace("top_p", "--top-p").replace("min_p", "--min-p"))
-    if args.threads is not None and not 1 <= args.threads <= 1024:
-        p.error(f"--threads must be 1-1024, got {args.threads}")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    if problem := threads_problem(args.threads):
+        p.error(problem)
     if args.save and not args.realism:
         p.error("--save keeps the realism figures: it goes with --realism")
     if args.no_val and args.precision:

@@ -20,13 +20,14 @@ from .models import CharModel
 @torch.no_grad()
 def stream_loss(model: CharModel, ids: torch.Tensor, n_streams: int, width: int, device: torch.device,
                 autocast=None, progress=None, deadline: float | None = None,
-                group=None) -> tuple[float, float]:
+                group=None, pacer=None) -> tuple[float, float]:
     """(mean nats per character, share of the targets scored): all of them, or as many
     windows of every stream as fit before `deadline` (time.monotonic()), at least one.
 
     Stopping early keeps a prefix of every stream, so the share scored is spread over
     the whole split rather than its first postings. `group` (training/distributed.py's
-    Group, under torchrun) scores this rank's share of the streams and adds up the ranks'."""
+    Group, under torchrun) scores this rank's share of the streams and adds up the ranks'.
+    `pacer` (threads.py's ThreadPacer) picks the CPU threads of each chunk."""
     was_training = model.training
     model.eval()
     x, y = eval_streams(ids, n_streams)
@@ -38,8 +39,13 @@ def stream_loss(model: CharModel, ids: torch.Tensor, n_streams: int, width: int,
     state, count = None, 0
     total = torch.zeros((), dtype=torch.float64, device=device)
     for start in range(0, x.shape[1], width):
+        if pacer is not None:
+            pacer.threads()
+        t0 = time.perf_counter()
         with autocast if autocast is not None else nullcontext():
             logits, state = model(x[:, start:start + width], state)
+        if pacer is not None:
+            pacer.done(time.perf_counter() - t0)
         total += F.cross_entropy(logits.float().flatten(0, 1), y[:, start:start + width].flatten(),
                                  ignore_index=-100, reduction="sum").double()
         count += int((targets[:, start:start + width] != -100).sum())

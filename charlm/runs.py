@@ -7,7 +7,8 @@
         profile.json.gz         the corpus's words and lengths, for sampling (profile.py)
         realism.json            how real its best checkpoint's postings read (charlm.evaluate --realism --save)
         metrics.jsonl           one JSON object a line: {"type": "train" | "val", "epoch",
-                                "step", "progress", "loss", ...}, appended as training goes
+                                "step", "progress", "loss", ...}, appended as training goes;
+                                a fine-tune's opens with its origin (origin_row)
 
 A run is named corpus-model-size-timestamp unless --run-name names it; the name is
 settled here before training starts.
@@ -147,3 +148,56 @@ def read_realism(run_dir: str | Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return found if isinstance(found, dict) else None
+
+
+def origin_row(init_path: str | Path, init: dict, keep_layers: list[int] | None) -> dict:
+    """The row a fine-tune's log opens with (--init-from): the checkpoint it began from, resolved
+    (best.pt names a file that a later run may replace), that run's val loss by epoch, and where
+    that run began in turn, so the whole lineage is kept with the run."""
+    path = Path(init_path).resolve()
+    history = [[h["epoch"], h["val_loss"]] for h in init.get("history", [])
+               if isinstance(h.get("epoch"), int) and isinstance(h.get("val_loss"), (int, float))]
+    return {"type": "origin", "run": path.parent.name, "checkpoint": path.name, "epoch": init.get("epoch"),
+            "val_loss": init.get("val_loss"), "keep_layers": keep_layers, "epochs": history,
+            "before": read_origin(path.parent)}
+
+
+def read_origin(run_dir: str | Path) -> dict | None:
+    """A run's origin row (origin_row), or None for a run trained from scratch or logged before it."""
+    return origin_in(read_metrics(run_dir))
+
+
+def origin_in(rows: list[dict]) -> dict | None:
+    """The origin row among a run's metrics rows, or None."""
+    return next((r for r in rows if r.get("type") == "origin" and isinstance(r.get("run"), str)), None)
+
+
+def lineage(origin: dict | None) -> list[tuple[float, float]]:
+    """The val loss by epoch of the runs before a fine-tune, oldest first, each epoch counted
+    from the lineage's start: (16, 0.6105), then a 1-epoch fine-tune of it at (17, 0.6288)."""
+    if not origin:
+        return []
+    offset = epochs_before(origin.get("before"))
+    points = [(e, v) for e, v in origin.get("epochs") or []] or (
+        [(origin["epoch"], origin["val_loss"])] if isinstance(origin.get("val_loss"), (int, float)) else [])
+    return lineage(origin.get("before")) + [(offset + e, v) for e, v in points if e <= origin.get("epoch", e)]
+
+
+def epochs_before(origin: dict | None) -> int:
+    """How many epochs of training the lineage held before the run that opens with `origin`."""
+    if not origin or not isinstance(origin.get("epoch"), int):
+        return 0
+    return origin["epoch"] + epochs_before(origin.get("before"))
+
+
+def origin_words(origin: dict | None) -> str | None:
+    """"fine-tuned from t6x384-h200 epoch 16, layers 0,2,4,5", and where that run was itself a
+    fine-tune, how many epochs the lineage held: "...; 17 epochs before it"; None without an origin."""
+    if not origin:
+        return None
+    m = EPOCH_NAME.match(str(origin.get("checkpoint", "")))
+    where = f"{origin.get('run')} epoch {int(m.group(1))}" if m else f"{origin.get('run')}/{origin.get('checkpoint')}"
+    layers = origin.get("keep_layers")
+    lineage_epochs = epochs_before(origin) if origin.get("before") else 0
+    return (f"fine-tuned from {where}" + (f", layers {','.join(map(str, layers))}" if layers else "")
+            + (f"; {lineage_epochs} epochs before it" if lineage_epochs else ""))

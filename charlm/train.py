@@ -8,7 +8,6 @@ exactly; only the options in config.RESUME_OVERRIDES may change on the way.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import torch
@@ -86,7 +85,8 @@ def running_options(r: argparse._ArgumentGroup, d: TrainConfig) -> None:
     r.add_argument("--eval-every", type=int, help="also score the val split every N steps; 0: only after each epoch")
     r.add_argument("--log-every", type=int, help=f"steps per train-loss line in metrics.jsonl (default {d.log_every})")
     r.add_argument("--threads", type=int,
-                   help="CPU threads (default: every core); beside other busy processes 1 is often much faster")
+                   help="CPU threads (default: paced, every core or fewer where other processes hold cores and "
+                        "fewer is faster)")
     r.add_argument("--max-minutes", type=float, help="stop after this much time, saving a resumable state")
 
 
@@ -171,15 +171,6 @@ def start_new(given: dict) -> Trainer:
     return Trainer.new(cfg, run_dir)
 
 
-def busy_hint() -> str:
-    """A word for a user whose other work holds cores: a step waits for its slowest thread."""
-    others = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    if torch.get_num_threads() > 1 and others >= 1.0:
-        return (f"; the machine is busy (load {others:.1f}): if this runs slowly, --threads 1 is often "
-                "much faster beside other work")
-    return ""
-
-
 def describe(trainer: Trainer, resumed: bool) -> None:
     cfg, m = trainer.cfg, trainer.cfg.model
     n_params = sum(p.numel() for p in trainer.model.parameters())
@@ -195,7 +186,7 @@ def describe(trainer: Trainer, resumed: bool) -> None:
     print(f"optimizer {kind}; learning rate {cfg.learning_rate:g}, {cfg.lr_schedule} schedule"
           + (f", weight decay {cfg.weight_decay:g}" if cfg.weight_decay else ""))
     if trainer.device.type == "cpu":
-        print(f"{torch.get_num_threads()} CPU thread(s){busy_hint() if cfg.threads is None else ''}")
+        print(trainer.pacer.describe())
     if resumed:
         pos = trainer.position
         print(f"resuming at epoch {pos['epoch']} batch {pos['batch']} (step {trainer.step})")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from charlm import epochs_before, lineage
+
 from .checkpoints import RunInfo
 
 W, H = 640, 260
@@ -77,32 +79,43 @@ COLORS = ("#e67e22", "#2f6fdb", "#27ae60", "#8e44ad", "#c0392b", "#16a085")
 
 @dataclass
 class RunsChart:
-    """Every run's val loss by epoch on one chart: (name, its epochs' (x, y) in the plot, color) a line."""
+    """Every run's val loss by epoch on one chart. A line: (name, its epochs' (x, y) in the plot,
+    color, the (x, y) of the runs it was fine-tuned from, drawn dashed up to its first epoch)."""
     width: int
     height: int
-    lines: list[tuple[str, list[tuple[float, float]], str]]
+    lines: list[tuple[str, list[tuple[float, float]], str, list[tuple[float, float]]]]
     x_ticks: list[tuple[float, str]]
     y_ticks: list[tuple[float, str]]
     box: tuple[int, int, int, int]
 
+    @property
+    def continues(self) -> bool:
+        """Whether a run on it continues others (a fine-tune), so the caption says what dashes are."""
+        return any(before for *_, before in self.lines)
+
 
 def runs_chart(runs: list[RunInfo]) -> RunsChart | None:
-    """The runs' val curves side by side (two families' runs, say); None for fewer than two runs with epochs."""
+    """The runs' val curves side by side (two families' runs, say); None for fewer than two runs with
+    epochs. A fine-tune's epochs are counted from its lineage's start, after the runs it continues,
+    so its "epoch 1" sits where its training did, not as a lone dot at the chart's left."""
     runs = [r for r in runs if r.epochs]
     if len(runs) < 2:
         return None
-    val = [(e["epoch"], e["val_loss"]) for r in runs for e in r.epochs]
+    curves = [([(epochs_before(r.origin) + e["epoch"], e["val_loss"]) for e in r.epochs], lineage(r.origin))
+              for r in runs]
+    val = [point for own, before in curves for point in own + before]
     x_max = max(1.0, max(x for x, _ in val))
     y_lo, y_hi = loss_range([], val)
     step = nice_step(y_hi - y_lo)
 
     def point(x: float, y: float) -> tuple[float, float]:
+        y = min(max(y, y_lo), y_hi)  # a lineage's first epochs may sit far above: along the top edge
         return (round(LEFT + (W - LEFT - RIGHT) * x / x_max, 1),
                 round(TOP + (H - TOP - BOTTOM) * (1 - (y - y_lo) / (y_hi - y_lo)), 1))
 
-    lines = [(f"{r.name}" + (f" · {r.family}" if r.family else ""),
-              [point(e["epoch"], e["val_loss"]) for e in r.epochs], COLORS[i % len(COLORS)])
-             for i, r in enumerate(runs)]
+    lines = [(f"{r.name}" + (f" · {r.family}" if r.family else ""), [point(*p) for p in own], COLORS[i % len(COLORS)],
+              [point(*p) for p in before])
+             for i, (r, (own, before)) in enumerate(zip(runs, curves))]
     x_step = max(1, round(x_max / 8))
     x_ticks = [(point(e, y_lo)[0], str(e)) for e in range(0, int(x_max) + 1, x_step)]
     y_ticks = [(point(0, y_lo + step * i)[1], f"{y_lo + step * i:.{decimals(step)}f}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from charlm import (LATEST, METRICS, CharLMError, best_checkpoint, epoch_checkpoints, model_config, origin,
-                    read_metrics)
+                    origin_in, read_metrics)
 from flask import current_app
 
 # A run logs every few seconds while it trains (charlm.train --log-every) and says when it ends; one
@@ -57,6 +57,7 @@ class RunInfo:
     epochs: list[dict]           # {"epoch", "train_loss", "val_loss"} per finished epoch
     steps: list[tuple[float, float]]  # (epoch progress, train loss) as logged
     live: bool = False  # training now: its log has no end and grew in the last LIVE_SECONDS
+    origin: dict | None = None  # a fine-tune's lineage (charlm's runs.origin_row)
 
     @property
     def family(self) -> str:
@@ -105,7 +106,7 @@ class CheckpointIndex:
             epochs, steps = read_history(rows)
             if by_run.get(run_dir.name) or epochs or steps:
                 live = not ended(rows) and log.is_file() and time.time() - log.stat().st_mtime < LIVE_SECONDS
-                runs.append(RunInfo(run_dir.name, by_run.get(run_dir.name, []), epochs, steps, live))
+                runs.append(RunInfo(run_dir.name, by_run.get(run_dir.name, []), epochs, steps, live, origin_in(rows)))
         return runs
 
 

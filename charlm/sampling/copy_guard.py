@@ -3,7 +3,7 @@
 A 3x512 model trained for 48 epochs knows its corpus's boilerplate by heart (benefits
 paragraphs, equal-opportunity statements that recur across a company's postings), and
 at temperature 0.8 many postings repeated more than 200 characters of it word for word
-(how many: BENCHMARKS.md). CopyGuard follows each row as it is written:
+(the copy share with the guard on: BENCHMARKS.md, "Realism"). CopyGuard follows each row as it is written:
 
 - every Q-character window of the corpus is hashed into a sorted array, so one binary
   search says whether the window just written occurs in the corpus;

@@ -14,7 +14,7 @@ follows the tags of the text as it is written and says what may come next:
 HtmlConstraint turns that into a mask over a vocabulary's logits, and also ends
 postings that run long. Lowering the temperature sharpens every choice, including the
 one between another "<li>" and "</ul>": at 0.8 the unlikelier closing loses out again
-and again, and postings grow to several times the corpus's length (BENCHMARKS.md).
+and again, and postings grow to several times the corpus's length.
 Past wrap_up characters, each "/" after a "<" is made e-fold likelier every
 WRAP_UP_SCALE characters, so the model closes its open tags at the next ones it
 reaches. Which tags to open, the words, and when to close before that stay the

@@ -22,6 +22,7 @@ import torch
 
 from . import native
 from ..errors import SettingsError
+from ..threads import threads_problem
 from ..models import CharModel
 
 PRECISIONS = native.PRECISIONS
@@ -49,8 +50,8 @@ def check_packing(layers: int, precision: str, threads: int | None, what: str) -
         raise SettingsError(f"the native sampler runs at most {native.MAX_LAYERS} {what}")
     if precision not in PRECISIONS:
         raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if threads is not None and not 1 <= threads <= 1024:
-        raise SettingsError(f"threads must be 1-1024, got {threads}")
+    if problem := threads_problem(threads, "threads"):
+        raise SettingsError(problem)
 
 
 def rounded(t: torch.Tensor, precision: str) -> torch.Tensor:

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..data import check_val_frac
 from ..errors import CharLMError
 from ..models import FAMILIES, ModelConfig
+from ..threads import threads_problem
 from .objective import OPTIMIZERS
 
 SHAPE = ("model", "rnn_size", "num_layers", "dropout", "n_head", "block_size", "header_slots")  # ModelConfig's, flat on the command line
@@ -157,8 +158,8 @@ class TrainConfig:
         check_val_frac(self.val_frac)
         if self.keep_layers is not None and not self.init_from:
             raise CharLMError("--keep-layers picks layers of the --init-from checkpoint; give that checkpoint too")
-        if self.threads is not None and not 1 <= self.threads <= 1024:
-            raise CharLMError(f"--threads must be 1-1024, got {self.threads}")
+        if problem := threads_problem(self.threads):
+            raise CharLMError(problem)
         if self.warmup_steps < 0:
             raise CharLMError(f"--warmup-steps must be >= 0, got {self.warmup_steps}")
         name = self.run_name

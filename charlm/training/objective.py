@@ -30,7 +30,9 @@ def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device, weig
     the hidden matrices, AdamW on the embedding, the output layer and the vectors. Muon's
     steps are scaled to the size of AdamW's (Moonshot's match_rms_adamw), so one learning
     rate and one weight decay serve both; on a small transformer it reaches a lower loss in
-    the same time although each step costs about 20% more (BENCHMARKS.md).
+    the same time, although its orthogonalization costs about what the forward and backward
+    of a batch of 12 windows of 64 do, so small models take larger batches with it (the CPU
+    recipe's 48; BENCHMARKS.md, "On a CPU, equal CPU time").
     """
     if kind == "muon":
         outer = {id(model.embed.weight), id(model.head.weight)}

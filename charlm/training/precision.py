@@ -2,9 +2,9 @@
 
 On a CPU with bfloat16 instructions (AVX-512 bf16, AMX), autocast runs the transformer's
 matrix products in bfloat16, weights, optimizer state and the loss staying float32. It was
-measured to pay for a wide transformer and not for a narrow one (one core of an AMD EPYC
-Zen 4: 1.66x at width 384, 1.0-1.15x at 128; BENCHMARKS.md, "bf16 on a CPU"), and the
-recurrent family was not measured, so that is what "auto" chooses. On CUDA it stays off
+measured to pay for a transformer that is wide or multiplies many rows a step (batch x
+window), and not for a narrow one with few (one core of an AMD EPYC Zen 4, BENCHMARKS.md,
+"bf16 on a CPU"); the recurrent family was not measured. That is what "auto" chooses. On CUDA it stays off
 unless asked (the GPU recipe asks). --bf16 and --no-bf16 force either.
 """
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import torch
 
-MIN_WIDTH = 256  # narrower, bf16 autocast did not pay on a CPU
+MIN_WIDTH = 256  # at least this wide, or
+MIN_ROWS = 3072  # at least this many rows a step (batch x window): narrower and fewer, bf16 did not pay
 
 
 def cpu_has_bf16() -> bool:
@@ -27,8 +28,8 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def choose_bf16(asked: bool | None, device: torch.device, config) -> tuple[bool, str]:
-    """(bf16 autocast on or not, why), for start-up to say."""
+def choose_bf16(asked: bool | None, device: torch.device, config, rows: int) -> tuple[bool, str]:
+    """(bf16 autocast on or not, why), for start-up to say; rows: a step's batch x window."""
     if asked is not None:
         return asked and device.type in ("cpu", "cuda"), "as asked" if device.type in ("cpu", "cuda") else \
             f"{device.type} has no bf16 autocast here"
@@ -36,6 +37,9 @@ def choose_bf16(asked: bool | None, device: torch.device, config) -> tuple[bool,
         return False, "off unless asked (--bf16)"
     if not cpu_has_bf16():
         return False, "this CPU has no bf16 instructions"
-    if not config.windowed or config.rnn_size < MIN_WIDTH:
-        return False, f"measured to pay for transformers {MIN_WIDTH} wide or more only"
+    if not config.windowed:
+        return False, "measured to pay for transformers only"
+    if config.rnn_size < MIN_WIDTH and rows < MIN_ROWS:
+        return False, f"measured to pay for transformers {MIN_WIDTH} wide, or {MIN_ROWS:,} rows a step, or more"
+
     return True, "this CPU has bf16 instructions"

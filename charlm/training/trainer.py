@@ -26,6 +26,7 @@ from ..loss import stream_loss
 from ..models import ModelConfig, build, keep_layers, resolve_device
 from ..models.header import training_batches, with_gates, with_header_ids
 from ..profile import CorpusProfile
+from ..threads import ThreadPacer
 from . import distributed
 from .budget import Budget
 from .config import TrainConfig
@@ -39,13 +40,13 @@ class Trainer:
         cfg = cfg.with_model(with_header_ids(cfg.model, vocab))
         self.cfg, self.run_dir, self.vocab = cfg, run_dir, vocab
         self.device = resolve_device(cfg.device)
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
         self.group = distributed.start(self.device, cfg.batch_size)  # None unless under torchrun
+        self.pacer, self.val_pacer = ThreadPacer.for_run(cfg.threads, self.group is None and self.device.type == "cpu",
+                                                         cfg.compile)
         if self.group and self.device.type == "cuda":
             self.device = torch.device("cuda", self.group.local_rank)
         self.main = self.group is None or self.group.main  # the one process that writes
-        self.bf16, self.bf16_why = choose_bf16(cfg.bf16, self.device, cfg.model)
+        self.bf16, self.bf16_why = choose_bf16(cfg.bf16, self.device, cfg.model, cfg.batch_size * cfg.seq_length)
         self.budget = Budget(started, cfg.max_minutes, self.group, self.device, self.say)
         self.data_sha256 = text_fingerprint(text)
         self.split = split_by_document(split_documents(text), cfg.val_frac, cfg.seed)
@@ -98,6 +99,7 @@ class Trainer:
         trainer = cls(cfg.for_checkpoint(shape, given), run_dir, text, vocab, started)
         weights = with_gates(trainer.model, weights)  # --header-slots given to a model without
         ckpt_io.load_weights(trainer.model, {**init, "model_state": weights}, f"--init-from {cfg.init_from}")
+        trainer.log(**runs.origin_row(cfg.init_from, init, cfg.keep_layers))
         return trainer
 
     @classmethod
@@ -149,7 +151,7 @@ class Trainer:
     def val_loss(self, deadline: float | None = None) -> tuple[float, float]:
         """(mean nats per character, share scored) of the validation split: all of it, or what fits before deadline."""
         return stream_loss(self.model, self.val_ids, self.cfg.batch_size, max(self.cfg.seq_length, 256),
-                           self.device, self.autocast(), deadline=deadline, group=self.group)
+                           self.device, self.autocast(), deadline=deadline, group=self.group, pacer=self.val_pacer)
 
     def progress(self) -> float:
         """How far into the run training is: by steps of max_epochs, or by the time budget."""
@@ -164,7 +166,7 @@ class Trainer:
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """One optimizer step; its loss stays on the device (reading it would wait for the GPU every step)."""
-        loss, self.hidden = self.step_once(x, y, self.hidden)
+        loss, self.hidden = self.pacer.timed(lambda: self.step_once(x, y, self.hidden))
         self.step += 1
         return loss
 
@@ -235,7 +237,7 @@ class Trainer:
                     self.position["loss_n"] += window_n
                     cps = window_n * cfg.batch_size * cfg.seq_length / max(time.monotonic() - window_t, 1e-9)
                     self.log(type="train", epoch=epoch, step=self.step, progress=progress,
-                             loss=mean, lr=lr, chars_per_s=round(cps))
+                             loss=mean, lr=lr, chars_per_s=round(cps), threads=self.pacer.current)
                     bar.set_postfix(loss=f"{mean:.3f}", chars_s=f"{cps:,.0f}")
                     window_sum, window_n, window_t = torch.zeros((), device=self.device), 0, time.monotonic()
                 bar.update(1)

@@ -120,7 +120,8 @@ def test_tiny_model_memorizes_a_repeated_posting(tmp_path):
                                            "--lr-schedule", "step"]],
                          ids=["lstm", "transformer with its header in view"])
 def test_resume_with_more_epochs_ends_where_the_uninterrupted_run_ends(family, small_corpus, tmp_path):
-    common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *family]
+    # Bit for bit needs one thread count throughout: paced threads change the order of sums.
+    common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *family, "--threads", "1"]
     assert main([*common, "--run-name", "whole", "--max-epochs", "4"]) == 0
     assert main([*common, "--run-name", "split", "--max-epochs", "2"]) == 0
     assert len(runs.epoch_checkpoints(tmp_path / "split")) == 2
@@ -202,6 +203,24 @@ def test_init_from_starts_a_new_run_from_the_weights(tiny_run, small_corpus, tmp
     assert ckpt["config"]["rnn_size"] == 48  # the checkpoint's shape wins
     fresh_first_epoch = ckpt_io.load(tiny_run / "latest.pt")["history"][0]["val_loss"]
     assert ckpt["history"][0]["val_loss"] < fresh_first_epoch
+
+
+def test_a_fine_tune_records_its_lineage_resolved(tiny_run, small_corpus, tmp_path):
+    # Issue 39 #7: a fine-tune's "epoch 1" continues a longer run; best.pt is resolved to its
+    # file, so a later run that replaces best.pt does not make the record point at itself.
+    common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), "--max-epochs", "1", *TINY[2:]]
+    assert main([*common, "--run-name", "fine", "--init-from", str(tiny_run / "best.pt")]) == 0
+    assert main([*common, "--run-name", "finer", "--init-from", str(tmp_path / "fine" / "best.pt")]) == 0
+    first = runs.read_origin(tmp_path / "fine")
+    best = (tiny_run / "best.pt").resolve()
+    assert first["run"] == "tiny" and first["checkpoint"] == best.name and first["before"] is None
+    assert [e for e, _ in first["epochs"]] == [1, 2, 3]  # the parent's val curve, for the chart
+    second = runs.read_origin(tmp_path / "finer")
+    assert second["run"] == "fine" and second["before"] == first
+    assert runs.epochs_before(second) == runs.epochs_before(first) + 1 == ckpt_io.load(best)["epoch"] + 1
+    assert ckpt_io.origin(tmp_path / "fine" / "best.pt") == f"fine-tuned from tiny epoch {first['epoch']}"
+    assert ckpt_io.origin(tmp_path / "finer" / "best.pt") == (f"fine-tuned from fine epoch 1; "
+                                                              f"{first['epoch'] + 1} epochs before it")
 
 
 def test_init_from_a_transformer_without_a_header_keeps_its_loss_and_learns_one(small_corpus, tmp_path):

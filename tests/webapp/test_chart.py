@@ -1,9 +1,27 @@
 from webapp.checkpoints import RunInfo
-from webapp.chart import loss_chart
+from webapp.chart import loss_chart, runs_chart
 
 
-def run(epochs, steps) -> RunInfo:
-    return RunInfo("r", [], [{"epoch": e, "train_loss": v + 0.1, "val_loss": v} for e, v in epochs], steps)
+def run(epochs, steps, name="r", origin=None) -> RunInfo:
+    return RunInfo(name, [], [{"epoch": e, "train_loss": v + 0.1, "val_loss": v} for e, v in epochs], steps,
+                   origin=origin)
+
+
+def test_a_fine_tune_continues_its_lineage_on_the_runs_chart_not_as_a_lone_first_epoch():
+    # Issue 39 #7: the demo's "epoch 1" sat as a lone dot at the left, under the LSTM's curve.
+    h200 = {"type": "origin", "run": "t6x384-h200", "checkpoint": "epoch016_val0.6105.pt", "epoch": 16,
+            "val_loss": 0.6105, "keep_layers": [0, 2, 4, 5], "epochs": [[e, 0.6 + 0.4 / e] for e in range(1, 17)],
+            "before": None}
+    cpu = {"type": "origin", "run": "t4x384-cpu", "checkpoint": "epoch001_val0.6288.pt", "epoch": 1,
+           "val_loss": 0.6288, "keep_layers": None, "epochs": [[1, 0.6288]], "before": h200}
+    lstm = run([(e, 0.7 + 0.3 / e) for e in range(1, 48)], [], "demo")
+    chart = runs_chart([lstm, run([(1, 0.6097)], [], "demo-transformer", cpu)])
+    (_, lstm_dots, _, lstm_before), (_, dots, _, before) = chart.lines
+    assert not lstm_before and len(before) == 17  # 16 epochs of the H200 run, then the first fine-tune
+    x_of = {x: e for e, (x, _) in zip(range(1, 48), lstm_dots)}
+    assert x_of[dots[0][0]] == 18  # epoch 1 of this run is the lineage's 18th
+    assert [x for x, _ in before] == sorted(x for x, _ in before) and before[-1][0] < dots[0][0]
+    assert chart.continues and not runs_chart([lstm, run([(1, 0.9)], [], "b")]).continues
 
 
 def test_a_run_without_points_has_no_chart():

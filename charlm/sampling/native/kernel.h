@@ -37,7 +37,7 @@ enum { P_FP32, P_FP16, P_INT8 };
 /* How many threads a step runs on. A step has several barriers, and each waits for the
    slowest thread: on a busy machine the scheduler parks one of them for a time slice and
    two threads become slower than one (0.29x of the quiet rate with one busy process beside
-   a 2-core sampler, BENCHMARKS.md). So the pacer times the steps and keeps whichever
+   a 2-core sampler, BENCHMARKS.md, "A busy machine"). So the pacer times the steps and keeps whichever
    thread count is fastest now: it runs on its rung (1, 2, 4, ... up to the most it may use),
    and now and then tries a neighbouring rung in windows interleaved with windows of its own
    (trial, own, trial, own), so that both see the same load: on a busy machine one window can
@@ -191,7 +191,7 @@ typedef struct {
    window hash on by the character it wrote and look the window up among the corpus's sorted
    hashes. The same wrapping uint64 arithmetic as charlm/copies.py's window_hashes. In numpy this was a
    dozen small array calls a step in the sampling thread, each a chance for the gallery's
-   request threads to take the interpreter lock from it (BENCHMARKS.md, serving). */
+   request threads to take the interpreter lock from it, which halved what the gallery served. */
 typedef struct {
     const uint64_t *index;          /* sorted distinct hashes of the corpus's windows */
     int64_t n_index;

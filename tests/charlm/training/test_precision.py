@@ -13,24 +13,28 @@ CPU = torch.device("cpu")
 WIDE = ModelConfig(model="transformer", rnn_size=384, n_head=6)
 
 
-@pytest.mark.parametrize("has_bf16, config, chosen", [
-    (True, WIDE, True),
-    (False, WIDE, False),  # a CPU without the instructions: float32
-    (True, ModelConfig(model="transformer", rnn_size=128, n_head=4), False),  # too narrow to pay
-    (True, ModelConfig(model="lstm", rnn_size=512), False),  # not measured for the recurrent family
+NARROW = ModelConfig(model="transformer", rnn_size=128, n_head=4)
+
+
+@pytest.mark.parametrize("has_bf16, config, rows, chosen", [
+    (True, WIDE, 1024, True),
+    (False, WIDE, 1024, False),  # a CPU without the instructions: float32
+    (True, NARROW, 768, False),  # too narrow, too few rows to pay
+    (True, NARROW, 3072, True),  # narrow, but a large step
+    (True, ModelConfig(model="lstm", rnn_size=512), 3072, False),  # not measured for the recurrent family
 ])
-def test_auto_chooses_bf16_only_where_the_cpu_has_it_and_it_pays(has_bf16, config, chosen, monkeypatch):
+def test_auto_chooses_bf16_only_where_the_cpu_has_it_and_it_pays(has_bf16, config, rows, chosen, monkeypatch):
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: has_bf16)
-    on, why = precision.choose_bf16(None, CPU, config)
+    on, why = precision.choose_bf16(None, CPU, config, rows)
     assert on is chosen and why
 
 
 def test_asking_wins_and_cuda_stays_off_unless_asked(monkeypatch):
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: False)
-    assert precision.choose_bf16(True, CPU, WIDE) == (True, "as asked")
+    assert precision.choose_bf16(True, CPU, WIDE, 768) == (True, "as asked")
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
-    assert precision.choose_bf16(False, CPU, WIDE)[0] is False
-    assert precision.choose_bf16(None, torch.device("cuda"), WIDE)[0] is False
+    assert precision.choose_bf16(False, CPU, WIDE, 768)[0] is False
+    assert precision.choose_bf16(None, torch.device("cuda"), WIDE, 768)[0] is False
 
 
 def test_the_cpu_probe_agrees_with_the_kernels_flags():

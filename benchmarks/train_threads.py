@@ -1,0 +1,78 @@
+"""A recipe's training step at 1 thread, every core and the trainer's default (the paced count),
+on a quiet machine and beside busy processes, all in one run:
+`python benchmarks/train_threads.py [--recipe transformer-cpu] [--busy 0,1] [--seconds 20]`.
+
+Prints characters a second per setting and each against the better fixed count under the
+same load. The step is the trainer's own (charlm.training.objective.TrainStep, the recipe's
+optimizer and number format) on random characters; "auto" runs it through threads.ThreadPacer
+as charlm.train does when --threads is not given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import replace
+
+import torch
+
+from charlm.models import build
+from charlm.threads import ThreadPacer
+from charlm.training import recipes
+from charlm.training.config import TrainConfig
+from charlm.training.objective import TrainStep, make_optimizer
+from charlm.training.precision import choose_bf16
+from dreamjobs.busy import busy_processes
+
+
+def step_of(cfg: TrainConfig):
+    """One training step of the recipe's model on a fixed random batch, as the trainer runs it."""
+    torch.manual_seed(0)
+    model = build(cfg.model).train()
+    cpu = torch.device("cpu")
+    bf16, _ = choose_bf16(cfg.bf16, cpu, cfg.model, cfg.batch_size * cfg.seq_length)
+    optimizer = make_optimizer(model, cfg.learning_rate, cpu, cfg.weight_decay, cfg.beta2, cfg.optimizer)
+    step = TrainStep(model, model, optimizer, cfg.grad_clip,
+                     lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16))
+    x, y = (torch.randint(0, cfg.model.vocab_size, (cfg.batch_size, cfg.seq_length)) for _ in range(2))
+    return lambda: step(x, y, None), bf16
+
+
+def rate(step, pacer: ThreadPacer, seconds: float) -> float:
+    steps, start = 0, time.monotonic()
+    while time.monotonic() - start < seconds:
+        pacer.timed(step)
+        steps += 1
+    return steps / (time.monotonic() - start)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--recipe", default="transformer-cpu")
+    p.add_argument("--busy", default="0,1", help="busy processes beside it, a list")
+    p.add_argument("--seconds", type=float, default=20.0)
+    args = p.parse_args()
+    _, options = recipes.read(args.recipe)
+    options.pop("max_minutes", None)
+    cfg = TrainConfig.from_options({**options, "device": "cpu"})
+    cfg = cfg.with_model(replace(cfg.model, vocab_size=146))  # the corpus's
+    step, bf16 = step_of(cfg)
+    most = len(os.sched_getaffinity(0))
+    chars = cfg.batch_size * cfg.seq_length
+    print(f"recipe {args.recipe}: {cfg.model.describe()}, batch {cfg.batch_size} x {cfg.seq_length}, "
+          f"{'bf16' if bf16 else 'float32'}, {cfg.optimizer}; {most} cores; {args.seconds:g} s a setting")
+    print("| beside it | threads | chars/s | against the better fixed count |\n|---|---|---:|---:|")
+    for busy in (int(b) for b in args.busy.split(",")):
+        with busy_processes(busy):
+            rate(step, ThreadPacer(fixed=most), 2.0)  # warm up under this load
+            rates = {label: chars * rate(step, ThreadPacer(fixed=n) if n else ThreadPacer(most), args.seconds)
+                     for label, n in (("1", 1), (str(most), most), ("auto (default)", None))}
+        best = max(rates["1"], rates[str(most)])
+        for label, r in rates.items():
+            print(f"| {busy} busy | {label} | {r:,.0f} | {r / best:.2f}x |", flush=True)
+    torch.set_num_threads(most)
+
+
+if __name__ == "__main__":
+    main()

@@ -26,6 +26,9 @@ WIN = 0.9  # a trial wins at this share of the cost in use, or less
 GIVE_UP = 1.5  # a trial slower than the count in use by this much is over at once
 OUTRIGHT = 0.5  # and one whose first window costs this share of it or less wins at once
 MOST = 1024  # the most threads a user may ask for
+# torch's own count when this module was first imported (every core, or OMP_NUM_THREADS): what
+# "every core" means, though a pacer has set torch's count since.
+TORCH_THREADS = torch.get_num_threads()
 
 
 def threads_problem(threads: int | None, flag: str = "--threads") -> str | None:
@@ -46,19 +49,22 @@ def rungs_up_to(most: int) -> list[int]:
 class ThreadPacer:
     """Call `threads()` before a step (it sets torch's count) and `done(seconds)` after it.
 
-    fixed: a count the user chose (--threads); then it is set once and never changed.
+    most: the most threads to pace up to (default TORCH_THREADS); fixed: a count the user chose
+    (--threads), set once and never changed; paced=False: `most`, set once.
     """
 
-    def __init__(self, most: int | None = None, fixed: int | None = None, set_threads=torch.set_num_threads):
-        self.set_threads = set_threads
-        self.rungs = [fixed] if fixed else rungs_up_to(max(1, most or torch.get_num_threads()))
+    def __init__(self, most: int | None = None, fixed: int | None = None, set_threads=torch.set_num_threads,
+                 paced: bool = True):
+        self.set_threads, self.asked = set_threads, fixed is not None
+        most = max(1, most or TORCH_THREADS)
+        self.rungs = [fixed] if fixed else rungs_up_to(most) if paced else [most]
         self.at = len(self.rungs) - 1  # a quiet machine's best: every core
         self.wait = [FIRST] * len(self.rungs)
         self.trying, self.phase, self.since, self.next_up = None, 0, 0, True
         self.steps, self.elapsed, self.base = 0, 0.0, None
         self.trial_sum = self.own_sum = 0.0
         self.current = None
-        if fixed:
+        if not self.paced:
             self.threads()
 
     @classmethod
@@ -67,8 +73,8 @@ class ThreadPacer:
         learns its own): at `threads` if given, paced on a lone CPU process, else at torch's count
         (under DDP a step's time is the slowest rank's; on a GPU the host's threads do not matter;
         torch.compile compiles a step for one thread count, and again for each other it meets)."""
-        fixed = threads or (None if lone_cpu and not compiled else torch.get_num_threads())
-        return cls(fixed=fixed), cls(fixed=fixed)
+        paced = lone_cpu and not compiled
+        return cls(fixed=threads, paced=paced), cls(fixed=threads, paced=paced)
 
     @property
     def paced(self) -> bool:
@@ -76,7 +82,7 @@ class ThreadPacer:
 
     def describe(self) -> str:
         if not self.paced:
-            return f"{self.rungs[0]} CPU thread(s), as asked"
+            return f"{self.rungs[0]} CPU thread(s)" + (", as asked" if self.asked else "")
         return (f"CPU threads paced between 1 and {self.rungs[-1]}: the faster count beside whatever else "
                 "runs here (--threads N fixes it)")
 

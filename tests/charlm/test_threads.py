@@ -2,7 +2,9 @@
 
 import pytest
 
-from charlm.threads import LONGEST, ThreadPacer, rungs_up_to, threads_problem
+import torch
+
+from charlm.threads import LONGEST, TORCH_THREADS, ThreadPacer, rungs_up_to, threads_problem
 
 
 def drive(pacer: ThreadPacer, cost, steps: int) -> tuple[float, list[int]]:
@@ -55,6 +57,17 @@ def test_a_count_the_user_gives_is_set_once_and_kept():
     _, counts = drive(pacer, {3: 5.0}.get, 100)
     assert set(counts) == {3} and set_to == [3]
     assert not pacer.paced and "3 CPU thread(s), as asked" in pacer.describe()
+
+
+def test_every_core_means_torchs_own_count_not_what_an_earlier_pacer_left_set():
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # as a run's pacer may leave it, in a process that trains twice
+        assert ThreadPacer(set_threads=lambda n: None).rungs[-1] == TORCH_THREADS
+    finally:
+        torch.set_num_threads(before)
+    unpaced = ThreadPacer(most=4, paced=False, set_threads=lambda n: None)
+    assert unpaced.rungs == [4] and unpaced.describe() == "4 CPU thread(s)"
 
 
 @pytest.mark.parametrize("threads, problem", [(None, None), (1, None), (1024, None),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..copies import code_points, window_hashes
+from ..copies import code_points, distinct_sorted, window_hashes
 
 
 class CopyFinder:
@@ -132,7 +132,7 @@ class CopyShare:
 
     def __init__(self, corpus: str, q: int = COPY_WINDOW):
         self.q = q
-        self.hashes = np.unique(window_hashes(code_points(corpus), q))
+        self.hashes = distinct_sorted(window_hashes(code_points(corpus), q))
 
     def __call__(self, text: str) -> float:
         if not text:

@@ -27,7 +27,7 @@ import numpy as np
 
 from dreamjobs.caching import built_once
 
-from ..copies import BASE, code_points, window_hashes
+from ..copies import BASE, code_points, distinct_sorted, window_hashes
 from . import native
 
 Q = 32  # window length: long enough that a hit means a copy, short enough to act early
@@ -39,7 +39,7 @@ class CorpusWindows:
     """The set of the corpus's q-character windows, as sorted hashes (8 bytes per distinct window)."""
 
     def __init__(self, corpus: str, q: int = Q):
-        self.hashes = np.unique(window_hashes(code_points(corpus), q))
+        self.hashes = distinct_sorted(window_hashes(code_points(corpus), q))
 
     def contains(self, h: np.ndarray) -> np.ndarray:
         pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)

@@ -1,6 +1,8 @@
+import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from charlm.copies import code_points, distinct_sorted, window_hashes
 from charlm.quality.copies import CopyFinder
 
 
@@ -36,3 +38,18 @@ def test_longest_copy_is_exact_on_repetitive_corpora(corpus, repeats, text, plan
     index = CopyFinder(corpus, q=q)
     index.MAX_PLACES = max_places
     assert index.longest_copy(text) == brute_longest(text, corpus)
+
+
+
+def test_distinct_sorted_is_numpys_unique():
+    rng = np.random.default_rng(0)
+    hashes = rng.integers(0, 2**63, 50_000, dtype=np.uint64)
+    hashes[:20_000] = hashes[25_000:45_000]  # a corpus repeats itself: boilerplate
+    assert np.array_equal(distinct_sorted(hashes), np.unique(hashes))
+    assert distinct_sorted(np.array([], dtype=np.uint64)).size == 0
+
+
+def test_a_repeated_window_is_indexed_once():
+    text = "equal opportunity employer. " * 4
+    hashes = window_hashes(code_points(text), 8)
+    assert len(distinct_sorted(hashes)) == len(set(hashes.tolist())) < len(hashes)

@@ -62,6 +62,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
     """The figures of one checkpoint, written into `result` as each is done (Ctrl-C keeps them).
     `given`: the sampling settings asked for; the rest are the model family's defaults."""
     result = {} if result is None else result
+    pacer = ThreadPacer(fixed=threads)  # given a count, torch runs on it from here on, as before pacing
     ckpt = ckpt_io.load(ckpt_path)
     data = data or (ckpt.get("train_config") or {}).get("data") or "corpus/input.txt"
     text = read_corpus(data)
@@ -79,7 +80,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
     if not skip_val:
         with progress(len(val_ids), "val loss") as bar:
             val = stream_loss(gen.model, val_ids, streams, 512, torch.device("cpu"), progress=bar.update,
-                              pacer=ThreadPacer(fixed=threads))[0]
+                              pacer=pacer)[0]
         result.update(val_loss=val, val_bpc=val / math.log(2))
     for precision in precisions:
         stepped = Generator.from_checkpoint(ckpt_path, precision=precision, threads=threads)

@@ -39,13 +39,10 @@ def stream_loss(model: CharModel, ids: torch.Tensor, n_streams: int, width: int,
     state, count = None, 0
     total = torch.zeros((), dtype=torch.float64, device=device)
     for start in range(0, x.shape[1], width):
-        if pacer is not None:
-            pacer.threads()
-        t0 = time.perf_counter()
-        with autocast if autocast is not None else nullcontext():
-            logits, state = model(x[:, start:start + width], state)
-        if pacer is not None:
-            pacer.done(time.perf_counter() - t0)
+        def forward():
+            with autocast if autocast is not None else nullcontext():
+                return model(x[:, start:start + width], state)
+        logits, state = pacer.timed(forward) if pacer is not None else forward()
         total += F.cross_entropy(logits.float().flatten(0, 1), y[:, start:start + width].flatten(),
                                  ignore_index=-100, reduction="sum").double()
         count += int((targets[:, start:start + width] != -100).sum())

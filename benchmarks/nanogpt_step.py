@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 from contextlib import nullcontext
+from pathlib import Path
 
 import torch
 
@@ -66,6 +67,8 @@ def main() -> None:
     p.add_argument("--batches", default="12,48")
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
+    if not (Path(args.nanogpt) / "model.py").is_file():
+        p.error(f"{args.nanogpt} holds no nanoGPT model.py")
     torch.set_num_threads(1)
     torch.manual_seed(0)
     steps = {"nanoGPT, batch 12, AdamW": nanogpt_step(args.nanogpt)}

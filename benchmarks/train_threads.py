@@ -24,6 +24,7 @@ from charlm.training.config import TrainConfig
 from charlm.training.objective import TrainStep, make_optimizer
 from charlm.training.precision import choose_bf16
 from dreamjobs.busy import busy_processes
+from dreamjobs.cli import run_cli
 
 
 def step_of(cfg: TrainConfig):
@@ -75,4 +76,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

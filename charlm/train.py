@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--recipe", metavar="NAME",
                     help="start from a named recipe (charlm/recipes/NAME.toml); options given here win; "
                          "--recipe list lists them")
+    io.add_argument("--swap-companies", type=float, metavar="SHARE",
+                    help="each epoch, rename this share of the train postings' company, in the frame and the body "
+                         "alike, to another of the corpus's: only the header then tells the model which company "
+                         "its body names (default 0)")
     io.add_argument("--resume", metavar="RUN", help="continue a run exactly where it stopped: its folder or its latest.pt")
     io.add_argument("--init-from", metavar="CKPT",
                     help="start a new run from a checkpoint's weights, vocabulary and shape, which wins over the "

@@ -1,5 +1,7 @@
 """Bleed: a posting whose body names another company than its own, as a model does when it
 writes one company's boilerplate into another's posting (it has lost its header from view).
+Beside it, the share of postings whose body names their own company, as 79% of this
+corpus's real val postings do: a model that names no company at all has no bleed either.
 
 The companies looked for are the corpus's most frequent (they own the boilerplate a model
 learns by heart). A mention is "near" when it starts within HEADER_REACH characters of the
@@ -8,6 +10,7 @@ end of the frame (the header still in a 256-character window's view) and "far" b
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 
@@ -36,10 +39,19 @@ def first_foreign_mention(posting: str, companies: list[str]) -> int | None:
     return min(starts) if starts else None
 
 
+def names_own(posting: str) -> bool:
+    """Whether a posting's body names the company its frame does."""
+    frame = FRAME_ELEMENTS.search(posting)
+    own = frame_fields(posting)[1] if frame else ""
+    return bool(own) and re.search(r"(?<!\w)" + re.escape(own) + r"(?!\w)", html.unescape(posting[frame.end():])) is not None
+
+
 def bleed(postings: list[str], companies: list[str]) -> dict[str, float]:
-    """The share of postings whose body names another top company: in all, near the header and beyond it."""
+    """The share of postings whose body names another top company (in all, near the header and
+    beyond it) and the share whose body names its own."""
     found = [first_foreign_mention(p, companies) for p in postings]
     n = max(1, len(postings))
     return {"bleed": sum(f is not None for f in found) / n,
             "near": sum(f is not None and f <= HEADER_REACH for f in found) / n,
-            "far": sum(f is not None and f > HEADER_REACH for f in found) / n}
+            "far": sum(f is not None and f > HEADER_REACH for f in found) / n,
+            "own": sum(map(names_own, postings)) / n}

@@ -66,6 +66,7 @@ class TrainConfig:
     max_minutes: float | None = None
     init_from: str | None = None
     keep_layers: list[int] | None = None  # of the init_from checkpoint's layers; None: all
+    swap_companies: float = 0.0  # share of train postings renamed to another company each epoch (company_swap.py)
 
     def lr_at(self, epoch: int, step: int, progress: float = 0.0) -> float:
         """The learning rate of optimizer step `step` (0-based) in `epoch` (1-based), `progress`
@@ -144,6 +145,7 @@ class TrainConfig:
                   ("weight_decay", 0 <= self.weight_decay < math.inf, "a number >= 0"),
                   ("beta2", 0 < self.beta2 < 1, "in (0, 1)"),
                   ("eval_every", self.eval_every >= 0, "a whole number >= 0"),
+                  ("swap_companies", 0 <= self.swap_companies <= 1, "a share in [0, 1]"),
                   ("max_minutes", self.max_minutes is None or 0 < self.max_minutes < math.inf, "a positive number"))
         for name, inside, what in ranges:
             if not inside:

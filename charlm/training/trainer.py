@@ -29,6 +29,7 @@ from ..profile import CorpusProfile
 from ..threads import ThreadPacer
 from . import distributed
 from .budget import Budget
+from .company_swap import TrainPostings
 from .config import TrainConfig
 from .objective import TrainStep, make_optimizer
 from .precision import choose_bf16
@@ -50,13 +51,12 @@ class Trainer:
         self.budget = Budget(started, cfg.max_minutes, self.group, self.device, self.say)
         self.data_sha256 = text_fingerprint(text)
         self.split = split_by_document(split_documents(text), cfg.val_frac, cfg.seed)
-        self.train_docs = [vocab.encode(d) for d in self.split.train]
+        self.train_postings = TrainPostings(self.split.train, vocab, cfg.swap_companies, cfg.seed)
         self.val_ids = vocab.encode("".join(self.split.val))
         if len(self.val_ids) < 2:
             raise DataError("the validation split has fewer than 2 characters; raise --val-frac")
         # Fail now, not after building the model, when the layout cannot hold one batch.
-        StreamBatches(torch.cat(self.train_docs), cfg.batch_size, cfg.seq_length)
-
+        StreamBatches(torch.cat(self.train_postings.encoded), cfg.batch_size, cfg.seq_length)
         torch.manual_seed(cfg.seed)
         self.model = build(cfg.model).to(self.device)
         self.net = distributed.wrap(self.group, self.model, self.device)  # checkpoints hold the bare model
@@ -141,8 +141,8 @@ class Trainer:
 
     def epoch_batches(self, epoch: int) -> StreamBatches:
         cfg = self.cfg
-        batches = training_batches(cfg.model, epoch_order(self.train_docs, cfg.seed, epoch), cfg.batch_size,
-                                   cfg.seq_length, self.vocab.encode(LEAD))
+        docs = epoch_order(self.train_postings.epoch(epoch), cfg.seed, epoch)
+        batches = training_batches(cfg.model, docs, cfg.batch_size, cfg.seq_length, self.vocab.encode(LEAD))
         if self.group:
             batches.rows(self.group.rows(cfg.batch_size))
         batches.to(self.device)

@@ -87,7 +87,9 @@ def test_bleed_finds_another_company_named_in_a_body_and_where():
     companies = ["Acme", "Globex"]
     assert first_foreign_mention(own, companies) is None and first_foreign_mention(inside, companies) is None
     assert first_foreign_mention(near, companies) == len("\n<p>At ")
-    assert bleed([own, near, far, inside], companies) == {"bleed": 0.5, "near": 0.25, "far": 0.25}
+    assert bleed([own, near, far, inside], companies) == {"bleed": 0.5, "near": 0.25, "far": 0.25, "own": 0.5}
+    entity = document("Engineer", "AT&T", "Dallas", "<p>Join AT&amp;T.</p>")  # the body's text, not its markup
+    assert bleed([entity], companies)["own"] == 1.0
 
 
 def test_the_known_words_of_the_control_come_from_train_postings_it_does_not_use():

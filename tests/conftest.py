@@ -6,6 +6,7 @@ import os
 import random
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -99,6 +100,12 @@ def run_module(module: str, *args: str, cwd: Path | None = None, timeout: float 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd or ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def run_modules(calls: list[tuple[str, list[str]]]) -> list[subprocess.CompletedProcess]:
+    """run_module for each (module, args), two at a time: each spends seconds importing torch."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(lambda call: run_module(call[0], *call[1]), calls))
 
 
 # -- scraper fixtures ---------------------------------------------------------------------------

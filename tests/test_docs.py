@@ -4,12 +4,11 @@ documented command shows exists in that command's --help, and nothing points out
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_module
+from conftest import ROOT, run_modules
 
 PAGES = [ROOT / "README.md", ROOT / "BENCHMARKS.md", *sorted((ROOT / "docs").glob("*.md"))]
 DOCS = [p for p in PAGES if p.name != "BENCHMARKS.md"]
@@ -56,8 +55,7 @@ def test_nothing_in_the_docs_depends_on_files_outside_the_repo(page):
 
 def help_texts(modules: set[str]) -> dict[str, str]:
     """Each command's --help, the commands run side by side (each imports torch: seconds apiece)."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        procs = dict(zip(modules, pool.map(lambda m: run_module(m, "--help", timeout=300), modules)))
+    procs = dict(zip(modules, run_modules([(m, ["--help"]) for m in modules])))
     for module, proc in procs.items():
         assert proc.returncode == 0, f"python -m {module} --help: {proc.stderr}"
     return {module: proc.stdout for module, proc in procs.items()}

@@ -1,4 +1,4 @@
-from conftest import run_module
+from conftest import run_module, run_modules
 
 
 def test_cli_prints_n_postings_reproducibly(tiny_run):
@@ -63,9 +63,8 @@ def test_cli_bad_input_is_one_line_and_exit_2(tiny_run, tmp_path):
 
     if torch.cuda.is_available():
         cases = cases[:-1]
-    for args, message in cases:
-        proc = run_module("charlm.sample", *args)
-        assert proc.returncode == 2
+    for (args, message), proc in zip(cases, run_modules([("charlm.sample", args) for args, _ in cases])):
+        assert proc.returncode == 2, args
         assert message in proc.stderr and "Traceback" not in proc.stderr
 
 

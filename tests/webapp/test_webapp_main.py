@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import requests
 
-from conftest import ROOT, run_module
+from conftest import ROOT, run_module, run_modules
 
 
 def free_port() -> int:
@@ -83,16 +83,13 @@ def test_the_production_server_streams_each_event_as_it_is_written(tmp_path):
 
 
 def test_bad_options_are_refused(tmp_path):
-    proc = run_module("webapp", "--checkpoints", str(tmp_path / "missing"))
-    assert proc.returncode == 2 and "no such folder" in proc.stderr
-    proc = run_module("webapp", "--port", "0")
-    assert proc.returncode == 2 and "--port must be" in proc.stderr
-    proc = run_module("webapp", "--rows", "0")
-    assert proc.returncode == 2 and "--rows at least 1" in proc.stderr
-    proc = run_module("webapp", "--sampler-threads", "0")
-    assert proc.returncode == 2 and "--sampler-threads must be 1-1024" in proc.stderr
-    proc = run_module("webapp", "--precision", "fp64")
-    assert proc.returncode == 2 and "invalid choice: 'fp64'" in proc.stderr
+    cases = [(["--checkpoints", str(tmp_path / "missing")], "no such folder"),
+             (["--port", "0"], "--port must be"),
+             (["--rows", "0"], "--rows at least 1"),
+             (["--sampler-threads", "0"], "--sampler-threads must be 1-1024"),
+             (["--precision", "fp64"], "invalid choice: 'fp64'")]
+    for (args, message), proc in zip(cases, run_modules([("webapp", args) for args, _ in cases])):
+        assert proc.returncode == 2 and message in proc.stderr, args
 
 
 def test_a_database_that_cannot_be_opened_is_one_clear_line(tmp_path):

@@ -77,6 +77,11 @@ def visible_text(posting: str) -> str:
     return SPACE.sub(" ", html.unescape(TAG.sub(" ", posting))).strip()
 
 
+def mention(name: str) -> re.Pattern:
+    """A whole-word mention of a name, one that may itself end in a non-letter ("Gap Inc.")."""
+    return re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)")
+
+
 def words(posting: str) -> list[str]:
     """The lower-case words of a posting's visible text."""
     return WORD.findall(visible_text(posting).lower())

@@ -11,10 +11,9 @@ end of the frame (the header still in a 256-character window's view) and "far" b
 from __future__ import annotations
 
 import html
-import re
 from collections import Counter
 
-from dreamjobs.corpus_format import FRAME_ELEMENTS, frame_fields
+from dreamjobs.corpus_format import FRAME_ELEMENTS, frame_fields, mention
 
 TOP_COMPANIES = 20
 HEADER_REACH = 256
@@ -26,24 +25,28 @@ def top_companies(postings: list[str], k: int = TOP_COMPANIES) -> list[str]:
     return [name for name, _ in counts.most_common(k)]
 
 
+def own_and_body(posting: str) -> tuple[str, str] | None:
+    """A posting's company and its body's text (entities decoded), or None without a frame."""
+    frame = FRAME_ELEMENTS.search(posting)
+    return (html.unescape(frame.group(2)).strip(), html.unescape(posting[frame.end():])) if frame else None
+
+
 def first_foreign_mention(posting: str, companies: list[str]) -> int | None:
     """Characters from the end of the frame to the first mention of a company other than the
     posting's own (a name inside the own one, or holding it, is the own); None where there is none."""
-    frame = FRAME_ELEMENTS.search(posting)
-    if frame is None:
+    found = own_and_body(posting)
+    if found is None:
         return None
-    own = frame_fields(posting)[1].lower()
-    body = posting[frame.end():]
+    own, body = found[0].lower(), found[1]
     starts = [m.start() for name in companies if name.lower() not in own and own not in name.lower()
-              for m in [re.search(r"\b" + re.escape(name) + r"\b", body)] if m]
+              for m in [mention(name).search(body)] if m]
     return min(starts) if starts else None
 
 
 def names_own(posting: str) -> bool:
     """Whether a posting's body names the company its frame does."""
-    frame = FRAME_ELEMENTS.search(posting)
-    own = frame_fields(posting)[1] if frame else ""
-    return bool(own) and re.search(r"(?<!\w)" + re.escape(own) + r"(?!\w)", html.unescape(posting[frame.end():])) is not None
+    found = own_and_body(posting)
+    return bool(found and found[0]) and mention(found[0]).search(found[1]) is not None
 
 
 def bleed(postings: list[str], companies: list[str]) -> dict[str, float]:

@@ -67,7 +67,7 @@ def sample_lines(r: dict) -> list[str]:
         lines.append(f"  bleed (the body names another of the corpus's {TOP_COMPANIES} commonest companies): "
                      f"{b['bleed']:.1%} (within {HEADER_REACH} characters of the header {b['near']:.1%}, beyond "
                      f"{b['far']:.1%}; real val postings {v['bleed']:.1%})")
-        if "own" in b:  # realism.json files saved before 2026-12-07 lack it
+        if "own" in b:  # a realism.json saved before this share was measured lacks it
             lines.append(f"  the body names its own company: {b['own']:.1%} (real val postings {v['own']:.1%})")
     if "realism" in r:
         lines += realism_lines(r["realism"])

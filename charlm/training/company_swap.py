@@ -19,11 +19,10 @@ claim that the text is that company's. The val split is never renamed.
 from __future__ import annotations
 
 import random
-import re
 
 import torch
 
-from dreamjobs.corpus_format import FRAME_ELEMENTS
+from dreamjobs.corpus_format import FRAME_ELEMENTS, mention
 
 from ..data import Vocab
 from ..errors import DataError
@@ -38,7 +37,7 @@ def company_of(doc: str) -> str | None:
 def renamed(doc: str, company: str, new: str) -> str:
     """The posting with every whole-word mention of its company, the <title> line's and the <h2>'s
     among them, written as `new`."""
-    return re.sub(r"(?<!\w)" + re.escape(company) + r"(?!\w)", lambda _: new, doc)
+    return mention(company).sub(lambda _: new, doc)
 
 
 def swap_companies(docs: list[str], share: float, seed: int, epoch: int) -> list[str]:
@@ -74,6 +73,7 @@ class TrainPostings:
         self.encoded = [vocab.encode(d) for d in texts]
 
     def epoch(self, epoch: int) -> list[torch.Tensor]:
-        if not self.share:
-            return self.encoded
-        return [self.vocab.encode(d) for d in swap_companies(self.texts, self.share, self.seed, epoch)]
+        """The epoch's postings, encoded: a posting left as it is keeps its encoding."""
+        swapped = swap_companies(self.texts, self.share, self.seed, epoch)
+        return [ids if new is old else self.vocab.encode(new)
+                for old, new, ids in zip(self.texts, swapped, self.encoded)]

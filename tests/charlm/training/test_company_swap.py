@@ -51,3 +51,15 @@ def test_postings_without_a_frame_or_a_corpus_of_one_company_are_left_as_they_ar
     assert swap_companies(plain, 1.0, 1, 1) == plain
     alone = [posting("Meta")] * 5
     assert swap_companies(alone, 1.0, 1, 1) == alone
+
+
+def test_an_epochs_postings_are_encoded_as_swapped_keeping_the_encoding_of_those_left_as_they_are():
+    from charlm.data import Vocab
+    from charlm.training.company_swap import TrainPostings
+
+    docs = [posting(COMPANIES[i % len(COMPANIES)]) for i in range(40)]
+    train = TrainPostings(docs, Vocab.from_text("".join(docs)), 0.5, seed=2)
+    encoded = train.epoch(3)
+    assert [train.vocab.decode(ids) for ids in encoded] == swap_companies(docs, 0.5, 2, 3)
+    kept = [i for i, (a, b) in enumerate(zip(docs, swap_companies(docs, 0.5, 2, 3))) if a == b]
+    assert kept and all(encoded[i] is train.encoded[i] for i in kept)

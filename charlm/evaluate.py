@@ -43,6 +43,7 @@ from dreamjobs.files import atomic_file
 
 from . import checkpoint as ckpt_io
 from .bench import cpu_name
+from .company_slot import scored_text
 from .data import read_corpus, text_fingerprint
 from .loss import stream_loss
 from .quality.figures import QUANTILES, sample_figures
@@ -70,7 +71,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
     gen = Generator.from_checkpoint(ckpt_path, threads=threads)
     val_text = "".join(split.val)
     gen.vocab.check(val_text, f"the val split of {data}")
-    val_ids = gen.vocab.encode(val_text)
+    val_ids, per_char = scored_text(split.val, gen.vocab)  # nats per id -> per character of the postings
     streams = (ckpt.get("train_config") or {}).get("batch_size", 50)
     result.update(checkpoint=str(ckpt_path), data=str(data), epoch=ckpt.get("epoch"),
                   model=describe_model(ckpt["config"]), val_postings=len(split.val), val_chars=len(val_text))
@@ -80,12 +81,12 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
     if not skip_val:
         with progress(len(val_ids), "val loss") as bar:
             val = stream_loss(gen.model, val_ids, streams, 512, torch.device("cpu"), progress=bar.update,
-                              pacer=pacer)[0]
+                              pacer=pacer)[0] * per_char
         result.update(val_loss=val, val_bpc=val / math.log(2))
     for precision in precisions:
         stepped = Generator.from_checkpoint(ckpt_path, precision=precision, threads=threads)
         with progress(len(val_ids), f"val loss, sampler {precision}") as bar:
-            result.setdefault("sampler_val_loss", {})[precision] = stepped.val_loss(val_ids, streams, bar.update)
+            result.setdefault("sampler_val_loss", {})[precision] = stepped.val_loss(val_ids, streams, bar.update) * per_char
     if not skip_compression:
         with tqdm(total=3, desc="compressors", file=sys.stderr) as bar:
             result["compression_bpc"] = compression_bpc("".join(split.train), val_text)

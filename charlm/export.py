@@ -2,7 +2,8 @@
 
 Weights are stored as float16 (half the size; loading restores float32) and the
 optimizer-bearing latest.pt is left behind, so a shipped run can be sampled and
-charted but not resumed. The run's metrics.jsonl comes along for the loss curve.
+charted but not resumed. The run's metrics.jsonl comes along for the loss curve, and its
+profile.json.gz for the sampler's known words and lengths without the corpus.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dreamjobs.cli import parser, run_cli
 from . import checkpoint as ckpt_io
 from . import runs
 from .errors import CharLMError
+from .profile import PROFILE
 
 
 def export(run_dir: Path, out: Path, epochs: list[str], half: bool = True) -> list[Path]:
@@ -38,8 +40,9 @@ def export(run_dir: Path, out: Path, epochs: list[str], half: bool = True) -> li
             ckpt["model_state"] = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["model_state"].items()}
         ckpt_io.atomic_save(ckpt, out / path.name)
         written.append(out / path.name)
-    if (run_dir / runs.METRICS).exists():
-        shutil.copyfile(run_dir / runs.METRICS, out / runs.METRICS)
+    for beside in (runs.METRICS, PROFILE):  # the loss curve, and the words and lengths sampling reads
+        if (run_dir / beside).exists():
+            shutil.copyfile(run_dir / beside, out / beside)
     runs.mark_best(out)
     return written
 

@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="each epoch, rename this share of the train postings' company, in the frame and the body "
                          "alike, to another of the corpus's: only the header then tells the model which company "
                          "its body names (default 0)")
+    io.add_argument("--company-slot", action="store_true",
+                    help="write each posting's own company in its body as one reserved character, which the sampler "
+                         "fills in from the posting's frame: the body cannot name another company than its header's "
+                         "(with --init-from, the checkpoint's vocabulary gains the character)")
     io.add_argument("--resume", metavar="RUN", help="continue a run exactly where it stopped: its folder or its latest.pt")
     io.add_argument("--init-from", metavar="CKPT",
                     help="start a new run from a checkpoint's weights, vocabulary and shape, which wins over the "

@@ -94,6 +94,20 @@ def tiny_run(tmp_path_factory) -> Path:
     return base / "ckpt" / "tiny"
 
 
+@pytest.fixture(scope="session")
+def tiny_slot_run(tmp_path_factory) -> Path:
+    """A finished 3-epoch run of the tiny LSTM trained with --company-slot: every body opens
+    "COMPANY is hiring", which it learned as the slot; treat it as read-only."""
+    from charlm.train import main
+
+    base = tmp_path_factory.mktemp("tiny-slot")
+    data = base / "small.txt"
+    data.write_text(make_corpus(60))
+    assert main(["--data", str(data), "--checkpoint-dir", str(base / "ckpt"), "--run-name", "slot",
+                 "--max-epochs", "3", *TINY, "--rnn-size", "48", "--learning-rate", "0.01", "--company-slot"]) == 0
+    return base / "ckpt" / "slot"
+
+
 def run_module(module: str, *args: str, cwd: Path | None = None, timeout: float = 600,
                **kw) -> subprocess.CompletedProcess:
     """Run `python -m module args` the way a user would, capturing its output."""

@@ -19,6 +19,7 @@ from dreamjobs.corpus_format import LEAD, VOID_TAGS
 
 from . import native
 from ..data import Vocab
+from .company import CompanySlots
 from .frame import FrameWriter, Want
 from .known_words import LETTERS, set_own_words, word_trie
 from .reference_guard import WRAP_UP_SCALE
@@ -99,6 +100,7 @@ class Batch:
         self.body_temperature: dict[Hashable, float] = {}  # of rows writing their frame at another
         index = generator.copy_index
         self.copies = CopyGuard(index, self.vocab.chars, capacity) if index is not None else None
+        self.companies = CompanySlots.of(self.vocab)  # where the model writes its company as a slot
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -134,6 +136,8 @@ class Batch:
         self.keys.append(key)
         if self.copies is not None:
             self.copies.start(slot, prime, s.max_copy if s.guard else None)
+        if self.companies is not None:
+            self.companies.start(key, s.prime, s.max_length)
         writer = s.frame_writer(vocab)
         if writer is not None:
             self.frames[key] = writer
@@ -154,6 +158,8 @@ class Batch:
         self.keys.pop()
         self.frames.pop(key, None)
         self.body_temperature.pop(key, None)
+        if self.companies is not None:
+            self.companies.drop(key)
 
     def _leave_copies(self, B: int) -> None:
         """Rule out the characters that would continue a long verbatim copy (copy_guard.py)."""
@@ -181,12 +187,19 @@ class Batch:
                     logits[slot].masked_fill_(self.tables.banned(writer.want), float("-inf"))
         if self.copies is not None:
             self._leave_copies(B)
+        if self.companies is not None:
+            self.companies.rule_out(self.keys, self.stepper.logits)
         self.lib.dj_sample(ctypes.byref(self.tables.struct), self.rows, B, self.stepper.logits.data_ptr(),
                            self.ids.data_ptr(), self.scratch.data_ptr())
         if self.copies is not None:
             self.copies.feed(self.ids[:B].numpy())
         chars = self.vocab.chars
         out = [(key, chars[i], bool(self.rows[b].done)) for b, (key, i) in enumerate(zip(self.keys, self.ids[:B].tolist()))]
+        if self.companies is not None:  # what a reader sees: the slot as the row's company, counted in full
+            out = [(key, self.companies.write(key, ch), done) for key, ch, done in out]
+            for b, (_, text, _) in enumerate(out):
+                if len(text) > 1:
+                    self.rows[b].written += len(text) - 1
         for key, ch, done in out:
             writer = self.frames.get(key)
             if writer is not None:

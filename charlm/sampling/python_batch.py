@@ -19,6 +19,7 @@ import torch
 
 from ..data import Vocab
 from .batch import start_ids
+from .company import CompanySlots
 from .frame import FrameWriter
 from .reference_guard import HtmlConstraint, TagGuard
 
@@ -50,6 +51,7 @@ class PythonBatch:
         self.capacity = capacity
         self.rows: list[Row] = []
         self.ids = torch.zeros(capacity, dtype=torch.int32)
+        self.companies = CompanySlots.of(self.vocab)  # where the model writes its company as a slot
 
     @property
     def keys(self) -> list[Hashable]:
@@ -75,6 +77,8 @@ class PythonBatch:
         if writer is not None and s.frame_temperature is not None:
             row.temperature, row.body_temperature = s.frame_temperature, s.temperature
         self.rows.append(row)
+        if self.companies is not None:
+            self.companies.start(key, s.prime, s.max_length)
         return True
 
     def remove(self, key: Hashable) -> None:
@@ -83,6 +87,8 @@ class PythonBatch:
             self.stepper.move(last, slot)
             self.rows[slot] = self.rows[last]
         self.rows.pop()
+        if self.companies is not None:
+            self.companies.drop(key)
 
     def _draw(self, row: Row, logits: torch.Tensor) -> int:
         s = row.settings
@@ -106,6 +112,8 @@ class PythonBatch:
     def advance(self) -> list[tuple[Hashable, str, bool]]:
         """Draw one character for every row: [(key, character, finished)]. Finished rows leave."""
         out, drawn = [], {}
+        if self.companies is not None:
+            self.companies.rule_out(self.keys, self.stepper.logits)
         for slot, row in enumerate(self.rows):
             drawn[row.key] = i = self._draw(row, self.stepper.logits[slot].clone())
             ch = self.vocab.chars[i]
@@ -120,7 +128,9 @@ class PythonBatch:
                         row.temperature = row.body_temperature
             s = row.settings
             done = bool(s.stop) and row.tail.endswith(s.stop) or row.written >= s.max_length
-            out.append((row.key, ch, done))
+            shown = self.companies.write(row.key, ch) if self.companies is not None else ch
+            row.written += len(shown) - 1  # a company written for the slot counts in full against the cap
+            out.append((row.key, shown, done))
         for key, _, done in out:
             if done:
                 self.remove(key)

@@ -24,6 +24,7 @@ import torch
 
 from dreamjobs.corpus_format import FRAME_ELEMENTS, mention
 
+from ..company_slot import model_text, uses_slot
 from ..data import Vocab
 from ..errors import DataError
 
@@ -62,18 +63,19 @@ def swap_companies(docs: list[str], share: float, seed: int, epoch: int) -> list
 
 
 class TrainPostings:
-    """A run's train postings as each epoch reads them: encoded once, or renamed and encoded again
-    each epoch where a share is to be swapped."""
+    """A run's train postings as each epoch reads them (with the company slot where its vocabulary
+    has one): encoded once, or renamed and encoded again each epoch where a share is to be swapped."""
 
     def __init__(self, texts: list[str], vocab: Vocab, share: float, seed: int):
-        if share and not any(map(company_of, texts)):
-            raise DataError("--swap-companies renames each posting's company, but the corpus's postings have no "
+        wants = "--swap-companies renames" if share else "--company-slot writes a slot for" if uses_slot(vocab) else None
+        if wants and not any(map(company_of, texts)):
+            raise DataError(f"{wants} each posting's company, but the corpus's postings have no "
                             "frame (<h1>-<h3>) to read a company from")
         self.texts, self.vocab, self.share, self.seed = texts, vocab, share, seed
-        self.encoded = [vocab.encode(d) for d in texts]
+        self.encoded = [vocab.encode(d) for d in model_text(texts, vocab)]
 
     def epoch(self, epoch: int) -> list[torch.Tensor]:
         """The epoch's postings, encoded: a posting left as it is keeps its encoding."""
         swapped = swap_companies(self.texts, self.share, self.seed, epoch)
-        return [ids if new is old else self.vocab.encode(new)
+        return [ids if new is old else self.vocab.encode(model_text([new], self.vocab)[0])
                 for old, new, ids in zip(self.texts, swapped, self.encoded)]

@@ -67,6 +67,7 @@ class TrainConfig:
     init_from: str | None = None
     keep_layers: list[int] | None = None  # of the init_from checkpoint's layers; None: all
     swap_companies: float = 0.0  # share of train postings renamed to another company each epoch (company_swap.py)
+    company_slot: bool = False  # the body's own company as one character the sampler fills in (company_slot.py)
 
     def lr_at(self, epoch: int, step: int, progress: float = 0.0) -> float:
         """The learning rate of optimizer step `step` (0-based) in `epoch` (1-based), `progress`

@@ -20,6 +20,7 @@ from dreamjobs.corpus_format import LEAD, split_documents
 
 from .. import checkpoint as ckpt_io
 from .. import runs
+from ..company_slot import COMPANY_SLOT, scored_text, with_rows, with_slot
 from ..data import StreamBatches, Vocab, epoch_order, read_corpus, split_by_document, text_fingerprint
 from ..errors import DataError, TrainingDiverged, VocabError
 from ..loss import stream_loss
@@ -52,7 +53,7 @@ class Trainer:
         self.data_sha256 = text_fingerprint(text)
         self.split = split_by_document(split_documents(text), cfg.val_frac, cfg.seed)
         self.train_postings = TrainPostings(self.split.train, vocab, cfg.swap_companies, cfg.seed)
-        self.val_ids = vocab.encode("".join(self.split.val))
+        self.val_ids, self.val_per_char = scored_text(self.split.val, vocab)  # company_slot.py
         if len(self.val_ids) < 2:
             raise DataError("the validation split has fewer than 2 characters; raise --val-frac")
         # Fail now, not after building the model, when the layout cannot hold one batch.
@@ -80,24 +81,25 @@ class Trainer:
         """Fresh weights; the vocabulary is the corpus's characters."""
         started = time.monotonic()
         text = read_corpus(cfg.data)
-        vocab = Vocab.from_text(text)
+        vocab = Vocab.from_text(text + (COMPANY_SLOT if cfg.company_slot else ""))
         return cls(cfg.with_model(replace(cfg.model, vocab_size=len(vocab))), run_dir, text, vocab, started)
 
     @classmethod
     def init_from(cls, cfg: TrainConfig, run_dir: Path, given: dict) -> "Trainer":
-        """A new run from a checkpoint's weights, vocabulary and shape (--init-from), or from some of
-        its layers (--keep-layers); `given`: the options typed, as TrainConfig.for_checkpoint reads them."""
+        """A new run from a checkpoint's weights, vocabulary (with the slot, if asked) and shape (--init-from), or from
+        some of its layers (--keep-layers); `given`: the options typed, as TrainConfig.for_checkpoint reads them."""
         started = time.monotonic()
         init, text = ckpt_io.load(cfg.init_from), read_corpus(cfg.data)
         vocab = Vocab(init["vocab"])
         if missing := vocab.missing(text):
             raise VocabError(f"vocabulary mismatch: {cfg.data} has characters that the --init-from checkpoint lacks "
                              f"({', '.join(repr(c) for c in missing[:10])}); train from scratch or clean the corpus")
-        shape, weights = ModelConfig.from_dict(init["config"]), init["model_state"]
+        vocab = with_slot(vocab) if cfg.company_slot else vocab
+        shape, weights = replace(ModelConfig.from_dict(init["config"]), vocab_size=len(vocab)), init["model_state"]
         if cfg.keep_layers is not None:
             shape, weights = keep_layers(shape, weights, cfg.keep_layers)
         trainer = cls(cfg.for_checkpoint(shape, given), run_dir, text, vocab, started)
-        weights = with_gates(trainer.model, weights)  # --header-slots given to a model without
+        weights = with_rows(trainer.model, with_gates(trainer.model, weights))  # header gates, slot: where it lacks them
         ckpt_io.load_weights(trainer.model, {**init, "model_state": weights}, f"--init-from {cfg.init_from}")
         trainer.log(**runs.origin_row(cfg.init_from, init, cfg.keep_layers))
         return trainer
@@ -122,8 +124,7 @@ class Trainer:
         self.step, self.train_seconds = state["step"], state.get("train_seconds", 0.0)
         self.optimizer.load_state_dict(extra["optimizer"])
         self.position = dict(extra["position"])
-        self.hidden = distributed.local_rows(self.group, ckpt_io.hidden_from_list(extra["hidden"], self.device),
-                                             self.cfg.batch_size)
+        self.hidden = distributed.local_rows(self.group, ckpt_io.hidden_from_list(extra["hidden"], self.device), self.cfg.batch_size)
         ckpt_io.restore_rng(extra, self.device)
         if self.main:
             runs.truncate_metrics(self.run_dir, self.step)
@@ -150,8 +151,9 @@ class Trainer:
 
     def val_loss(self, deadline: float | None = None) -> tuple[float, float]:
         """(mean nats per character, share scored) of the validation split: all of it, or what fits before deadline."""
-        return stream_loss(self.model, self.val_ids, self.cfg.batch_size, max(self.cfg.seq_length, 256),
-                           self.device, self.autocast(), deadline=deadline, group=self.group, pacer=self.val_pacer)
+        loss, share = stream_loss(self.model, self.val_ids, self.cfg.batch_size, max(self.cfg.seq_length, 256),
+                                  self.device, self.autocast(), deadline=deadline, group=self.group, pacer=self.val_pacer)
+        return loss * self.val_per_char, share
 
     def progress(self) -> float:
         """How far into the run training is: by steps of max_epochs, or by the time budget."""
@@ -258,8 +260,7 @@ class Trainer:
         path = self.run_dir / runs.epoch_filename(epoch, val)
         if self.main:
             ckpt_io.atomic_save(self.checkpoint(epoch, train, val), path)
-        self.position = {"epoch": epoch + 1, "batch": 0, "loss_sum": 0.0, "loss_n": 0}
-        self.hidden = None
+        self.position, self.hidden = {"epoch": epoch + 1, "batch": 0, "loss_sum": 0.0, "loss_n": 0}, None
         self.save_latest()
         best = runs.mark_best(self.run_dir) if self.main else None
         tag = " (best)" if best == path else ""
@@ -271,8 +272,7 @@ class Trainer:
             # A budget run is often a comparison: leave a val loss at the point it stopped,
             # on as much of the val split as the budget's last tenth allows, and say how much.
             val, share = self.val_loss(deadline=self.budget.deadline)
-            self.log(type="val", epoch=self.position["epoch"], step=self.step, loss=val, budget_stop=True,
-                     val_share=round(share, 4),
+            self.log(type="val", epoch=self.position["epoch"], step=self.step, loss=val, budget_stop=True, val_share=round(share, 4),
                      progress=round(self.position["epoch"] - 1 + self.position["batch"] / max(1, self._n_batches), 4))
             scope = "the whole val split" if share >= 1 else f"{share:.0%} of the val split (all the budget left time for)"
             self.say(f"val loss at the end of the budget: {val:.4f} nats/char, on {scope}")
@@ -282,9 +282,9 @@ class Trainer:
         return why
 
     def checkpoint(self, epoch: int, train_loss: float | None, val_loss: float | None) -> dict:
-        return ckpt_io.make(self.model, self.vocab, epoch=epoch, step=self.step, train_loss=train_loss,
-                            val_loss=val_loss, history=self.history, train_config=self.cfg.to_dict(),
-                            data_sha256=self.data_sha256, train_seconds=self.train_seconds)
+        return ckpt_io.make(self.model, self.vocab, epoch=epoch, step=self.step, train_loss=train_loss, val_loss=val_loss,
+                            history=self.history, train_config=self.cfg.to_dict(), data_sha256=self.data_sha256,
+                            train_seconds=self.train_seconds)
 
     def save_latest(self) -> Path:
         """latest.pt, written by rank 0; every rank calls it (the streams' state is gathered)."""

@@ -13,6 +13,7 @@ def test_export_ships_chosen_epochs_in_half_precision(tiny_run, tmp_path):
     names = sorted(p.name for p in out.iterdir())
     best = (tiny_run / "best.pt").resolve().name
     assert "metrics.jsonl" in names and "best.pt" in names and "latest.pt" not in names
+    assert "profile.json.gz" in names  # the known words travel with it: a shipped run samples guarded without its corpus
     assert best in names and any(n.startswith("epoch001_") for n in names)
     raw = torch.load(out / best, weights_only=True)
     assert all(v.dtype == torch.float16 for v in raw["model_state"].values() if v.is_floating_point())

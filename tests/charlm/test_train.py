@@ -117,8 +117,9 @@ def test_tiny_model_memorizes_a_repeated_posting(tmp_path):
 
 # The transformer's cosine runs over --max-epochs, so its runs of 2 and 4 epochs share a schedule only on steps.
 @pytest.mark.parametrize("family", [TINY, [*TINY_TRANSFORMER, "--block-size", "64", "--header-slots", "64",
-                                           "--lr-schedule", "step", "--swap-companies", "0.5"]],
-                         ids=["lstm", "transformer with its header in view and companies swapped"])
+                                           "--lr-schedule", "step", "--swap-companies", "0.5",
+                                           "--company-slot"]],
+                         ids=["lstm", "transformer with its header in view, companies swapped and slotted"])
 def test_resume_with_more_epochs_ends_where_the_uninterrupted_run_ends(family, small_corpus, tmp_path):
     # Bit for bit needs one thread count throughout: paced threads change the order of sums.
     common = ["--data", str(small_corpus), "--checkpoint-dir", str(tmp_path), *family, "--threads", "1"]
@@ -259,6 +260,7 @@ def test_init_from_a_transformer_without_a_header_keeps_its_loss_and_learns_one(
     ("no threads", "--threads must be 1-1024, got 0"),
     ("swap share over one", "--swap-companies must be a share in [0, 1], got 1.5"),
     ("swap in plain text", "--swap-companies renames each posting's company, but the corpus's postings have no frame"),
+    ("slot in plain text", "--company-slot writes a slot for each posting's company, but the corpus's postings have no"),
 ])
 def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small_corpus, tmp_path, capsys):
     bad = tmp_path / "bad.txt"
@@ -312,6 +314,9 @@ def test_bad_input_gets_one_clear_line_and_exit_2(case, message, tiny_run, small
     elif case == "swap in plain text":
         bad.write_text("plain text, a paragraph.\n\nAnother paragraph of it.\n\n" * 40)
         args = ["--data", str(bad), "--checkpoint-dir", str(tmp_path / "out"), *TINY, "--swap-companies", "0.5"]
+    elif case == "slot in plain text":
+        bad.write_text("plain text, a paragraph.\n\nAnother paragraph of it.\n\n" * 40)
+        args = ["--data", str(bad), "--checkpoint-dir", str(tmp_path / "out"), *TINY, "--company-slot"]
     elif case == "header for an lstm":
         args = ["--data", str(small_corpus), "--header-slots", "16"]
     elif case == "header in plain text":

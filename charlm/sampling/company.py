@@ -29,7 +29,9 @@ class CompanySlots:
         self.id = vocab.index[COMPANY_SLOT]
         self.read: dict[Hashable, str] = {}  # a row's text so far, until its company is known
         self.company: dict[Hashable, str] = {}
-        self.left: dict[Hashable, int] = {}  # characters a row may still write
+        # Characters a row may still write. The batch's rows count the same, but reading a ctypes
+        # row (batch.py) for every row at every step costs more than keeping the count here.
+        self.left: dict[Hashable, int] = {}
 
     @classmethod
     def of(cls, vocab: Vocab) -> "CompanySlots | None":

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from dreamjobs.corpus_format import DOC_END, DOC_START, FIELDS, field_text, frame
 
+from ..company_slot import COMPANY_SLOT
 from ..copies import COPY_LIMIT
 from ..data import Vocab
 from ..profile import FLOOR_MARGIN, WRAP_UP_MARGIN, CorpusProfile
@@ -87,7 +88,7 @@ class SampleSettings:
     def check(self, vocab: Vocab) -> None:
         if not self.prime:
             raise SettingsError("prime must hold at least one character")
-        vocab.check(self.prime, "prime")
+        check_text(vocab, self.prime, "prime")
         for name in ("temperature", "frame_temperature"):
             value = getattr(self, name)
             if not self.argmax and value is not None and not 0 < value < float("inf"):
@@ -108,7 +109,7 @@ class SampleSettings:
         fields = self.fields()
         check_fields(fields)
         for name, value in fields.items():
-            vocab.check(field_text(value), name)
+            check_text(vocab, field_text(value), name)
         if fields:
             writer = self._primed_writer(vocab)
             if writer is None:
@@ -155,3 +156,12 @@ MAX_SEED = 2**31 - 1
 def new_seed() -> int:
     """A random seed in [0, MAX_SEED)."""
     return secrets.randbelow(MAX_SEED)
+
+
+def check_text(vocab: Vocab, text: str, what: str) -> None:
+    """Text a caller gives is in the model's vocabulary, and is text: not the company slot's
+    reserved character, which only the model writes (charlm/company_slot.py)."""
+    vocab.check(text, what)
+    if COMPANY_SLOT in text:
+        raise SettingsError(f"{what} holds U+{ord(COMPANY_SLOT):04X}, the character a model writes for its own "
+                            "company; it is not text")

@@ -8,6 +8,7 @@ import pytest
 from charlm import Generator, SampleSettings
 from charlm import checkpoint as ckpt_io
 from charlm.company_slot import COMPANY_SLOT
+from charlm.errors import SettingsError
 from charlm.sampling import native
 from dreamjobs.corpus_format import frame
 
@@ -46,3 +47,11 @@ def test_the_slot_waits_for_the_company_and_is_written_as_it(tiny_slot_run, back
     assert COMPANY_SLOT not in text and "<h2>Hooli Labs</h2>" in head
     names = re.match(r"(?:Hooli Labs)*", body).end()  # then, where a name no longer fits, other characters
     assert names >= 100 and len(body) - names <= len("Hooli Labs")
+
+
+@pytest.mark.parametrize("given", [{"prime": COMPANY_SLOT}, {"prime": "<html>" + COMPANY_SLOT},
+                                   {"company": "Acme" + COMPANY_SLOT}])
+def test_the_slot_given_as_text_is_refused_with_a_message(tiny_slot_run, given):
+    gen = Generator.from_checkpoint(tiny_slot_run / "best.pt")
+    with pytest.raises(SettingsError, match="U\\+E000, the character a model writes for its own company"):
+        gen.sample(SampleSettings(max_length=20, seed=1, **given))

@@ -4,11 +4,12 @@ Sampling, step only (characters per second of the bare model step, no sampling):
   naive       the model's own forward called once per character
   native      the C kernel (charlm/sampling/native/) at fp32, fp16 and int8, batch 1 and 16
 Sampling, end to end (characters of finished postings per second through the public
-API, guard on, temperature 0.8, the gallery's length, seeds 0, 1, 2, ...):
+API, guard on, the default settings, the gallery's length, seeds 0, 1, 2, ...):
   naive loop  the model's forward per character, then the reference guard (sampling/reference_guard.py),
               softmax and torch.multinomial in Python: the 1.0x of this part
   stream      Generator.stream, one posting at a time
-  x16         Generator.generate(16): sixteen postings in one batch, total rate
+  x16         Generator.generate(16): batches of sixteen postings for as long as the stream,
+              total rate
 Training (characters per second of batch x seq-length windows, on --device):
   project    charlm.train's step: embedding, LSTM, head, cross-entropy, backward, clip, Adam
   compiled   the same step under torch.compile (--compile)

@@ -125,13 +125,15 @@ def compare():
 def compare_presets(runs: dict[str, list[CheckpointInfo]]) -> list[tuple[str, list[str]]]:
     """(name, checkpoint ids) of the comparisons offered, the first preselected: the best of the first
     run beside the best of the first run of another model family, when there is one; and the first
-    epoch, one halfway and the best of the first run, as the blog compared early, middle and late
-    epochs (on the demo: epochs 1, 19 and 47)."""
+    epoch, one halfway and the best of the first run that has several (the shipped demos have one
+    each), as the blog compared early, middle and late epochs."""
     if not runs:
         return []
-    first = runs["demo"] if "demo" in runs else next(iter(runs.values()))
-    epochs = list(dict.fromkeys([first[0].id, first[len(first) // 2].id, next(c.id for c in first if c.best)]))
-    presets = [(f"{first[0].run}'s epochs " + ", ".join(str(c.epoch) for c in first if c.id in epochs), epochs)]
+    presets = []
+    first = next((group for group in runs.values() if len(group) > 1), None)
+    if first:
+        epochs = list(dict.fromkeys([first[0].id, first[len(first) // 2].id, next(c.id for c in first if c.best)]))
+        presets.append((f"{first[0].run}'s epochs " + ", ".join(str(c.epoch) for c in first if c.id in epochs), epochs))
     bests = [c for c in (next((c for c in group if c.best), None) for group in runs.values()) if c and c.family_name]
     other = next((c for c in bests[1:] if c.family_name != bests[0].family_name), None) if bests else None
     if other:

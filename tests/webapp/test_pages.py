@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 from urllib.parse import parse_qs
 
 from webapp import create_app
@@ -87,6 +88,16 @@ def test_compare_preselects_the_first_a_middle_and_the_best_epoch(client):
     html = client.get("/compare").get_data(as_text=True)
     checked = re.findall(r'value="([^"]+)"[^>]* checked', html)
     assert [c.split("_")[0] for c in checked] == ["tiny:epoch001", "tiny:epoch002", "tiny:epoch003"]
+
+
+def test_compare_takes_its_epochs_from_a_run_that_has_several(checkpoints_dir, client):
+    best = (checkpoints_dir / "tiny" / "best.pt").resolve()
+    (checkpoints_dir / "alpha").mkdir()  # listed first, with one checkpoint, as a shipped demo
+    shutil.copyfile(best, checkpoints_dir / "alpha" / best.name)
+    html = client.get("/compare").get_data(as_text=True)
+    checked = re.findall(r'value="([^"]+)"[^>]* checked', html)
+    assert [c.split("_")[0] for c in checked] == ["tiny:epoch001", "tiny:epoch002", "tiny:epoch003"]
+    assert "alpha:" + best.stem in html  # still offered, alone
 
 
 def test_compare_names_each_checkpoint_by_epoch_and_val_loss_in_words(client):

@@ -106,11 +106,11 @@ def posting_rates(gen: Generator, seconds: float, length: int, **knobs) -> dict[
            "median_chars": chars / len(times), "first_char": statistics.median(firsts)}
     # Batches until `seconds` pass, not one: a batch runs until its longest posting ends, so one
     # batch's rate is as much its draw of lengths as the model's speed.
-    chars, start, seed = 0, time.perf_counter(), 1000
-    while seed == 1000 or time.perf_counter() - start < seconds:
-        texts = gen.generate(16, SampleSettings(temperature=TEMPERATURE, max_length=length, seed=seed, **knobs))
-        chars += sum(len(t) - len(prime) for t in texts)
-        seed += 16
+    chars, batches, start = 0, 0, time.perf_counter()
+    while not batches or time.perf_counter() - start < seconds:
+        s = SampleSettings(temperature=TEMPERATURE, max_length=length, seed=1000 + 16 * batches, **knobs)
+        chars += sum(len(t) - len(prime) for t in gen.generate(16, s))
+        batches += 1
     out["x16"] = chars / (time.perf_counter() - start)
     return out
 

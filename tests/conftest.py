@@ -12,6 +12,13 @@ from pathlib import Path
 
 import pytest
 
+# `make test` runs the suite on pytest-xdist's workers, one per core. Each worker (and what it
+# starts) then gets its share of the cores: torch's threads spin while they wait, so two
+# workers of two threads each on two cores would wait on each other at every step.
+if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
+    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    os.environ["OMP_NUM_THREADS"] = str(max(1, _cores // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 DEMO = ROOT / "checkpoints" / "demo" / "best.pt"

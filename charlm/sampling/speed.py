@@ -86,7 +86,7 @@ def naive_posting(model: CharModel, vocab: Vocab, s: SampleSettings, seed: int, 
 
 def posting_rates(gen: Generator, seconds: float, length: int, **knobs) -> dict[str, float]:
     """Generator.stream one posting at a time for `seconds` (at least one), then generate(16) for
-    as long (at least one batch);
+    as long (at least one batch), then 16 in flight for as long;
     knobs: sampling settings beside the temperature and length (top_p, real_words, ...)."""
     prime = SampleSettings.prime
     gen.sample(SampleSettings(temperature=TEMPERATURE, max_length=200, seed=0, **knobs))  # warm-up
@@ -112,7 +112,24 @@ def posting_rates(gen: Generator, seconds: float, length: int, **knobs) -> dict[
         chars += sum(len(t) - len(prime) for t in gen.generate(16, s))
         batches += 1
     out["x16"] = chars / (time.perf_counter() - start)
+    out["in16"] = in_flight(gen, seconds, length, 16, **knobs)
     return out
+
+
+def in_flight(gen: Generator, seconds: float, length: int, rows: int, **knobs) -> float:
+    """Characters a second with `rows` postings always being written, for `seconds`: a row that
+    finishes starts the next posting at once, as the gallery's server fills its batch, so no
+    posting's length leaves the others' rows idle. Seeds 2000, 2001, ..."""
+    batch, seeds, chars = gen.batch(rows), iter(range(2000, 2**31)), 0
+    s = SampleSettings(temperature=TEMPERATURE, max_length=length, **knobs)
+    s.check(gen.vocab)
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        while len(batch) < rows:
+            seed = next(seeds)
+            batch.add(seed, s, seed)
+        chars += len(batch.advance())
+    return chars / (time.perf_counter() - start)
 
 
 def end_to_end(gen: Generator, seconds: float, length: int) -> dict[str, float]:

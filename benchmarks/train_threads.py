@@ -18,7 +18,7 @@ from dataclasses import replace
 import torch
 
 from charlm.models import build
-from charlm.threads import ThreadPacer
+from charlm.threads import ThreadPacer, idle_cores
 from charlm.training import recipes
 from charlm.training.config import TrainConfig
 from charlm.training.objective import TrainStep, make_optimizer
@@ -67,7 +67,8 @@ def main() -> None:
     for busy in (int(b) for b in args.busy.split(",")):
         with busy_processes(busy):
             rate(step, ThreadPacer(fixed=most), 2.0)  # warm up under this load
-            rates = {label: chars * rate(step, ThreadPacer(fixed=n) if n else ThreadPacer(most), args.seconds)
+            rates = {label: chars * rate(step, ThreadPacer(fixed=n) if n else ThreadPacer(most, idle=idle_cores()),
+                                         args.seconds)
                      for label, n in (("1", 1), (str(most), most), ("auto (default)", None))}
         best = max(rates["1"], rates[str(most)])
         for label, r in rates.items():

@@ -54,7 +54,7 @@ from .runs import save_realism
 from .sampling.generator import Generator
 from .sampling.native import PRECISIONS
 from .sampling.settings import SAMPLING_KNOBS, TEMPERATURE_RANGE, check_truncation
-from .threads import ThreadPacer, threads_problem
+from .threads import ThreadPacer, idle_cores, threads_problem
 
 
 def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compression: bool = False,
@@ -63,7 +63,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
     """The figures of one checkpoint, written into `result` as each is done (Ctrl-C keeps them).
     `given`: the sampling settings asked for; the rest are the model family's defaults."""
     result = {} if result is None else result
-    pacer = ThreadPacer(fixed=threads)  # given a count, torch runs on it from here on, as before pacing
+    pacer = ThreadPacer(fixed=threads, idle=idle_cores())  # given a count, torch runs on it from here on
     ckpt = ckpt_io.load(ckpt_path)
     data = data or (ckpt.get("train_config") or {}).get("data") or "corpus/input.txt"
     text = read_corpus(data)

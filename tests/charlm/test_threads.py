@@ -1,10 +1,12 @@
 """The thread pacer of training and scoring steps, driven by a machine whose step costs are known."""
 
-import pytest
+import os
+import time
 
+import pytest
 import torch
 
-from charlm.threads import LONGEST, TORCH_THREADS, ThreadPacer, rungs_up_to, threads_problem
+from charlm.threads import LONGEST, TORCH_THREADS, ThreadPacer, idle_cores, rungs_up_to, threads_problem
 
 
 def drive(pacer: ThreadPacer, cost, steps: int) -> tuple[float, list[int]]:
@@ -75,3 +77,52 @@ def test_every_core_means_torchs_own_count_not_what_an_earlier_pacer_left_set():
                                               (1025, "--threads must be 1-1024, got 1025")])
 def test_thread_counts_a_user_may_give(threads, problem):
     assert threads_problem(threads) == problem
+
+
+class Machine:
+    """Step costs and idle cores that change when a neighbour comes or goes."""
+
+    def __init__(self, busy: bool):
+        self.busy = busy
+
+    def cost(self, n: int) -> float:
+        return {1: 0.05, 2: 2.5}[n] if self.busy else {1: 0.05, 2: 0.03}[n]
+
+    def idle(self) -> float:
+        return 0.0 if self.busy else 1.0  # beside the neighbour no core sits idle; without it, one
+
+
+def test_a_neighbour_that_leaves_is_found_within_windows_where_the_machine_says_its_cores_sit_idle():
+    machine = Machine(busy=True)
+    told = ThreadPacer(most=2, set_threads=lambda n: None, idle=machine.idle)
+    untold = ThreadPacer(most=2, set_threads=lambda n: None)
+    for pacer in (told, untold):
+        drive(pacer, machine.cost, 5000)  # long enough that a trial of 2 waits LONGEST windows
+        while pacer.since or pacer.trying is not None:  # until a trial of 2 has just lost
+            drive(pacer, machine.cost, 1)
+        assert pacer.threads() == 1 and pacer.wait[1] == LONGEST
+    machine.busy = False
+    _, counts = drive(told, machine.cost, 200)
+    assert counts.index(2) < 40 and counts[-1] == 2  # a window of 20+ steps, then the trial
+    _, counts = drive(untold, machine.cost, 200)
+    assert set(counts) == {1}  # by the steps' times alone it waits up to LONGEST windows
+
+
+def test_cores_that_always_look_idle_do_not_bring_back_a_losing_count():
+    # In a container /proc/stat can count the host's cores: idle whatever the neighbour does here.
+    machine = Machine(busy=True)
+    pacer = ThreadPacer(most=2, set_threads=lambda n: None, idle=lambda: 8.0)
+    total, counts = drive(pacer, machine.cost, 5000)
+    assert counts[-1] == 1 and total <= 1.15 * 5000 * 0.05  # as without the reader
+
+
+def test_the_idle_reader_reads_this_machines_cores():
+    read = idle_cores()
+    if read is None:
+        pytest.skip("this machine has no /proc/stat")
+    assert read() is None  # nothing to compare with yet
+    deadline = time.perf_counter() + 0.2
+    while time.perf_counter() < deadline:
+        pass
+    spare = read()
+    assert spare is None or 0.0 <= spare <= len(os.sched_getaffinity(0))

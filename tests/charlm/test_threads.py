@@ -125,4 +125,4 @@ def test_the_idle_reader_reads_this_machines_cores():
     while time.perf_counter() < deadline:
         pass
     spare = read()
-    assert spare is None or 0.0 <= spare <= len(os.sched_getaffinity(0))
+    assert spare is not None and 0.0 <= spare <= len(os.sched_getaffinity(0))  # 0.2 s is many clock ticks

@@ -171,6 +171,8 @@ class Batch:
             extend = torch.from_numpy(self.copies.continuing(slot))
             if ">" in self.vocab.index:
                 extend[self.vocab.index[">"]] = True  # never allowed in text anyway
+            if "<" in self.vocab.index:  # the next element's tag is the tag guard's: ruled out, a body
+                extend[self.vocab.index["<"]] = False  # whose frame is a corpus's would open without one
             if (~extend & torch.isfinite(logits[slot])).any():
                 logits[slot].masked_fill_(extend, float("-inf"))
 

@@ -34,9 +34,14 @@ MAX_FIELD = 200  # characters of a field given by a caller
 # the list may not go on (no ";"), and past LONGEST_TITLE_LINE the line ends where it may.
 LONG_TITLE_LINE = 320
 LONGEST_TITLE_LINE = 640
-# A field runs to 60 characters in 95% of corpus postings. A model that writes on without
-# a separator has left the title for prose; at the next word the field ends.
-LONG_FIELD = 100
+# How long each field runs in the corpus's 2,130 postings: a title at most 145 characters (99%
+# under 77), a company 51 (99% under 37), a place of a location list 37 (99% under 24; places
+# are joined by "; "). A model that writes on past these has left its field for prose, a company
+# such as "DLA (to be internally) Tool Creates, Area (2000). Required to..." that the company
+# slot then writes into the body at every mention: past its limit a field ends with its word.
+FIELD_LIMITS = (80, 40, 30)  # title, company, each place of the location
+PLACES = "; "
+OVERRUN = 20  # the most characters the word a field's limit falls in may add
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ class FrameWriter:
             j = i
             while j + 1 < 3 and self.given[j + 1] is None:
                 j += 1
-            text = yield from _free(j - i, last=j == 2)
+            text = yield from _free(i, j - i, last=j == 2)
             regions.append((text, j - i + 1))
             i = j + 1
         k = 0
@@ -98,25 +103,31 @@ def _literal(text: str) -> Iterator[Want]:
         yield Want(only=ch)
 
 
-def _free(separators: int, last: bool) -> Iterator[Want]:
-    """The model writes a stretch of the title line holding separators+1 fields. It ends at
-    the separator after them (a given field follows) or at "</title>" (it ends the line).
-    Returns the stretch."""
+def _free(first: int, separators: int, last: bool) -> Iterator[Want]:
+    """The model writes a stretch of the title line holding fields first..first+separators. It
+    ends at the separator after them (a given field follows) or at "</title>" (it ends the
+    line). Returns the stretch."""
     text = ""
     while True:
-        field = len(text) - (text.rfind(SEP) + len(SEP) if SEP in text else 0)
-        if text.count(SEP) < separators + (not last) and field >= LONG_FIELD and text.endswith(" "):
-            yield from _literal(SEP[1:])
-            text += SEP[1:]
+        k = min(first + text.count(SEP), 2)  # the field being written, by the separators so far
+        field = text.rsplit(SEP, 1)[-1]
+        if k == 2:  # a location's limit is each place's
+            field = field.rsplit(PLACES, 1)[-1]
+        over = len(field.rstrip(" ")) - FIELD_LIMITS[k]  # characters past the field's limit, if >= 0
+        if text.count(SEP) < separators + (not last) and over >= 0 and (text.endswith(" ") or over >= OVERRUN):
+            sep = SEP[1:] if text.endswith(" ") else SEP
+            yield from _literal(sep)
+            text += sep
             if not last and text.count(SEP) > separators:
                 return text[:-len(SEP)]
             continue
         may_end = last and text.count(SEP) >= separators and text.strip() and not text.endswith(" ")
-        if may_end and len(text) >= LONGEST_TITLE_LINE:
+        ends_here = may_end and over >= 0  # the last field ends with the word it is in
+        if may_end and (len(text) >= LONGEST_TITLE_LINE or over >= OVERRUN):
             ch = yield Want(only="<")
         else:
-            ch = yield Want(banned="\n" + ("" if may_end else "<") + (" " if not text else "")
-                            + (";" if len(text) >= LONG_TITLE_LINE else ""))
+            ch = yield Want(banned="\n" + ("" if may_end else "<") + (" " if not text or ends_here else "")
+                            + (";" if len(text) >= LONG_TITLE_LINE or ends_here else ""))
         if ch == "<":
             yield from _literal(TITLE_END[1:] + "<h1>")  # its "<" is written
             return text

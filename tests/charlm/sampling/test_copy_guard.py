@@ -83,6 +83,15 @@ def test_guarded_postings_copy_no_more_than_max_copy_of_the_corpus(reciter):
     assert max(held) <= 2 * Q, held
 
 
+def test_a_body_under_a_frame_the_corpus_holds_still_opens_with_its_tag(reciter):
+    """The frame of a posting asked for with a corpus posting's fields is a copy of it, by design: the
+    guard steers the body's words away from the corpus, but leaves the body its opening tag."""
+    gen = Generator.from_checkpoint(reciter)
+    posts = gen.generate(4, seed=1, max_length=300, max_copy=2 * Q, title="Data Scientist", company="Acme",
+                         location="Seattle, WA")
+    assert all(p.split("</h3>\n", 1)[1].startswith("<") for p in posts), [p[:200] for p in posts]
+
+
 def test_without_its_corpus_a_model_samples_unguarded(tiny_run, tmp_path):
     ckpt = ckpt_io.load(tiny_run / "best.pt")
     ckpt["train_config"]["data"] = str(tmp_path / "gone.txt")

@@ -3,7 +3,7 @@
 import pytest
 
 from charlm.errors import SettingsError, VocabError
-from charlm.sampling.frame import FrameWriter
+from charlm.sampling.frame import FIELD_LIMITS, OVERRUN, FrameWriter
 from charlm.quality.metrics import coherent_frame
 from dreamjobs.corpus_format import frame as frame_text
 from dreamjobs.corpus_format import frame_fields as frame
@@ -97,3 +97,20 @@ def test_fields_the_vocabulary_cannot_spell_are_named_in_the_error(demo):
         demo.sample(location="   ", max_length=10)
     with pytest.raises(SettingsError, match="prime"):
         demo.sample(title="Data Scientist", prime="<html>\n<body>", max_length=10)
+
+
+@pytest.mark.parametrize("field", range(3))
+def test_a_field_that_runs_past_the_corpus_longest_ends_with_its_word(field):
+    prose = "we are looking for people who love data and more "
+    fields = ["Analyst", "Acme", "Seattle, WA"]
+    fields[field] = prose * 4
+    written = frame(write(FrameWriter(), frame_text(*fields)))
+    assert written is not None
+    assert FIELD_LIMITS[field] <= len(written[field]) <= FIELD_LIMITS[field] + OVERRUN
+    assert (prose * 4).startswith(written[field].split("x")[0])  # "x": the stand-in's word where a space may not be
+    assert written[:field] == tuple(fields[:field])
+
+
+def test_each_place_of_a_location_list_has_its_own_limit():
+    places = "San Francisco, CA; New York, NY; Seattle, WA"
+    assert frame(write(FrameWriter(), frame_text("Analyst", "Acme", places)))[2] == places

@@ -69,6 +69,19 @@ def with_gates(model, weights: dict) -> dict:
     return {**{k: own[k] for k in own if k.endswith(HEADER_GATE) and k not in weights}, **weights}
 
 
+def prune_gates(weights: dict, below: float) -> tuple[dict, int, int]:
+    """Weights with the header gate of each head that takes less than `below` of its header (the
+    gate as the model reads it) set to 0, and (heads kept, heads): a head whose gate is 0 costs
+    the sampler nothing (native/attention.c skips it)."""
+    pruned, kept, heads = dict(weights), 0, 0
+    for key, gate in weights.items():
+        if key.endswith(HEADER_GATE):
+            keep = (gate.float() * GATE_GAIN).abs() >= below
+            pruned[key] = torch.where(keep, gate, torch.zeros_like(gate))
+            kept, heads = kept + int(keep.sum()), heads + gate.numel()
+    return pruned, kept, heads
+
+
 def training_batches(config, docs: list[torch.Tensor], batch_size: int, seq_length: int, lead: torch.Tensor):
     """An epoch's batches of a model: char-rnn's streams, with each window's header where it has one."""
     if config.header_slots:

@@ -34,3 +34,26 @@ def test_export_refuses_no_epochs_and_an_output_under_a_file(tiny_run, tmp_path)
     proc = run_module("charlm.export", str(tiny_run), str(tmp_path / "afile" / "out"))
     assert proc.returncode == 2 and "a file stands where a folder must be" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_export_prunes_the_header_gates_under_a_threshold(tiny_transformer_run, tiny_run, tmp_path):
+    from charlm.models.header import GATE_GAIN, HEADER_GATE
+
+    raw = torch.load(tiny_transformer_run / "best.pt", weights_only=False)["model_state"]
+    gates = {k: v.float() * GATE_GAIN for k, v in raw.items() if k.endswith(HEADER_GATE)}
+    below = torch.cat(list(gates.values())).abs().median().item()  # about half the heads fall under it
+    out = tmp_path / "pruned"
+    proc = run_module("charlm.export", str(tiny_transformer_run), str(out), "--epochs", "best",
+                      "--prune-header-gates", str(below))
+    assert proc.returncode == 0, proc.stderr
+    shipped = torch.load(out / "best.pt", weights_only=False)
+    assert shipped["pruned_header_gates"] == below
+    for key, gate in gates.items():
+        kept = shipped["model_state"][key].float() * GATE_GAIN
+        assert torch.equal(kept == 0, gate.abs() < below)
+        assert torch.allclose(kept[gate.abs() >= below], gate[gate.abs() >= below], rtol=1e-3)
+    assert Generator.from_checkpoint(out / "best.pt").sample(seed=1, max_length=200).startswith("<html>")
+    proc = run_module("charlm.export", str(tiny_run), str(tmp_path / "lstm"), "--prune-header-gates", "0.05")
+    assert proc.returncode == 2 and "no header gates to prune" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_module("charlm.export", str(tiny_run), str(tmp_path / "x"), "--prune-header-gates", "-1")
+    assert proc.returncode == 2 and "must be a positive number" in proc.stderr

@@ -225,8 +225,8 @@ static void see_header(const TNet *n, TState *s, int l, int b, int h, const floa
     Ring r = header_of(n, s, l, b, h);
     if (s->pslot[b] >= 0) put(n->precision, r, d, s->pslot[b], k, v);
     int pinned = (int)s->meta[PINNED * s->cap + b];
-    if (pinned == 0) return;
     float seen[MAX_HEAD], g = n->gate[l][h];
+    if (pinned == 0 || g == 0.0f) return;  /* a head whose gate is 0 adds nothing: y + 0 * seen is y */
     attend(n->precision, r, q, d, pinned, n->P, scores, seen);
     for (int i = 0; i < d; i++) y[i] = y[i] + g * seen[i];
 }

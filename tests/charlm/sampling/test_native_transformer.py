@@ -103,6 +103,13 @@ def test_the_kernel_keeps_each_rows_header_pinned_as_the_model_does(precision, t
     ids = vocab.encode(text).tolist()
     reference = run(TorchModel(model).stepper(1), ids)
     assert torch.allclose(run(NativeTransformer(model, precision).stepper(1), ids), reference, atol=tolerance)
+    gates = [block.attn.header_gate.data.clone() for block in model.blocks]
+    for block in model.blocks:  # a pruned head (header.prune_gates), whose header the kernel skips
+        block.attn.header_gate.data[0] = 0
+    pruned = run(TorchModel(model).stepper(1), ids)
+    assert torch.allclose(run(NativeTransformer(model, precision).stepper(1), ids), pruned, atol=tolerance)
+    for block, gate in zip(model.blocks, gates):
+        block.attn.header_gate.data.copy_(gate)
     for block in model.blocks:  # and the pinned header is what moves the logits
         block.attn.header_gate.data.zero_()
     assert not torch.allclose(run(NativeTransformer(model, precision).stepper(1), ids), reference, atol=tolerance)

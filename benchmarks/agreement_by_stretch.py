@@ -4,10 +4,11 @@
 
 For each file of postings (charlm.evaluate --samples, or real ones), the share of titled
 postings whose body reads as their title's job family (python -m jobclass.predict
---agreement), read on the body's first 1,000 characters, the next 1,000, the next 2,000 and
-the rest, each stretch given the posting's frame. A body that drifts off its title late
-(a model that forgets its header) agrees early and not late; one that never follows its
-title agrees in neither. --real CKPT adds a row for the val split of CKPT's corpus.
+--agreement), read on the first 1,000 characters of the body's visible text, the next 1,000,
+the next 2,000 and the rest (a stretch of fewer than jobclass.predict's MIN_WORDS words is
+left out). A body that drifts off its title late (a model that forgets its header) agrees
+early and not late; one that never follows its title agrees in neither. --real CKPT adds a
+row for the val split of CKPT's corpus.
 """
 
 import argparse
@@ -18,25 +19,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from charlm import checkpoint as ckpt_io  # noqa: E402
 from charlm.data import read_corpus  # noqa: E402
-from dreamjobs.corpus_format import TAG, split_documents  # noqa: E402
+from dreamjobs.corpus_format import split_documents  # noqa: E402
 from jobclass import agreement  # noqa: E402
+from jobclass.dataset import body_text  # noqa: E402
 from jobclass.model import DEFAULT_PATH, JobClassifier  # noqa: E402
+from jobclass.predict import MIN_WORDS  # noqa: E402
 
 STRETCHES = [(0, 1000), (1000, 2000), (2000, 4000), (4000, None)]
-FRAME_END = "</h3>\n"
-
-
-def stretch(posting: str, start: int, end: int | None) -> str:
-    cut = posting.find(FRAME_END) + len(FRAME_END)
-    return posting[:cut] + "<p>" + TAG.sub(" ", posting[cut:][start:end]) + "</p>\n</body>\n</html>\n"
 
 
 def shares(clf: JobClassifier, postings: list[str]) -> list[str]:
+    bodies = [body_text(p) for p in postings]
     out = []
     for a, b in STRETCHES:
-        parts = [stretch(p, a, b) for p in postings if FRAME_END in p and (b is None or len(p) > a)]
-        parts = [p for p in parts if len(p.split()) > 40]  # a stretch with words to judge
-        agreed = [x for x in map(agreement, parts, clf.predict(parts)) if x is not None] if parts else []
+        chosen = [(p, body[a:b]) for p, body in zip(postings, bodies) if len(body[a:b].split()) >= MIN_WORDS]
+        labels = clf.predict_bodies([text for _, text in chosen]) if chosen else []
+        agreed = [x for x in map(agreement, [p for p, _ in chosen], labels) if x is not None]
         out.append(f"{sum(agreed) / len(agreed):.0%} of {len(agreed)}" if agreed else "none")
     return out
 

@@ -12,6 +12,7 @@ load falls on both sides of it.
 """
 
 import argparse
+import copy
 import statistics
 import sys
 import time
@@ -47,8 +48,7 @@ def main() -> None:
     p.add_argument("--gates", default="0.03,0.05,0.08")
     p.add_argument("--val-chars", type=int, default=300_000)
     args = p.parse_args()
-    ckpt = ckpt_io.load(args.checkpoint)
-    model, vocab, _ = ckpt_io.load_model(args.checkpoint)
+    model, vocab, ckpt = ckpt_io.load_model(args.checkpoint)
     model.float()
     split = ckpt_io.training_split(ckpt, read_corpus((ckpt.get("train_config") or {}).get("data")))
     val_ids, per_char = scored_text(split.val, vocab)
@@ -59,9 +59,9 @@ def main() -> None:
     steppers, rows = [stepper(base, split.val)], []
     for name, below in variants:
         pruned, kept, heads = prune_gates(weights, below) if below is not None else (weights, None, None)
-        m, _, _ = ckpt_io.load_model(args.checkpoint)
+        m = copy.deepcopy(model)
         m.load_state_dict(pruned)
-        m.float().eval()
+        m.eval()
         val = stream_loss(m, val_ids[:args.val_chars], 16, 512, torch.device("cpu"))[0] * per_char
         steppers.append(stepper(Generator(m, vocab), split.val))
         rows.append((name, "all" if kept is None else f"{kept} of {heads}", val))

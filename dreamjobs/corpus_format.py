@@ -45,6 +45,15 @@ OLD_FIELD_NAMES = {"city": "location"}  # what requests, links and saved rows ca
 FRAME_TAGS = ("h1", "h2", "h3")  # the elements that hold them in the body
 BODY_TAGS = ("h4", "p", "ul", "ol", "li", "strong", "em", "br")
 TAGS = frozenset(FRAME_TAGS + BODY_TAGS)  # every element a posting's body may hold
+INLINE_TAGS = ("strong", "em", "br")
+# Which elements the corpus opens inside which ("" is the top level): every posting of
+# input.txt keeps to it, and the sampler's tag guard holds generated postings to it, so a
+# model cannot open an element no posting has ("<positions>") or a second <body>.
+CHILDREN = {
+    "": ("html",), "html": ("head", "body"), "head": ("title",), "title": (),
+    "body": FRAME_TAGS + ("h4", "p", "ul", "ol"), **{t: () for t in FRAME_TAGS},
+    "ul": ("li",), "ol": ("li",), **{t: INLINE_TAGS for t in ("h4", "p", "li", "strong", "em")},
+}
 # HTML's elements that have no closing tag; <br> is the corpus's own, the others appear
 # in generated text and must not be waited on for a close.
 VOID_TAGS = frozenset({"br", "hr", "img", "meta", "link", "input"})

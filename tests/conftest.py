@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from dreamjobs.corpus_format import CHILDREN
 
 # `make test` runs the suite on pytest-xdist's workers, one per core. Each worker (and what it
 # starts) then gets its share of the cores: torch's threads spin while they wait, so two
@@ -38,6 +41,23 @@ def posting(title: str, company: str, city: str, paragraph: str, items: list[str
         f"<h1>{title}</h1>\n<h2>{company}</h2>\n<h3>{city}</h3>\n"
         f"<p>{paragraph}</p>\n<ul>{lis}</ul>\n</body>\n</html>\n"
     )
+
+
+def opened_where_the_corpus_never_does(text: str) -> list[str]:
+    """Elements opened inside one the corpus never opens them in (corpus_format.CHILDREN), as
+    "parent>child": an independent little parser."""
+    stack, odd = [], []
+    for closing, name in re.findall(r"<(/?)([a-z][a-z0-9]*)>", text.lower()):
+        if closing:
+            if stack and stack[-1] == name:
+                stack.pop()
+            continue
+        parent = stack[-1] if stack else ""
+        if name not in CHILDREN.get(parent, ()):
+            odd.append(f"{parent}>{name}")
+        if name != "br":
+            stack.append(name)
+    return odd
 
 
 def make_corpus(n: int, seed: int = 0) -> str:

@@ -15,7 +15,7 @@ from typing import Hashable
 
 import torch
 
-from dreamjobs.corpus_format import LEAD, VOID_TAGS
+from dreamjobs.corpus_format import CHILDREN, LEAD, VOID_TAGS
 
 from . import native
 from ..data import Vocab
@@ -53,15 +53,23 @@ class VocabTables:
         masks = [mask(lambda c: c != ">"), mask(lambda c: c in letters or c == "/"),
                  mask(lambda c: c in letters), mask(lambda c: c in letters or c in digits or c == ">")]
         lower = [index.get(c.lower(), -1) if len(c.lower()) == 1 else -1 for c in chars]
-        def names(tags):  # a name the vocabulary cannot spell can never be written, so it is left out
-            return [[index[ch] for ch in name] + [-1] * (native.MAX_NAME - len(name))
-                    for name in sorted(tags) if not vocab.missing(name)]
+        def spelled(tags):  # a name the vocabulary cannot spell can never be written, so it is left out
+            return [name for name in sorted(tags) if not vocab.missing(name)]
+
+        def names(tags):
+            return [[index[ch] for ch in name] + [-1] * (native.MAX_NAME - len(name)) for name in spelled(tags)]
 
         voids, ends = names(VOID_TAGS), names(END_TAGS)
+        tags = spelled({name for kids in CHILDREN.values() for name in kids} | set(CHILDREN) - {""})
+        assert len(tags) <= 32, "the guard keeps which tags open inside which in 32 bits"
+        children = [sum(1 << t for t, name in enumerate(tags) if name in CHILDREN.get(parent, ()))
+                    for parent in ["", *tags]]
         self.keep = [table([c.isalpha() for c in chars], torch.uint8), table([c.isalnum() for c in chars], torch.uint8),
                      table(lower, torch.int32), table(masks, torch.uint8),
                      table([any(m) for m in masks], torch.uint8), table(voids or [[-1] * native.MAX_NAME], torch.int32),
                      table(ends or [[-1] * native.MAX_NAME], torch.int32),
+                     table(names(tags) or [[-1] * native.MAX_NAME], torch.int32),
+                     table(children, torch.int64).to(torch.int32),
                      table([LETTERS.find(c.lower()) if c in string.ascii_letters else -1 for c in chars], torch.int32),
                      table([c in string.digits for c in chars], torch.uint8)]
         pointers = [t.data_ptr() for t in self.keep]
@@ -71,7 +79,8 @@ class VocabTables:
             pointers += [t.data_ptr() for t in self.trie]
         self._banned: dict[Want, torch.Tensor] = {}
         self.struct = native.Guard(len(chars), index.get("<", -1), index.get("/", -1), index.get(">", -1),
-                                   index.get("&", -1), len(voids), len(ends), float(WRAP_UP_SCALE), *pointers)
+                                   index.get("&", -1), len(voids), len(ends), len(tags), float(WRAP_UP_SCALE),
+                                   *pointers)
 
     def banned(self, want: Want) -> torch.Tensor:
         """The characters a frame's Want rules out, as a mask over the vocabulary."""

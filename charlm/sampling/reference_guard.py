@@ -9,6 +9,9 @@ follows the tags of the text as it is written and says what may come next:
 - in text: anything but ">";
 - after "<": the first letter of a tag name, or "/" when a tag is open;
 - in an opening tag's name: letters, digits or ">";
+- and where the innermost open element is one the corpus has, only the names of the
+  elements the corpus opens inside it (corpus_format.CHILDREN): "<li>" inside "<ul>",
+  never "<positions>" or a second "<body>";
 - after "</": the innermost open tag's name, spelled out.
 
 HtmlConstraint turns that into a mask over a vocabulary's logits, and also ends
@@ -30,7 +33,7 @@ import string
 
 import torch
 
-from dreamjobs.corpus_format import VOID_TAGS
+from dreamjobs.corpus_format import CHILDREN, VOID_TAGS
 
 WRAP_UP_SCALE = 500  # characters per e-fold of the odds of closing past wrap_up
 
@@ -113,6 +116,24 @@ class HtmlConstraint:
         }
         self.slash = self.index.get("/")
 
+        def spelled(name):  # a name the vocabulary cannot spell is never written, nor open
+            return all(c in self.index for c in name)
+
+        self.children = {parent: [n for n in names if spelled(n)] for parent, names in CHILDREN.items() if spelled(parent)}
+
+    def corpus_names(self, guard: TagGuard) -> set[str]:
+        """What may come next by the corpus's grammar, in a tag's name or after its "<"; empty
+        where it does not apply: inside an element the corpus never opens (a prime's own), or
+        in a name none of the corpus's begins with."""
+        names = self.children.get(guard.stack[-1] if guard.stack else "")
+        if names is None or guard.state not in ("lt", "open"):
+            return set()
+        typed = guard.name if guard.state == "open" else ""
+        ok = {n[len(typed)] if len(n) > len(typed) else ">" for n in names if n.startswith(typed)}
+        if guard.state == "lt" and guard.stack:
+            ok.add("/")
+        return {c for c in ok if c in self.index}
+
     def apply(self, logits: torch.Tensor, guard: TagGuard, written: int) -> torch.Tensor:
         """logits (V,) of the next character, given the guard of the text so far and its length."""
         forced = guard.forced()
@@ -127,6 +148,9 @@ class HtmlConstraint:
         if mask is None:
             return logits
         out = logits.masked_fill(~mask, float("-inf"))
+        ok = self.corpus_names(guard)
+        if ok:
+            out[[i for c, i in self.index.items() if c not in ok]] = float("-inf")
         if state == "lt" and self.wrap_up is not None and written > self.wrap_up and self.slash is not None:
             out[self.slash] += (written - self.wrap_up) / WRAP_UP_SCALE
         return out

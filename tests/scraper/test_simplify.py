@@ -7,8 +7,8 @@ from collections import Counter
 from bs4 import BeautifulSoup
 
 from charlm.quality.metrics import well_formed
-
 from scraper.simplify import build_document, html_to_blocks, normalize_text, text_to_html, visible_text
+from conftest import opened_where_the_corpus_never_does
 
 ALLOWED = {"html", "head", "title", "body", "h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "br"}
 
@@ -114,3 +114,10 @@ def test_every_saved_posting_compiles_to_well_formed_html(shared_data):
     bad = [name for name, source in _real_descriptions(shared_data)
            if not well_formed(build_document("t", "c", "l", source)[0])]
     assert bad == []
+
+
+def test_every_saved_posting_opens_its_elements_where_the_sampler_lets_a_model_open_them(shared_data):
+    # The sampler's tag guard holds generated postings to corpus_format.CHILDREN: the corpus must keep to it too.
+    odd = [(name, found) for name, source in _real_descriptions(shared_data)
+           if (found := opened_where_the_corpus_never_does(build_document("t", "c", "l", source)[0]))]
+    assert odd == []

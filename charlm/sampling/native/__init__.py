@@ -136,10 +136,10 @@ class State(ctypes.Structure):
 
 class Guard(ctypes.Structure):
     _fields_ = [
-        *[(n, ctypes.c_int32) for n in ("V", "lt", "slash", "gt", "amp", "n_void", "n_end")],
+        *[(n, ctypes.c_int32) for n in ("V", "lt", "slash", "gt", "amp", "n_void", "n_end", "n_tags")],
         ("wrap_up_scale", ctypes.c_float),
         *[(n, ctypes.c_void_p) for n in ("alpha", "alnum", "lower", "masks", "has_mask", "void_names", "end_names",
-                                         "letter", "digit", "word_letters", "word_first", "word_end")],
+                                         "tag_names", "children", "letter", "digit", "word_letters", "word_first", "word_end")],
     ]
 
 

@@ -23,6 +23,31 @@ static void opened(const Guard *g, Row *r) {
     r->state = TEXT;
 }
 
+/* Where the corpus's grammar applies (reference_guard.py, corpus_names): the ids that may come
+   next, after "<" or in an opening tag's name, inside the innermost open element (ok: n_tags + 1
+   ids). Returns how many; 0 where it does not apply. */
+static int corpus_names(const Guard *g, const Row *r, int m, int32_t *ok) {
+    uint32_t kids = g->children[0];
+    if (r->depth) {
+        int top = r->depth - 1, p = 0;
+        while (p < g->n_tags && !listed(g->tag_names + p * MAX_NAME, 1, r->stack[top], r->stack_len[top])) p++;
+        if (p == g->n_tags) return 0;  /* an element the corpus never opens: a prime's own */
+        kids = g->children[p + 1];
+    }
+    int typed = m == M_OPEN ? r->name_len : 0, n = 0;
+    for (int t = 0; t < g->n_tags; t++) {
+        const int32_t *name = g->tag_names + t * MAX_NAME;
+        int k = 0;
+        if (!(kids >> t & 1u)) continue;
+        while (k < typed && name[k] == r->name[k]) k++;
+        if (k < typed) continue;
+        int next = typed < MAX_NAME && name[typed] >= 0 ? name[typed] : g->gt;
+        if (next >= 0) ok[n++] = next;
+    }
+    if (m == M_LT && g->slash >= 0) ok[n++] = g->slash;
+    return n;
+}
+
 /* The character the guard forces next (the closing tag's name, then ">"), or -1. */
 static int forced(const Guard *g, const Row *r) {
     if (r->state != CLOSE) return -1;
@@ -77,6 +102,13 @@ void dj_constrain(const Guard *g, const Row *r, float *z) {
     if (m < 0 || !g->has_mask[m]) return;
     const uint8_t *mask = g->masks + m * V;
     for (int v = 0; v < V; v++) if (!mask[v]) z[v] = NEG_INF;
+    int32_t ok[33];
+    int n_ok = m == M_TEXT ? 0 : corpus_names(g, r, m, ok);
+    for (int v = 0; n_ok && v < V; v++) {
+        int keep = 0;
+        for (int i = 0; i < n_ok; i++) keep |= ok[i] == v;
+        if (!keep) z[v] = NEG_INF;
+    }
     /* Past the longest name or the deepest nesting it can track, the guard closes what is
        open rather than lose track of it (the Python reference has no such limits). */
     if ((m == M_OPEN && r->name_len >= MAX_NAME && g->gt >= 0) || (m == M_LT && r->depth >= MAX_DEPTH && g->slash >= 0))

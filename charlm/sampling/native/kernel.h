@@ -169,7 +169,7 @@ typedef struct {
 } Row;
 
 typedef struct {
-    int32_t V, lt, slash, gt, amp, n_void, n_end;
+    int32_t V, lt, slash, gt, amp, n_void, n_end, n_tags;
     float wrap_up_scale;
     const uint8_t *alpha, *alnum;   /* str.isalpha / str.isalnum of each id */
     const int32_t *lower;           /* id of the lower-cased character; -1 when not in the vocabulary */
@@ -177,6 +177,8 @@ typedef struct {
     const uint8_t *has_mask;        /* N_MASKS: 0 where a vocabulary cannot comply */
     const int32_t *void_names;      /* n_void x MAX_NAME ids, -1 padded */
     const int32_t *end_names;       /* n_end x MAX_NAME: the tags whose close ends a posting (body, html) */
+    const int32_t *tag_names;       /* n_tags (at most 32) x MAX_NAME: the corpus's elements */
+    const uint32_t *children;       /* n_tags + 1: bit t set where tag t opens inside the top level, then each tag */
     /* The known-words guard (guard.c): words are runs of ASCII letters, case-insensitive, as
        charlm.quality.metrics.words reads them; the corpus's words are a trie, each node's
        children stored together in letter order. */

@@ -20,7 +20,7 @@ from charlm.sampling.generator import Generator, SampleSettings
 from charlm.sampling.reference_guard import HtmlConstraint, TagGuard
 from charlm.models import CharRNN, ModelConfig
 from charlm.sampling.native_lstm import NativeLSTM
-from conftest import DEMO, DEMO_TRANSFORMER, ROOT
+from conftest import DEMO, DEMO_TRANSFORMER, ROOT, make_corpus
 
 
 def random_model(cell: str = "lstm", layers: int = 2, units: int = 48, vocab: int = 40, seed: int = 0,
@@ -177,6 +177,16 @@ def test_the_c_guard_allows_exactly_what_the_python_reference_allows():
     for trial in range(200):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(5, 60)))
         masks_agree(chars, text, wrap_up=rng.choice([0, 10, 50]))
+
+
+def test_along_real_postings_and_strays_from_them_the_c_guard_holds_to_the_corpus_elements_as_python_does():
+    corpus = make_corpus(2)
+    strays = ["<positions>", "<body>", "<html>", "<div>x<p>", "<P>", "<h5>", "<li>", "<ul>\n<ul>"]
+    chars = "".join(sorted(set(corpus + "".join(strays))))
+    rng = random.Random(1)
+    for trial in range(10):
+        cut = rng.randrange(len(corpus))
+        masks_agree(chars, corpus[:cut] + rng.choice(strays) + corpus[cut:cut + 300], wrap_up=rng.choice([0, 500]))
 
 
 def test_a_vocabulary_without_lower_case_or_angle_brackets_is_left_alone_where_python_leaves_it():

@@ -7,6 +7,7 @@ import torch
 from charlm.sampling.generator import Generator
 from charlm.sampling.reference_guard import WRAP_UP_SCALE, HtmlConstraint, TagGuard
 from charlm.quality.metrics import has_frame, well_formed
+from conftest import opened_where_the_corpus_never_does
 
 CHARS = "\n <>/&;" + string.ascii_letters + string.digits + ".,"
 
@@ -61,6 +62,14 @@ def test_guarded_sampling_never_closes_the_wrong_tag(tiny_run):
     assert gen.sample(seed=3, max_length=300) == gen.sample(seed=3, max_length=300)
 
 
+def test_guarded_sampling_opens_only_the_elements_the_corpus_opens_there(tiny_run):
+    gen = Generator.from_checkpoint(tiny_run / "best.pt")
+    free = gen.generate(8, temperature=1.0, seed=1, max_length=1500, guard=False)
+    guarded = gen.generate(8, temperature=1.0, seed=1, max_length=1500)
+    assert sum(map(len, map(opened_where_the_corpus_never_does, free))) > 0
+    assert [opened_where_the_corpus_never_does(t) for t in guarded] == [[]] * 8
+
+
 def allowed(text: str, written: int = 0, wrap_up: int | None = None) -> set[str]:
     """The characters HtmlConstraint lets the model write after text (all logits equal)."""
     out = HtmlConstraint(CHARS, wrap_up).apply(torch.zeros(len(CHARS)), TagGuard(text), written)
@@ -69,11 +78,37 @@ def allowed(text: str, written: int = 0, wrap_up: int | None = None) -> set[str]
 
 def test_the_constraint_allows_only_what_continues_well_formed_html():
     assert allowed("<html>\n<p>Salary ") == set(CHARS) - {">"}  # text: a literal ">" is escaped
-    assert allowed("<html>\n<p>Salary <") == set(string.ascii_letters) | {"/"}  # a tag begins
-    assert allowed("<") == set(string.ascii_letters)  # nothing is open: no closing tag
-    assert allowed("<html>\n<h") == set(string.ascii_letters + string.digits) | {">"}
     assert allowed("<html>\n<h4>Perks</") == {"h"}
     assert allowed("<html>\n<h4>Perks</h") == {"4"}
+    assert allowed("<div>\n<p>Salary <") == {"s", "e", "b", "/"}  # <strong>, <em>, <br>, or a close
+    # Inside an element the corpus never opens (a prime's own), any name may open.
+    assert allowed("<div>") == set(CHARS) - {">"}
+    assert allowed("<div><") == set(string.ascii_letters) | {"/"}
+    assert allowed("<div><h") == set(string.ascii_letters + string.digits) | {">"}
+
+
+BODY = "<html>\n<head><title>t</title></head>\n<body>\n"
+
+
+@pytest.mark.parametrize("text, names", [
+    ("", {"h"}),  # a posting opens with <html>, and nothing else
+    ("<html>\n", {"h", "b", "/"}),  # <head> or <body>
+    (BODY, {"h", "p", "u", "o", "/"}),  # a heading, a paragraph or a list
+    (BODY + "<p>Apply ", {"s", "e", "b", "/"}),
+    (BODY + "<ul>\n", {"l", "/"}),  # a list holds items
+    (BODY + "<ul>\n<li>SQL", {"s", "e", "b", "/"}),
+    (BODY + "<h1>Analyst", {"/"}),  # a field of the frame holds no element
+])
+def test_inside_a_posting_only_the_elements_the_corpus_opens_there_may_open(text, names):
+    assert allowed(text + "<") == names
+
+
+def test_an_element_name_is_spelled_to_its_end_and_no_further():
+    assert allowed(BODY + "<p") == {">"}  # not <param>, not <positions>
+    assert allowed(BODY + "<h") == {"1", "2", "3", "4"}  # never a second <html> or <head>
+    assert allowed(BODY + "<u") == {"l"}
+    assert allowed(BODY + "<ul") == {">"}
+    assert allowed(BODY + "<p>x<st") == {"r"}
 
 
 def test_past_the_wrap_up_closing_gets_likelier_with_every_character():

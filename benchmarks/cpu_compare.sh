@@ -12,11 +12,12 @@
 # among them, as in the run). Its log says when it ended.
 # TINY=1 runs both at toy sizes (a check of this script, not a figure).
 set -uo pipefail
+CORES=${CORES:-1}
+case "$CORES" in 1|2) ;; *) echo "CORES must be 1 (both at once, a core each) or 2 (one after the other, both cores), not '$CORES'" >&2; exit 2;; esac
 PY=$(command -v "${PY:-python3}") || exit 1
 PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")  # nanoGPT runs from its own folder
 OUT=${OUT:-results}; mkdir -p "$OUT"
 WORK=$(mktemp -d)
-CORES=${CORES:-1}
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 OMP_NUM_THREADS=$CORES
 log() { echo "== $(date -u +%H:%M:%S) $*"; }
 

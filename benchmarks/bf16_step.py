@@ -15,7 +15,8 @@ import torch
 from charlm.models import ModelConfig, build
 from charlm.training.precision import cpu_has_bf16
 
-SHAPES = [  # (width, blocks, heads, window, batch): the CPU recipe's, and the demo's
+SHAPES = [  # (width, blocks, heads, window, batch): a tiny one, the CPU recipe's, and the demo's
+    (32, 2, 2, 32, 8),
     (128, 4, 4, 64, 12),
     (384, 4, 6, 256, 4),
 ]

@@ -1,9 +1,11 @@
 """A recipe's training step at 1 thread, every core and the trainer's default (the paced count),
 on a quiet machine and beside busy processes, all in one run:
-`python benchmarks/train_threads.py [--recipe transformer-cpu] [--busy 0,1] [--seconds 20]`.
+`python benchmarks/train_threads.py [--recipe transformer-cpu] [--busy 0,1] [--seconds 20] [--rounds 1]`.
 
 Prints characters a second per setting and each against the better fixed count under the
-same load. The step is the trainer's own (charlm.training.objective.TrainStep, the recipe's
+same load; with --rounds N the settings take turns N times (a fresh pacer each turn, as a new
+run starts) and each figure is the median over the turns, since a shared machine's speed
+moves from minute to minute. The step is the trainer's own (charlm.training.objective.TrainStep, the recipe's
 optimizer and number format) on random characters; "auto" runs it through threads.ThreadPacer
 as charlm.train does when --threads is not given.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 from dataclasses import replace
 
@@ -53,7 +56,10 @@ def main() -> None:
     p.add_argument("--recipe", default="transformer-cpu")
     p.add_argument("--busy", default="0,1", help="busy processes beside it, a list")
     p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--rounds", type=int, default=1, help="turns of the settings; the medians are printed")
     args = p.parse_args()
+    if args.rounds < 1 or args.seconds <= 0:
+        p.error("--rounds must be at least 1 and --seconds above 0")
     _, options = recipes.read(args.recipe)
     options.pop("max_minutes", None)
     cfg = TrainConfig.from_options({**options, "device": "cpu"})
@@ -62,17 +68,22 @@ def main() -> None:
     most = len(os.sched_getaffinity(0))
     chars = cfg.batch_size * cfg.seq_length
     print(f"recipe {args.recipe}: {cfg.model.describe()}, batch {cfg.batch_size} x {cfg.seq_length}, "
-          f"{'bf16' if bf16 else 'float32'}, {cfg.optimizer}; {most} cores; {args.seconds:g} s a setting")
+          f"{'bf16' if bf16 else 'float32'}, {cfg.optimizer}; {most} cores; {args.seconds:g} s a setting, "
+          f"{args.rounds} turn(s)")
     print("| beside it | threads | chars/s | against the better fixed count |\n|---|---|---:|---:|")
+    settings = (("1", 1), (str(most), most), ("auto (default)", None))
     for busy in (int(b) for b in args.busy.split(",")):
+        turns = []
         with busy_processes(busy):
             rate(step, ThreadPacer(fixed=most), 2.0)  # warm up under this load
-            rates = {label: chars * rate(step, ThreadPacer(fixed=n) if n else ThreadPacer(most, idle=idle_cores()),
-                                         args.seconds)
-                     for label, n in (("1", 1), (str(most), most), ("auto (default)", None))}
-        best = max(rates["1"], rates[str(most)])
-        for label, r in rates.items():
-            print(f"| {busy} busy | {label} | {r:,.0f} | {r / best:.2f}x |", flush=True)
+            for _ in range(args.rounds):
+                turns.append({label: chars * rate(step, ThreadPacer(fixed=n) if n else
+                                                  ThreadPacer(most, idle=idle_cores()), args.seconds)
+                              for label, n in settings})
+        against = [{label: r / max(t["1"], t[str(most)]) for label, r in t.items()} for t in turns]
+        for label, _ in settings:
+            print(f"| {busy} busy | {label} | {statistics.median(t[label] for t in turns):,.0f} | "
+                  f"{statistics.median(a[label] for a in against):.2f}x |", flush=True)
     torch.set_num_threads(most)
 
 

@@ -66,14 +66,34 @@ class SelfAttention(nn.Module):
         q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in self.qkv(x).split(C, dim=2))
         seen = header(q, k, v) if header is not None else None
         q, k = rotate(q, cos, sin), rotate(k, cos, sin)
-        if cache is None:  # training: the window itself, causal (flash attention on CUDA)
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
-                                               dropout_p=self.dropout if self.training else 0.0)
+        if cache is None:  # training: the window itself, causal
+            y = attend_window(q, k, v, self.dropout if self.training else 0.0)
         else:
             y = attend_cached(q, k, v, *cache)
         if seen is not None:
             y = y + self.gate().view(1, -1, 1, 1).to(y.dtype) * seen
         return self.resid_drop(self.proj(y.transpose(1, 2).reshape(B, T, C)))
+
+
+# On a CPU in bfloat16, torch's fused causal attention (forward and backward) ran 2.4-4x slower
+# than the three plain products for windows of 64 and 128, and about even from 256 (one Zen 4
+# core, BENCHMARKS.md, "Attention in a short window"): windows up to this long take the products.
+EXPLICIT_MAX_WINDOW = 128
+
+
+def attend_window(q, k, v, dropout: float) -> torch.Tensor:
+    """Causal attention of a training window on itself, q, k, v (B, heads, T, d): torch's fused
+    kernel (flash attention on CUDA), or on a CPU in bfloat16 for a short window the plain
+    products, the softmax in float32."""
+    T = q.shape[2]
+    if q.device.type != "cpu" or q.dtype != torch.bfloat16 or T > EXPLICIT_MAX_WINDOW:
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
+    scores = (q @ k.transpose(-2, -1)).float() * q.shape[-1] ** -0.5
+    future = torch.ones(T, T, dtype=torch.bool, device=q.device).triu(1)
+    weights = scores.masked_fill(future, float("-inf")).softmax(-1)
+    if dropout:
+        weights = F.dropout(weights, dropout)
+    return weights.to(v.dtype) @ v
 
 
 def attend_cached(q, k, v, keys: torch.Tensor, values: torch.Tensor, count: torch.Tensor) -> torch.Tensor:

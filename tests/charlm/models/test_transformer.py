@@ -11,6 +11,7 @@ from charlm import checkpoint as ckpt_io
 from charlm.training.config import TrainConfig
 from charlm.sampling.generator import Generator
 from charlm.models import ModelConfig, build, keep_layers
+from charlm.models.transformer import EXPLICIT_MAX_WINDOW, attend_window
 from charlm.loss import stream_loss
 from charlm.training.objective import make_optimizer
 from charlm.train import main
@@ -66,6 +67,34 @@ def test_a_character_sees_exactly_the_window_before_it_in_each_layer():
     moved = (m(changed, None)[0] - base).abs().amax(dim=-1)[0]
     # One layer: position WINDOW's change reaches positions WINDOW .. 2*WINDOW - 1 and no further.
     assert (moved[:WINDOW] == 0).all() and (moved[WINDOW:2 * WINDOW] > 0).all() and (moved[2 * WINDOW:] == 0).all()
+
+
+@pytest.mark.parametrize("window", [WINDOW, EXPLICIT_MAX_WINDOW, EXPLICIT_MAX_WINDOW + 1])
+def test_window_attention_in_bf16_on_a_cpu_matches_float32_forward_and_backward(window):
+    # Windows up to EXPLICIT_MAX_WINDOW take the plain products, longer ones torch's fused kernel:
+    # either way, what training computes and differentiates is causal attention.
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 2, window, 16, requires_grad=True) for _ in range(3))
+    exact = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    grad = torch.randn_like(exact)
+    wanted = torch.autograd.grad(exact, (q, k, v), grad)
+    low = [t.detach().bfloat16().requires_grad_() for t in (q, k, v)]
+    got = attend_window(*low, 0.0)
+    assert got.dtype == torch.bfloat16 and (got.float() - exact).abs().max() < 0.05
+    for g, w in zip(torch.autograd.grad(got, low, grad.bfloat16()), wanted):
+        assert (g.float() - w).abs().max() < 0.05 * w.abs().max()
+    future = window // 2  # nothing before it changes when a later character does
+    moved_v = v.detach().bfloat16().clone()
+    moved_v[:, :, future:] += 1
+    changed = attend_window(low[0].detach(), low[1].detach(), moved_v, 0.0)
+    assert torch.equal(changed[:, :, :future], got.detach()[:, :, :future])
+
+
+def test_window_attention_drops_weights_when_given_a_dropout():
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 2, WINDOW, 16).bfloat16() for _ in range(3))
+    assert torch.equal(attend_window(q, k, v, 0.0), attend_window(q, k, v, 0.0))
+    assert not torch.equal(attend_window(q, k, v, 0.5), attend_window(q, k, v, 0.0))
 
 
 @torch.no_grad()

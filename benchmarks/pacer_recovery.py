@@ -34,7 +34,7 @@ def main() -> None:
     _, options = recipes.read(args.recipe)
     options.pop("max_minutes", None)
     cfg = TrainConfig.from_options({**options, "device": "cpu"})
-    step, _ = step_of(cfg.with_model(replace(cfg.model, vocab_size=146)))
+    step, _, _ = step_of(cfg.with_model(replace(cfg.model, vocab_size=146)))
     most, chars = len(os.sched_getaffinity(0)), cfg.batch_size * cfg.seq_length
     print(f"recipe {args.recipe}; {most} cores; {args.busy_seconds:g} s beside a busy process, then alone")
     print("| pacer | on the busy spell's end | back on every core after | chars/s after it left |\n|---|---|---:|---:|")

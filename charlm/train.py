@@ -194,7 +194,9 @@ def describe(trainer: Trainer, resumed: bool) -> None:
     print(f"optimizer {kind}; learning rate {cfg.learning_rate:g}, {cfg.lr_schedule} schedule"
           + (f", weight decay {cfg.weight_decay:g}" if cfg.weight_decay else ""))
     if trainer.device.type == "cpu":
-        print(trainer.pacer.describe())
+        split = ("; each thread runs its own rows of a batch" if trainer.step_once.rows and max(trainer.pacer.rungs) > 1
+                 else "")
+        print(trainer.pacer.describe() + split)
     if resumed:
         pos = trainer.position
         print(f"resuming at epoch {pos['epoch']} batch {pos['batch']} (step {trainer.step})")

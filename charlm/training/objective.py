@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from ..models import CharModel, detach_state
+from .row_split import RowSplit, splits_rows
 
 
 def forward_loss(model: CharModel, x: torch.Tensor, y: torch.Tensor, hidden, autocast) -> tuple[torch.Tensor, object]:
@@ -32,15 +33,18 @@ def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device, weig
     rate and one weight decay serve both; on a small transformer it reaches a lower loss in
     the same time, although its orthogonalization costs about what the forward and backward
     of a batch of 12 windows of 64 do, so small models take larger batches with it (the CPU
-    recipe's 48; BENCHMARKS.md, "On a CPU, equal CPU time").
+    recipe's 48; BENCHMARKS.md, "On a CPU, equal CPU time"). Each matrix has a Muon of its
+    own, so that a CPU step may orthogonalize them side by side (row_split.py); Muon updates
+    each matrix on its own, so the step is the same as one Muon's over them all.
     """
     if kind == "muon":
         outer = {id(model.embed.weight), id(model.head.weight)}
         hidden, rest = [], []
         for p in model.parameters():
             (hidden if p.dim() == 2 and id(p) not in outer else rest).append(p)
-        muon = torch.optim.Muon(hidden, lr=lr, weight_decay=weight_decay, adjust_lr_fn="match_rms_adamw")
-        return Optimizers(muon, _adam(rest, lr, device, weight_decay, beta2))
+        muons = [torch.optim.Muon([p], lr=lr, weight_decay=weight_decay, adjust_lr_fn="match_rms_adamw")
+                 for p in hidden]
+        return Optimizers(*muons, _adam(rest, lr, device, weight_decay, beta2))
     return _adam(list(model.parameters()), lr, device, weight_decay, beta2)
 
 
@@ -54,7 +58,8 @@ def _adam(params: list, lr: float, device: torch.device, weight_decay: float, be
 
 
 class Optimizers:
-    """Two optimizers over disjoint parameters, stepped, scheduled and saved as one."""
+    """Optimizers over disjoint parameters (one Muon a matrix, then AdamW), stepped, scheduled and
+    saved as one."""
 
     def __init__(self, *parts: torch.optim.Optimizer):
         self.parts = parts
@@ -75,8 +80,19 @@ class Optimizers:
         return {"parts": [part.state_dict() for part in self.parts]}
 
     def load_state_dict(self, state: dict) -> None:
-        for part, saved in zip(self.parts, state["parts"], strict=True):
-            part.load_state_dict(saved)
+        saved = state["parts"]
+        if len(saved) == 2 < len(self.parts):  # saved before each matrix had its own Muon: one Muon, then AdamW
+            saved = one_muon_a_matrix(saved[0]) + saved[1:]
+        for part, part_state in zip(self.parts, saved, strict=True):
+            part.load_state_dict(part_state)
+
+
+def one_muon_a_matrix(muon_state: dict) -> list[dict]:
+    """The state of one Muon over several matrices as the states of one Muon a matrix, in its order."""
+    (group,) = muon_state["param_groups"]
+    state = muon_state["state"]
+    return [{"state": {0: state[i]} if i in state else {}, "param_groups": [{**group, "params": [0]}]}
+            for i in group["params"]]
 
 
 def optimize(model: torch.nn.Module, optimizer, loss: torch.Tensor, grad_clip: float) -> None:
@@ -92,18 +108,25 @@ class TrainStep:
 
     `net` is `model`, or its DistributedDataParallel wrapper under torchrun. With
     compile=True the model's readout and loss go through torch.compile (see
-    the model's compile_training); the first steps pay the compilation. A step never reads the
-    loss back: it stays on the device for the caller to sum.
+    the model's compile_training); the first steps pay the compilation. At two CPU threads or
+    more, a model whose rows are independent has them split across the threads (row_split.py).
+    A step never reads the loss back: it stays on the device for the caller to sum.
     """
 
     def __init__(self, net: torch.nn.Module, model: CharModel, optimizer, grad_clip: float,
                  autocast, compile: bool = False):
-        self.net, self.optimizer, self.grad_clip, self.autocast = net, optimizer, grad_clip, autocast
+        self.net, self.model, self.optimizer, self.grad_clip, self.autocast = net, model, optimizer, grad_clip, autocast
+        self.rows = RowSplit() if splits_rows(net, model, compile) else None
         if compile:
             model.compile_training()
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor, hidden) -> tuple[torch.Tensor, object]:
         """(the batch's loss, still on the device; the state to carry into the next batch)."""
+        if self.rows and (parts := min(torch.get_num_threads(), y.shape[0])) > 1:
+            optimizers = getattr(self.optimizer, "parts", [self.optimizer])
+            loss = self.rows.step(self.model, lambda xp, yp: forward_loss(self.model, xp, yp, None, self.autocast())[0],
+                                  optimizers, x, y, self.grad_clip, parts)
+            return loss, None
         loss, hidden = forward_loss(self.net, x, y, hidden, self.autocast())
         optimize(self.net, self.optimizer, loss, self.grad_clip)
         return loss.detach(), detach_state(hidden)

@@ -104,10 +104,11 @@ void dj_constrain(const Guard *g, const Row *r, float *z) {
     for (int v = 0; v < V; v++) if (!mask[v]) z[v] = NEG_INF;
     int32_t ok[33];
     int n_ok = m == M_TEXT ? 0 : corpus_names(g, r, m, ok);
-    for (int v = 0; n_ok && v < V; v++) {
-        int keep = 0;
-        for (int i = 0; i < n_ok; i++) keep |= ok[i] == v;
-        if (!keep) z[v] = NEG_INF;
+    if (n_ok) {  /* every id masked but the ok ones, which keep their logits */
+        float kept[33];
+        for (int i = 0; i < n_ok; i++) kept[i] = z[ok[i]];
+        for (int v = 0; v < V; v++) z[v] = NEG_INF;
+        for (int i = 0; i < n_ok; i++) z[ok[i]] = kept[i];
     }
     /* Past the longest name or the deepest nesting it can track, the guard closes what is
        open rather than lose track of it (the Python reference has no such limits). */

@@ -85,9 +85,14 @@ def attend_window(q, k, v, dropout: float) -> torch.Tensor:
     """Causal attention of a training window on itself, q, k, v (B, heads, T, d): torch's fused
     kernel (flash attention on CUDA), or on a CPU in bfloat16 for a short window the plain
     products, the softmax in float32."""
-    T = q.shape[2]
-    if q.device.type != "cpu" or q.dtype != torch.bfloat16 or T > EXPLICIT_MAX_WINDOW:
+    if q.device.type != "cpu" or q.dtype != torch.bfloat16 or q.shape[2] > EXPLICIT_MAX_WINDOW:
         return F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
+    return causal_products(q, k, v, dropout)
+
+
+def causal_products(q, k, v, dropout: float = 0.0) -> torch.Tensor:
+    """Causal attention of a window on itself by the three plain products, the softmax in float32."""
+    T = q.shape[2]
     scores = (q @ k.transpose(-2, -1)).float() * q.shape[-1] ** -0.5
     future = torch.ones(T, T, dtype=torch.bool, device=q.device).triu(1)
     weights = scores.masked_fill(future, float("-inf")).softmax(-1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import time
 from dataclasses import replace
@@ -64,6 +65,8 @@ def main() -> None:
     args = p.parse_args()
     if args.rounds < 1 or args.seconds <= 0:
         p.error("--rounds must be at least 1 and --seconds above 0")
+    if not re.fullmatch(r"\d+(,\d+)*", args.busy):
+        p.error(f"--busy is a list of counts of busy processes, such as 0,1; got {args.busy!r}")
     _, options = recipes.read(args.recipe)
     options.pop("max_minutes", None)
     cfg = TrainConfig.from_options({**options, "device": "cpu"})

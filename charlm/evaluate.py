@@ -53,7 +53,7 @@ from .quality.report import describe_model, report
 from .runs import save_realism
 from .sampling.generator import Generator
 from .sampling.native import PRECISIONS
-from .sampling.settings import SAMPLING_KNOBS, TEMPERATURE_RANGE, check_truncation, check_word_cache, cli_names
+from .sampling.settings import SAMPLING_KNOBS, TEMPERATURE_RANGE, check_truncation
 from .threads import ThreadPacer, idle_cores, threads_problem
 
 
@@ -146,8 +146,6 @@ def build_parser():
     p.add_argument("--min-p", type=float, default=None, help="min-p truncation, in [0, 1) (default: the family's)")
     p.add_argument("--real-words", action=argparse.BooleanOptionalAction, default=None,
                    help="the known-words guard (default: the family's)")
-    p.add_argument("--word-cache", type=float, default=None,
-                   help="the weight of a posting's own words in each word drawn, in [0, 1) (default: the family's)")
     p.add_argument("--length", type=int, default=20000,
                    help="most characters per sample (default 20000; the longest corpus posting has 15k)")
     p.add_argument("--seed", type=int, default=1, help="seed of the first sample; sample i uses seed+i (default 1)")
@@ -177,9 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     lo, hi = TEMPERATURE_RANGE
     if args.temperature is not None and not lo <= args.temperature <= hi:
         p.error(f"--temperature must be between {lo} and {hi}, got {args.temperature}")
-    problem = check_truncation(args.top_p, args.min_p) or check_word_cache(args.word_cache)
+    problem = check_truncation(args.top_p, args.min_p)
     if problem:
-        p.error(cli_names(problem))
+        p.error(problem.replace("top_p", "--top-p").replace("min_p", "--min-p"))
     if problem := threads_problem(args.threads):
         p.error(problem)
     if args.save and not args.realism:
@@ -187,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_val and args.precision:
         p.error("--precision compares the sampler's val loss with the model's: it needs the val split (drop --no-val)")
     given = {k: v for k, v in dict(temperature=args.temperature, top_p=args.top_p, min_p=args.min_p,
-                                   real_words=args.real_words, word_cache=args.word_cache).items() if v is not None}
+                                   real_words=args.real_words).items() if v is not None}
     given.update(max_length=args.length, seed=args.seed, guard=not args.no_guard)
     result: dict = {}
     try:

@@ -16,7 +16,7 @@ from .models import resolve_device
 from .sampling.generator import Generator
 from .sampling.native import PRECISIONS
 from .sampling.settings import (DEFAULT_PRECISION, POSTING_LENGTH, TEMPERATURE_RANGE, SampleSettings,
-                                check_truncation, check_word_cache, cli_names, new_seed, settings_for)
+                                check_truncation, new_seed, settings_for)
 
 MAX_LENGTH = 1_000_000  # characters per posting; the corpus's longest has 15,000
 
@@ -42,9 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real-words", action=argparse.BooleanOptionalAction, default=None,
                    help="write only words the model's corpus uses (the known-words guard; default: on where the "
                         "run has its word list)")
-    p.add_argument("--word-cache", type=float, default=None,
-                   help="the weight of the posting's own words in each word drawn, in [0, 1): real postings repeat "
-                        "their title's and topic's words (needs the known-words guard; default: the family's)")
     p.add_argument("--prime", default=d.prime, help=f"text the posting starts with (default {d.prime!r})")
     p.add_argument("--length", type=int, default=POSTING_LENGTH,
                    help="most characters to generate per posting; guarded postings end near a length drawn from "
@@ -77,14 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SettingsError(f"--temperature must be between {lo} and {hi} (as in the gallery), got {args.temperature}")
     if args.top_k is not None and args.top_k < 1:
         raise SettingsError(f"--top-k must be at least 1, got {args.top_k}")
-    problem = check_truncation(args.top_p, args.min_p) or check_word_cache(args.word_cache)
+    problem = check_truncation(args.top_p, args.min_p)
     if problem:
-        raise SettingsError(cli_names(problem))
+        raise SettingsError(problem.replace("top_p", "--top-p").replace("min_p", "--min-p"))
     resolve_device(args.device)  # a clear error where the device is missing
     seed = new_seed() if args.seed is None else args.seed
     given = dict(prime=args.prime, temperature=args.temperature, max_length=args.length, top_k=args.top_k,
-                 top_p=args.top_p, min_p=args.min_p, real_words=args.real_words, word_cache=args.word_cache,
-                 argmax=args.argmax,
+                 top_p=args.top_p, min_p=args.min_p, real_words=args.real_words, argmax=args.argmax,
                  stop=args.stop or "", guard=not args.no_guard, title=args.title, company=args.company, location=args.location)
     # Every setting is checked against the model's vocabulary before the slow load.
     config, vocab = ckpt_io.peek(args.checkpoint)
@@ -103,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = gen.settings(**given, seed=seed + i)
         if i == 0:
             print(f"settings: temperature {settings.temperature}, top-p {settings.top_p}, min-p {settings.min_p}, "
-                  f"real words {'on' if settings.real_words and gen.vocab_tables.known_words else 'off'}, "
-                  f"word cache {settings.word_cache if settings.real_words and gen.vocab_tables.known_words else 'off'}",
+                  f"real words {'on' if settings.real_words and gen.vocab_tables.known_words else 'off'}",
                   file=sys.stderr, flush=True)
         for piece in gen.stream(settings):
             sys.stdout.write(piece)

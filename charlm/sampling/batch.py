@@ -13,7 +13,6 @@ import ctypes
 import string
 from typing import Hashable
 
-import numpy as np
 import torch
 
 from dreamjobs.corpus_format import CHILDREN, LEAD, VOID_TAGS
@@ -82,7 +81,6 @@ class VocabTables:
         self.struct = native.Guard(len(chars), index.get("<", -1), index.get("/", -1), index.get(">", -1),
                                    index.get("&", -1), len(voids), len(ends), len(tags), float(WRAP_UP_SCALE),
                                    *pointers)
-        self.struct.n_nodes = len(self.trie[0]) if self.known_words else 0
 
     def banned(self, want: Want) -> torch.Tensor:
         """The characters a frame's Want rules out, as a mask over the vocabulary."""
@@ -105,10 +103,7 @@ class Batch:
         self.capacity = capacity
         self.rows = (native.Row * capacity)()
         self.ids = torch.zeros(capacity, dtype=torch.int32)
-        self.scratch = torch.zeros(3 * len(self.vocab))  # the draw's (native/guard.c)
-        # Each row's word cache (guard.c): its words' counts over the known words' trie.
-        nodes = self.tables.struct.n_nodes
-        self.caches = np.zeros((capacity, 2 * nodes), np.uint16) if nodes else None
+        self.scratch = torch.zeros(2 * len(self.vocab))  # the draw's (native/guard.c)
         self.keys: list[Hashable] = []
         self.frames: dict[Hashable, FrameWriter] = {}  # rows still writing their frame (frame.py)
         self.body_temperature: dict[Hashable, float] = {}  # of rows writing their frame at another
@@ -135,12 +130,8 @@ class Batch:
         row.min_length, row.wrap_up = s.ends(self.profile, seed) if s.guard else (0, -1)
         row.max_length = s.max_length
         row.real_words, row.word = int(s.real_words and self.tables.known_words), native.W_BETWEEN
-        slot = len(self.keys)
         if row.real_words:
             set_own_words(row, s.fields())
-            if s.word_cache:
-                self.caches[slot] = 0
-                row.word_cache, row.cache = s.word_cache, self.caches[slot].ctypes.data
         stop = [vocab.index[c] for c in s.stop or ""] if s.stop and not vocab.missing(s.stop) else []
         row.stop_len = len(stop)
         row.stop[:len(stop)] = stop
@@ -148,6 +139,7 @@ class Batch:
         row.tail[:] = [-1] * (native.MAX_STOP - len(tail)) + tail
         for c in s.prime:
             self.lib.dj_row_feed(ctypes.byref(self.tables.struct), ctypes.byref(row), vocab.index[c])
+        slot = len(self.keys)
         self.rows[slot] = row
         self.stepper.put(slot, state, logits)
         self.keys.append(key)
@@ -168,9 +160,6 @@ class Batch:
         if slot != last:
             self.stepper.move(last, slot)
             ctypes.memmove(ctypes.byref(self.rows[slot]), ctypes.byref(self.rows[last]), ctypes.sizeof(native.Row))
-            if self.rows[slot].cache:  # a row's cache stays in its slot's own array
-                self.caches[slot] = self.caches[last]
-                self.rows[slot].cache = self.caches[slot].ctypes.data
             self.ids[slot] = self.ids[last]
             self.keys[slot] = self.keys[last]
             if self.copies is not None:

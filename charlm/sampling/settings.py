@@ -45,9 +45,6 @@ class SampleSettings:
     top_p: float | None = None  # nucleus: sample among the likeliest characters holding this share
     min_p: float | None = None  # leave out characters less likely than this share of the likeliest's
     real_words: bool = True  # every word written is one its corpus uses (the known-words guard), where known
-    # The weight of the posting's own words in each word drawn (the word cache, native/guard.c); 0: off.
-    # It needs the known-words guard, whose trie it counts on.
-    word_cache: float = 0.0
     # The frame (title line, h1-h3) sampled at this temperature, the body at `temperature`; None: one
     # temperature throughout. Below 1 the titles crowd onto the commonest ("Software Engineer").
     frame_temperature: float | None = 1.0
@@ -98,7 +95,7 @@ class SampleSettings:
                 raise SettingsError(f"{name} must be a positive number, got {value}")
         if self.max_length < 0:
             raise SettingsError(f"max_length must be >= 0, got {self.max_length}")
-        problem = check_truncation(self.top_p, self.min_p) or check_word_cache(self.word_cache)
+        problem = check_truncation(self.top_p, self.min_p)
         if problem:
             raise SettingsError(problem)
         if self.wrap_up_after is not None and self.wrap_up_after < 0:
@@ -124,7 +121,7 @@ class SampleSettings:
 
 
 # What a request may choose of how a posting is drawn, beside its prime, length, seed and fields.
-SAMPLING_KNOBS = ("temperature", "frame_temperature", "top_k", "top_p", "min_p", "guard", "real_words", "word_cache")
+SAMPLING_KNOBS = ("temperature", "frame_temperature", "top_k", "top_p", "min_p", "guard", "real_words")
 
 
 def settings_for(config: ModelConfig, **given) -> SampleSettings:
@@ -142,20 +139,6 @@ def check_truncation(top_p: float | None, min_p: float | None) -> str | None:
     if min_p is not None and not 0 <= min_p < 1:
         return f"min_p must be in [0, 1), got {min_p}"
     return None
-
-
-def check_word_cache(weight: float | None) -> str | None:
-    """Why a word cache weight is out of range, or None."""
-    if weight is not None and not 0 <= weight < 1:
-        return f"word_cache must be in [0, 1), got {weight}"
-    return None
-
-
-def cli_names(problem: str) -> str:
-    """A settings problem as a command line names its options."""
-    for name in ("top_p", "min_p", "word_cache"):
-        problem = problem.replace(name, "--" + name.replace("_", "-"))
-    return problem
 
 
 def check_fields(fields: dict) -> None:

@@ -74,8 +74,6 @@ class Row(ctypes.Structure):
         ("stack", (ctypes.c_int32 * MAX_NAME) * MAX_DEPTH),
         *[(n, ctypes.c_int32) for n in ("real_words", "word", "n_extra", "extra_pos")], ("extra_live", ctypes.c_uint32),
         ("extra", (ctypes.c_int32 * MAX_WORD) * MAX_EXTRA),
-        ("word_cache", ctypes.c_float), ("cache_share", ctypes.c_float),
-        ("path_len", ctypes.c_int32), ("path", ctypes.c_int32 * MAX_WORD), ("cache", ctypes.c_void_p),
     ]
 
 
@@ -142,7 +140,6 @@ class Guard(ctypes.Structure):
         ("wrap_up_scale", ctypes.c_float),
         *[(n, ctypes.c_void_p) for n in ("alpha", "alnum", "lower", "masks", "has_mask", "void_names", "end_names",
                                          "tag_names", "children", "letter", "digit", "word_letters", "word_first", "word_end")],
-        ("n_nodes", ctypes.c_int32),
     ]
 
 
@@ -225,7 +222,6 @@ SIGNATURES = {
     "dj_guard_feed": ([_P, _P, _I], None),
     "dj_row_feed": ([_P, _P, _I], None),
     "dj_constrain": ([_P, _P, _P], None),
-    "dj_cache_mix": ([_P, _P, _P, _P], _I),
     "dj_copy_feed": ([_P, _I, _P, _I], None),
     "dj_copy_check": ([_P, _I, _P], _I),
     "dj_pacer_init": ([_P, _I, _I], None),

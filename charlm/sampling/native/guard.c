@@ -167,69 +167,17 @@ static void words_constrain(const Guard *g, const Row *r, float *z) {
     for (int v = 0; v < V; v++) if (!word_allows(g, v, letters, may_end)) z[v] = NEG_INF;
 }
 
-/* The word cache. Real postings repeat their own words (their title's, their topic's, their
-   products') more than a model with a short memory writes them: its postings' type/token ratio
-   runs above the corpus's, and each stretch of a long posting drifts back to the corpus's
-   commonest topics. So a row may mix a cache of the words it has written (its frame's among them)
-   into its draw, a unigram cache as in Kuhn and De Mori (1990) and Grave et al. (2017): a word
-   comes from the model with weight 1 - w and from the row's own words, as often as it wrote
-   each, with weight w. Drawn character by character this is exact: at a word's start the cache
-   shares out the model's chance of starting a word among first letters by its counts; inside
-   one, the cache's share of the word so far (Row.cache_share, a posterior) weighs the cache's
-   continuations against the model's. Letter case, and which character ends a word, stay the
-   model's. Only the trie's words are kept, so the known-words guard's promise holds. */
-static void cache_keep(const Guard *g, Row *r) {
-    uint16_t *through = r->cache, *ends = r->cache + g->n_nodes;
-    if (r->path_len <= 0 || through[0] == UINT16_MAX) return;  /* the root counts most: nothing overflows */
-    through[0]++;
-    for (int i = 0; i < r->path_len; i++) through[r->path[i]]++;
-    ends[r->path[r->path_len - 1]]++;
-}
-
-/* Mix the row's cache into e (V weights: the model's tempered, guarded probabilities, unnormalized)
-   in place, and write the cache's part of each into c. Returns 0, e untouched, where it does not apply. */
-int dj_cache_mix(const Guard *g, const Row *r, float *e, float *c) {
-    if (!r->cache || r->word_cache <= 0.0f || !r->real_words || r->state != TEXT || !g->word_letters) return 0;
-    int start = r->word == W_BETWEEN, node = start ? 0 : r->word, V = g->V;
-    if (node < 0) return 0;
-    const uint16_t *through = r->cache, *ends = r->cache + g->n_nodes;
-    float here = (float)through[node], share = start ? r->word_cache : r->cache_share;
-    if (here == 0.0f || share <= 0.0f) return 0;
-    float by_letter[26] = {0}, letters = 0.0f, others = 0.0f;
-    for (int v = 0; v < V; v++) {
-        int l = g->letter[v];
-        if (l >= 0) { by_letter[l] += e[v]; letters += e[v]; } else others += e[v];
-    }
-    float mass = share * (start ? letters : letters + others), part[26];
-    for (int l = 0; l < 26; l++) {
-        int kid = child(g, node, l);
-        part[l] = kid >= 0 && by_letter[l] > 0.0f ? mass * ((float)through[kid] / here) / by_letter[l] : 0.0f;
-    }
-    float end_part = start || others == 0.0f ? 0.0f : mass * ((float)ends[node] / here) / others, keep = 1.0f - share;
-    for (int v = 0; v < V; v++) {
-        int l = g->letter[v];
-        c[v] = (l >= 0 ? part[l] : end_part) * e[v];
-        e[v] = (l >= 0 || !start ? keep * e[v] : e[v]) + c[v];
-    }
-    return 1;
-}
-
 static void words_feed(const Guard *g, Row *r, int id, int in_text) {
     int letter = g->letter[id];
     if (!in_text || letter < 0) {
-        if (r->cache && r->word > 0 && g->word_end[r->word]) cache_keep(g, r);
         r->word = in_text && (g->digit[id] || id == g->amp) ? W_EXEMPT : W_BETWEEN;
         return;
     }
     if (r->word == W_EXEMPT) return;
-    if (r->word == W_BETWEEN) { r->word = 0; r->extra_pos = 0; r->extra_live = all_extra(r); r->path_len = 0; }
+    if (r->word == W_BETWEEN) { r->word = 0; r->extra_pos = 0; r->extra_live = all_extra(r); }
     if (r->word >= 0) {
         int next = child(g, r->word, letter);
         r->word = next >= 0 ? next : W_OFF_TRIE;
-        if (next >= 0 && r->path_len >= 0) {
-            if (r->path_len < MAX_WORD) r->path[r->path_len++] = next;
-            else r->path_len = -1;  /* longer than the cache keeps */
-        }
     }
     uint32_t live = 0;
     for (int e = 0; e < r->n_extra; e++)
@@ -271,10 +219,9 @@ static float nucleus(float *e, int V, float need, float *left) {
     return sum;
 }
 
-/* e: 3V floats of scratch; the word cache's part of each weight is left in e + 2V where *mixed. */
-static int draw(const Guard *g, Row *r, float *z, int V, float *e, int *mixed) {
+/* e: 2V floats of scratch. */
+static int draw(Row *r, float *z, int V, float *e) {
     int best = 0;
-    *mixed = 0;
     for (int v = 1; v < V; v++) if (z[v] > z[best]) best = v;
     if (r->argmax) return best;
     float t = r->temperature;
@@ -294,16 +241,9 @@ static int draw(const Guard *g, Row *r, float *z, int V, float *e, int *mixed) {
     int Vp = V & ~7;
     for (int v = 0; v < Vp; v += 8) store8f(e + v, vexp(load8f(z + v) - splat(top)));
     for (int v = Vp; v < V; v++) e[v] = vexp(splat(z[v] - top))[0];
-    for (int v = 0; v < V; v++) if (z[v] == NEG_INF) e[v] = 0.0f;
-    /* e[best] is 1, so min-p compares each id's weight with the likeliest's directly, unless the cache moved it */
-    float floor = r->min_p;
-    if ((*mixed = dj_cache_mix(g, r, e, e + 2 * V))) {
-        float most = 0.0f;
-        for (int v = 0; v < V; v++) if (e[v] > most) most = e[v];
-        floor = r->min_p * most;
-    }
+    /* e[best] is 1, so min-p compares each id's weight with the likeliest's directly */
     for (int v = 0; v < V; v++) {
-        if (e[v] < floor) e[v] = 0.0f;
+        if (z[v] == NEG_INF || e[v] < r->min_p) e[v] = 0.0f;
         sum += e[v];
     }
     if (r->top_p < 1.0f) sum = nucleus(e, V, r->top_p * sum, e + V);
@@ -318,7 +258,7 @@ static int draw(const Guard *g, Row *r, float *z, int V, float *e, int *mixed) {
     return last;
 }
 
-/* Draw the next id of rows [0, B) from their logits (scratch: 3V floats), feed it to each
+/* Draw the next id of rows [0, B) from their logits (scratch: 2V floats), feed it to each
    row's guards and stop matcher, and mark rows done at their stop string or max_length. Returns rows done. */
 int dj_sample(const Guard *g, Row *rows, int B, float *logits, int32_t *out, float *scratch) {
     int V = g->V, done = 0;
@@ -327,8 +267,7 @@ int dj_sample(const Guard *g, Row *rows, int B, float *logits, int32_t *out, flo
         float *z = logits + (size_t)b * V;
         if (r->guard) dj_constrain(g, r, z);
         words_constrain(g, r, z);
-        int mixed, id = draw(g, r, z, V, scratch, &mixed);
-        r->cache_share = mixed && g->letter[id] >= 0 ? scratch[2 * V + id] / scratch[id] : 0.0f;
+        int id = draw(r, z, V, scratch);
         out[b] = id;
         dj_row_feed(g, r, id);
         r->written++;

@@ -166,12 +166,6 @@ typedef struct {
     int32_t n_extra, extra_pos;       /* the row's own words (letters 0-25, -1 padded), letters into the word */
     uint32_t extra_live;              /* which of them the word so far still spells */
     int32_t extra[MAX_EXTRA][MAX_WORD];
-    /* The word cache (guard.c, cache_mix): its weight (0: off), the cache's share of the word being
-       written, that word's trie nodes (path_len -1: too long to keep), and the row's counts over
-       the trie's nodes, n_nodes of words through each node then n_nodes of words ending there. */
-    float word_cache, cache_share;
-    int32_t path_len, path[MAX_WORD];
-    uint16_t *cache;
 } Row;
 
 typedef struct {
@@ -193,7 +187,6 @@ typedef struct {
     const uint32_t *word_letters;   /* per node: bit L set where letter L continues a known word; NULL: no words */
     const int32_t *word_first;      /* per node: the node of its first child */
     const uint8_t *word_end;        /* per node: 1 where a known word ends */
-    int32_t n_nodes;                /* of the trie */
 } Guard;
 
 /* The copy guard's bookkeeping (../copy_guard.py, CopyGuard), per step: roll each row's

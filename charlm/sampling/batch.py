@@ -15,13 +15,13 @@ from typing import Hashable
 
 import torch
 
-from dreamjobs.corpus_format import CHILDREN, LEAD, VOID_TAGS
+from dreamjobs.corpus_format import CHILDREN, LEAD, VOID_TAGS, words
 
 from . import native
 from ..data import Vocab
 from .company import CompanySlots
 from .frame import FrameWriter, Want
-from .known_words import LETTERS, set_own_words, word_trie
+from .known_words import LETTERS, add_own_words, name_table, own_words, set_own_words, word_trie
 from .reference_guard import WRAP_UP_SCALE
 from .copy_guard import CopyGuard
 
@@ -37,9 +37,10 @@ def start_ids(vocab: Vocab, prime: str) -> list[int]:
 
 class VocabTables:
     """The vocabulary's character classes and masks as the C kernel's Guard reads them, with the
-    known words' trie where a word list is given."""
+    known words' trie where a word list is given, and the body's beside it: those words but the
+    companies' names (profile.py)."""
 
-    def __init__(self, vocab: Vocab, known_words=None):
+    def __init__(self, vocab: Vocab, known_words=None, company_words=None, company_names=()):
         chars, index = vocab.chars, vocab.index
         self.chars = chars
         letters, digits = set(string.ascii_letters), set(string.digits)
@@ -81,6 +82,15 @@ class VocabTables:
         self.struct = native.Guard(len(chars), index.get("<", -1), index.get("/", -1), index.get(">", -1),
                                    index.get("&", -1), len(voids), len(ends), len(tags), float(WRAP_UP_SCALE),
                                    *pointers)
+        self.struct.space = index.get(" ", -1)
+        self.body_words = self.known_words and company_words is not None
+        self.company_words = frozenset(company_words or ())  # a row's own frame's stay its body's
+        if self.body_words:
+            trie = word_trie(w for w in known_words if w not in self.company_words)
+            names, last, self.struct.n_names = name_table(trie, company_names)
+            self.body_trie = [torch.from_numpy(a) for a in (*trie, names, last)]
+            (self.struct.body_letters, self.struct.body_first, self.struct.body_end, self.struct.names,
+             self.struct.name_last) = (t.data_ptr() for t in self.body_trie)
 
     def banned(self, want: Want) -> torch.Tensor:
         """The characters a frame's Want rules out, as a mask over the vocabulary."""
@@ -130,6 +140,7 @@ class Batch:
         row.min_length, row.wrap_up = s.ends(self.profile, seed) if s.guard else (0, -1)
         row.max_length = s.max_length
         row.real_words, row.word = int(s.real_words and self.tables.known_words), native.W_BETWEEN
+        row.said[:] = [-1, -1]
         if row.real_words:
             set_own_words(row, s.fields())
         stop = [vocab.index[c] for c in s.stop or ""] if s.stop and not vocab.missing(s.stop) else []
@@ -217,8 +228,14 @@ class Batch:
                 writer.feed(ch)
                 if writer.want is None:
                     del self.frames[key]
+                    row = self.rows[self.keys.index(key)]
                     if key in self.body_temperature:
-                        self.rows[self.keys.index(key)].temperature = self.body_temperature.pop(key)
+                        row.temperature = self.body_temperature.pop(key)
+                    if writer.followed and row.real_words and self.tables.body_words:
+                        row.in_body = 1  # the body's words, and the names its own frame gave
+                        frame = writer.fields()
+                        add_own_words(row, own_words({f: " ".join(w for w in words(frame[f]) if w in self.tables.company_words)
+                                                      for f in ("company", "title", "location") if f in frame}))
             if done:
                 self.remove(key)
         if self.keys:

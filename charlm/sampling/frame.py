@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from dreamjobs.corpus_format import HEAD, SEP, TITLE_END, field_text
+from dreamjobs.corpus_format import FIELDS, HEAD, SEP, TITLE_END, field_text, frame_fields
 
 MAX_FIELD = 200  # characters of a field given by a caller
 # 98% of corpus title lines are under 320 characters; the rest list many locations
@@ -60,6 +60,7 @@ class FrameWriter:
     def __init__(self, title: str | None = None, company: str | None = None, location: str | None = None):
         self.given = [None if v is None else field_text(v) for v in (title, company, location)]
         self.followed = True  # False once a character came that the frame did not allow
+        self.text = ""  # what the row wrote while its frame was being written
         self._script = self._run()
         self.want: Want | None = next(self._script)
 
@@ -67,6 +68,7 @@ class FrameWriter:
         """The character the row wrote next (a prime's, or a sampled one)."""
         if self.want is None:
             return
+        self.text += ch
         if not self.want.allows(ch):  # a prime went its own way: the frame is the model's
             self._script.close()
             self.want, self.followed = None, False
@@ -75,6 +77,11 @@ class FrameWriter:
             self.want = self._script.send(ch)
         except StopIteration:
             self.want = None
+
+    def fields(self) -> dict[str, str]:
+        """The title, company and location of a frame written to its end, as its h1-h3 hold them."""
+        found = frame_fields(self.text)
+        return dict(zip(FIELDS, found)) if found else {}
 
     def _run(self) -> Iterator[Want]:
         yield from _literal(HEAD)

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import checkpoint as ckpt_io
-from ..data import Vocab, eval_streams, read_corpus
+from ..data import Vocab, eval_streams, read_corpus, text_fingerprint
 from ..errors import CharLMError, SettingsError
 from ..models import CharModel
 from ..profile import CorpusProfile, load_profile, profile_path
@@ -61,16 +61,20 @@ def copy_guard_of(ckpt: dict) -> tuple[CorpusWindows | None, str | None]:
 
 
 def profile_of(path: str | Path, ckpt: dict) -> CorpusProfile | None:
-    """The profile beside a checkpoint; for a run from before profiles, made from its corpus where
-    that is at hand, and kept beside it when the folder is writable. None where neither is."""
+    """The profile beside a checkpoint; for a run from before profiles, or before their companies'
+    names, made from its corpus where that is at hand, and kept beside it when the folder is
+    writable. None where neither is."""
     profile = load_profile(path)
     corpus = (ckpt.get("train_config") or {}).get("data")
-    if profile is not None or not corpus or not Path(corpus).is_file():
+    if (profile is not None and profile.company_words is not None) or not corpus or not Path(corpus).is_file():
         return profile
+    text = read_corpus(corpus)
+    if profile is not None and ckpt.get("data_sha256") != text_fingerprint(text):
+        return profile  # the names must come from the corpus its words and lengths came from
     try:
-        profile = CorpusProfile.of(ckpt_io.training_split(ckpt, read_corpus(corpus)))
+        profile = CorpusProfile.of(ckpt_io.training_split(ckpt, text))
     except CharLMError:  # a checkpoint that does not say how its data was split
-        return None
+        return profile
     try:
         profile.save(profile_path(path).parent)
     except OSError:
@@ -113,7 +117,8 @@ class Generator:
             raise SettingsError(f"backend must be native or torch, got {backend!r}")
         self.backend = backend
         self.profile = profile  # the corpus's words and lengths (profile.py), where the run has them
-        self.vocab_tables = VocabTables(vocab, profile.words if profile is not None else None)
+        self.vocab_tables = VocabTables(vocab, *((profile.words, profile.company_words, profile.company_names)
+                                                 if profile is not None else ()))
         self.copy_index = copy_index
         self.corpus = corpus  # the path of the corpus the model learned from, when it is known
 

@@ -36,6 +36,36 @@ def word_trie(vocabulary) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.array(letters, np.uint32), np.array(first, np.int32), np.array(end, np.uint8)
 
 
+def word_nodes(trie: tuple[np.ndarray, np.ndarray, np.ndarray], vocabulary) -> list[int]:
+    """The node where each word ends in a word_trie, or -1 where the trie lacks it."""
+    letters, first, end = trie
+    found = []
+    for word in vocabulary:
+        node = 0
+        for ch in word:
+            bit = LETTERS.find(ch)
+            if bit < 0 or not letters[node] >> bit & 1:
+                node = -1
+                break
+            node = int(first[node]) + bin(int(letters[node]) & ((1 << bit) - 1)).count("1")
+        found.append(node if node >= 0 and end[node] else -1)
+    return found
+
+
+def name_table(trie, names) -> tuple[np.ndarray, np.ndarray, int]:
+    """Guard.names, Guard.name_last and Guard.n_names for names of two or three words (those whose
+    words the trie has)."""
+    rows = []
+    for name in names:
+        nodes = word_nodes(trie, name[-3:])
+        if len(nodes) >= 2 and min(nodes) >= 0:
+            rows.append(([-1] + nodes)[-3:])
+    last = np.zeros(len(trie[0]), np.uint8)
+    for row in rows:
+        last[row[2]] = 1
+    return np.array(rows or [[-1, -1, -1]], np.int32), last, len(rows)
+
+
 def own_words(fields: dict[str, str]) -> list[list[int]]:
     """The words of a row's given fields as the kernel's Row.extra holds them: letters 0-25, at most
     MAX_EXTRA words of at most MAX_WORD letters (a longer one is left to the corpus's words)."""
@@ -46,7 +76,16 @@ def own_words(fields: dict[str, str]) -> list[list[int]]:
 
 
 def set_own_words(row, fields: dict[str, str]) -> None:
-    extra = own_words(fields)
-    row.n_extra = len(extra)
-    for e, letters in enumerate(extra):
-        row.extra[e][:] = letters + [-1] * (native.MAX_WORD - len(letters))
+    row.n_extra = 0
+    add_own_words(row, own_words(fields))
+
+
+def add_own_words(row, extra: list[list[int]]) -> None:
+    """Add words (as own_words gives them) to a row's own, as many as Row.extra has room for."""
+    held = [list(row.extra[e])[:native.MAX_WORD] for e in range(row.n_extra)]
+    for letters in extra:
+        padded = letters + [-1] * (native.MAX_WORD - len(letters))
+        if padded not in held and row.n_extra < native.MAX_EXTRA:
+            row.extra[row.n_extra][:] = padded
+            row.n_extra += 1
+            held.append(padded)

@@ -73,7 +73,8 @@ class Row(ctypes.Structure):
         ("name", ctypes.c_int32 * MAX_NAME), ("stack_len", ctypes.c_int32 * MAX_DEPTH),
         ("stack", (ctypes.c_int32 * MAX_NAME) * MAX_DEPTH),
         *[(n, ctypes.c_int32) for n in ("real_words", "word", "n_extra", "extra_pos")], ("extra_live", ctypes.c_uint32),
-        ("extra", (ctypes.c_int32 * MAX_WORD) * MAX_EXTRA),
+        ("extra", (ctypes.c_int32 * MAX_WORD) * MAX_EXTRA), ("in_body", ctypes.c_int32),
+        ("said", ctypes.c_int32 * 2), ("apart", ctypes.c_int32),
     ]
 
 
@@ -139,7 +140,9 @@ class Guard(ctypes.Structure):
         *[(n, ctypes.c_int32) for n in ("V", "lt", "slash", "gt", "amp", "n_void", "n_end", "n_tags")],
         ("wrap_up_scale", ctypes.c_float),
         *[(n, ctypes.c_void_p) for n in ("alpha", "alnum", "lower", "masks", "has_mask", "void_names", "end_names",
-                                         "tag_names", "children", "letter", "digit", "word_letters", "word_first", "word_end")],
+                                         "tag_names", "children", "letter", "digit", "word_letters", "word_first", "word_end",
+                                         "body_letters", "body_first", "body_end")],
+        ("n_names", ctypes.c_int32), ("space", ctypes.c_int32), ("names", ctypes.c_void_p), ("name_last", ctypes.c_void_p),
     ]
 
 

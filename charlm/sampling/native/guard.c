@@ -1,8 +1,6 @@
-/* The guarded draw: the tag guard's masks, the known-words guard, the row's random stream,
-   truncation (top-k, min-p, top-p), softmax and the stop check. */
+/* The guarded draw: the tag guard's masks, the known-words guard (known_words.c), the row's
+   random stream, truncation (top-k, min-p, top-p), softmax and the stop check. */
 #include "kernel.h"
-
-#define NEG_INF (-__builtin_inff())
 
 /* Whether a tag name is one of n names (MAX_NAME ids each, -1 padded). */
 static int listed(const int32_t *names, int n, const int32_t *name, int len) {
@@ -123,73 +121,9 @@ void dj_constrain(const Guard *g, const Row *r, float *z) {
         z[g->slash] = NEG_INF;
 }
 
-/* The known-words guard. A word is a run of ASCII letters in text (not in a tag); one that
-   follows a digit or "&" (a number such as "401k", an entity such as "&amp;") is exempt. */
-#define W_OFF_TRIE (-3)  /* the corpus knows no word so begun, but one of the row's own still may be */
-
-static int child(const Guard *g, int node, int letter) {
-    uint32_t m = g->word_letters[node];
-    if (!(m >> letter & 1u)) return -1;
-    return g->word_first[node] + __builtin_popcount(m & ((1u << letter) - 1u));
-}
-
-static uint32_t all_extra(const Row *r) { return r->n_extra ? 0xFFFFFFFFu >> (32 - r->n_extra) : 0u; }
-
-/* The letters that may come next (bit L) and whether the word may end here. */
-static void word_options(const Guard *g, const Row *r, uint32_t *letters, int *may_end) {
-    int between = r->word == W_BETWEEN, node = between ? 0 : r->word;
-    *letters = node >= 0 ? g->word_letters[node] : 0u;
-    *may_end = between || (node >= 0 && g->word_end[node]);
-    int pos = between ? 0 : r->extra_pos;
-    uint32_t live = between ? all_extra(r) : r->extra_live;
-    for (int e = 0; e < r->n_extra; e++) {
-        if (!(live >> e & 1u)) continue;
-        int letter = pos < MAX_WORD ? r->extra[e][pos] : -1;
-        if (letter >= 0) *letters |= 1u << letter;
-        else *may_end = 1;
-    }
-}
-
-static int word_allows(const Guard *g, int id, uint32_t letters, int may_end) {
-    int letter = g->letter[id];
-    return letter >= 0 ? (int)(letters >> letter & 1u) : may_end;
-}
-
-/* Rule out the characters that no known word continues. It never stalls a row: where nothing
-   it allows is left, the row's logits stay as they are. */
-static void words_constrain(const Guard *g, const Row *r, float *z) {
-    if (!r->real_words || !g->word_letters || r->state != TEXT || r->word == W_EXEMPT) return;
-    uint32_t letters;
-    int may_end, V = g->V, any = 0;
-    word_options(g, r, &letters, &may_end);
-    for (int v = 0; v < V && !any; v++) any = z[v] != NEG_INF && word_allows(g, v, letters, may_end);
-    if (!any) return;
-    for (int v = 0; v < V; v++) if (!word_allows(g, v, letters, may_end)) z[v] = NEG_INF;
-}
-
-static void words_feed(const Guard *g, Row *r, int id, int in_text) {
-    int letter = g->letter[id];
-    if (!in_text || letter < 0) {
-        r->word = in_text && (g->digit[id] || id == g->amp) ? W_EXEMPT : W_BETWEEN;
-        return;
-    }
-    if (r->word == W_EXEMPT) return;
-    if (r->word == W_BETWEEN) { r->word = 0; r->extra_pos = 0; r->extra_live = all_extra(r); }
-    if (r->word >= 0) {
-        int next = child(g, r->word, letter);
-        r->word = next >= 0 ? next : W_OFF_TRIE;
-    }
-    uint32_t live = 0;
-    for (int e = 0; e < r->n_extra; e++)
-        if ((r->extra_live >> e & 1u) && r->extra_pos < MAX_WORD && r->extra[e][r->extra_pos] == letter) live |= 1u << e;
-    r->extra_live = live;
-    r->extra_pos++;
-    if (r->word == W_OFF_TRIE && !live) r->word = W_EXEMPT;  /* an unknown word (from a prime): let it finish */
-}
-
 /* Feed a row's guards the id it wrote (or its prime's): the tag guard, and the known-words guard. */
 void dj_row_feed(const Guard *g, Row *r, int id) {
-    if (r->real_words && g->word_letters) words_feed(g, r, id, r->state == TEXT);
+    if (r->real_words && g->word_letters) dj_words_feed(g, r, id, r->state == TEXT);
     if (r->guard || r->real_words) dj_guard_feed(g, r, id);
 }
 
@@ -266,7 +200,7 @@ int dj_sample(const Guard *g, Row *rows, int B, float *logits, int32_t *out, flo
         Row *r = rows + b;
         float *z = logits + (size_t)b * V;
         if (r->guard) dj_constrain(g, r, z);
-        words_constrain(g, r, z);
+        dj_words_constrain(g, r, z);
         int id = draw(r, z, V, scratch);
         out[b] = id;
         dj_row_feed(g, r, id);

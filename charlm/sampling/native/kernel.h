@@ -3,8 +3,8 @@ draw, for a batch of rows.
 
 One shared library built from: matvec.c (the three precisions' matrix products), lstm.c and
 transformer.c with attention.c (the steps), pacer.c (their thread count), guard.c (the tag
-guard, the known-words guard and the draw) and
-copy_guard.c (the copy guard's bookkeeping); this header holds what they share. Built on
+guard and the draw), known_words.c (the known-words guard) and copy_guard.c (the copy guard's
+bookkeeping); this header holds what they share. Built on
 first use by __init__.py (cc -O3 -march=native -fopenmp) and called through ctypes;
 Python owns every buffer.
 
@@ -32,6 +32,7 @@ differently on a CPU that has it than on one that does not.
 #include "simd.h"
 
 enum { P_FP32, P_FP16, P_INT8 };
+#define NEG_INF (-__builtin_inff())  /* a logit ruled out */
 #define MAX_LAYERS 16
 
 /* How many threads a step runs on. A step has several barriers, and each waits for the
@@ -166,6 +167,9 @@ typedef struct {
     int32_t n_extra, extra_pos;       /* the row's own words (letters 0-25, -1 padded), letters into the word */
     uint32_t extra_live;              /* which of them the word so far still spells */
     int32_t extra[MAX_EXTRA][MAX_WORD];
+    int32_t in_body;                  /* past the frame: the body's words (Guard.body_*) where there are some */
+    int32_t said[2], apart;           /* the body's last two words (trie nodes; -1: none), and whether
+                                         more than spaces came after the last */
 } Row;
 
 typedef struct {
@@ -187,6 +191,17 @@ typedef struct {
     const uint32_t *word_letters;   /* per node: bit L set where letter L continues a known word; NULL: no words */
     const int32_t *word_first;      /* per node: the node of its first child */
     const uint8_t *word_end;        /* per node: 1 where a known word ends */
+    /* The words a body may write (the known words but charlm/profile.py's company_words), a trie as
+       above; NULL: the same as the frame's. */
+    const uint32_t *body_letters;
+    const int32_t *body_first;
+    const uint8_t *body_end;
+    /* Names a body may not write one word after another (company_names): n_names x 3 nodes of the
+       body's trie, the last word's after the one or two before it (-1: a name of two words), and per node of
+       that trie whether a name ends with its word. */
+    int32_t n_names, space;         /* space: the id of " ", which alone may stand between a name's words */
+    const int32_t *names;
+    const uint8_t *name_last;
 } Guard;
 
 /* The copy guard's bookkeeping (../copy_guard.py, CopyGuard), per step: roll each row's
@@ -215,6 +230,10 @@ void dj_quantize_row(const float *x, int K, int16_t *xq, float *xs);
 void dj_quantize(const float *x, int ldx, int K, int B, int16_t *xq, float *xs);
 void dj_matvec_i8(const int8_t *W, const float *ws, int N, int K, const int16_t *xq, const float *xs, int B,
                   float *y, int ldy);
+
+/* known_words.c: rule out what no known word continues in z; follow the word a row writes. */
+void dj_words_constrain(const Guard *g, const Row *r, float *z);
+void dj_words_feed(const Guard *g, Row *r, int id, int in_text);
 
 /* attention.c: attention of block l for rows [0, B), inside a parallel region. */
 int dj_ring_slots(int R);

@@ -1,20 +1,25 @@
-"""The known-words guard, truncation (top-p, min-p) and lengths drawn from the corpus, in the C draw."""
+"""The known-words guard (and the body's words), truncation (top-p, min-p) and lengths drawn from the corpus, in the C draw."""
 
 import ctypes
+import gzip
+import json
 import re
+import shutil
 import statistics
+from dataclasses import replace
 
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from charlm import Generator, SampleSettings
-from charlm.data import Vocab
-from charlm.profile import FLOOR_MARGIN, CorpusProfile
+from charlm.data import Split, Vocab
+from charlm.profile import FLOOR_MARGIN, CorpusProfile, company_names, load_profile
 from charlm.sampling import native
 from charlm.sampling.batch import VocabTables
 from charlm.sampling.known_words import word_trie
-from dreamjobs.corpus_format import DOC_END, words
+from dreamjobs.corpus_format import DOC_END, frame_fields, words
+from conftest import COMPANIES
 
 TAG = re.compile(r"<[^>]*>")
 # A word the guard checks: letters that follow neither a letter, a digit (a number such as 401k) nor "&" (an entity).
@@ -116,3 +121,85 @@ def test_a_guarded_posting_does_not_end_before_its_floor(gen):
     floored = Generator(gen.model, gen.vocab, profile=steady)
     for text in floored.generate(3, SampleSettings(seed=3, max_length=20000)):
         assert text.endswith(DOC_END) and len(text) - len("<html>") >= 1200 - len("<html>")
+
+
+def company_posting(company: str, body: str) -> str:
+    return f"<html><h1>Engineer</h1>\n<h2>{company}</h2>\n<h3>Austin, TX</h3>\n<p>{body}</p></html>"
+
+
+def test_a_body_may_not_write_a_name_chiefly_its_own_companys():
+    postings = [company_posting("Kyndryl", "At Kyndryl we build."), company_posting("Kyndryl", "Kyndryl is hiring."),
+                company_posting("Capital One", "Capital One is a bank."),
+                company_posting("Capital One", "At Capital One, one team."),
+                company_posting("Acme", "We work with Kyndryl. Capital markets are one of our worlds."),
+                company_posting("Globex", "Raising capital, one round at a time. Capital One is our bank."),
+                company_posting("Initech", "Venture capital is the one thing we do not need.")]
+    out, names = company_names(postings)
+    # "kyndryl": its own postings' bodies 2, others' 1; "acme": no body, a name all the same. "capital"
+    # and "one": 2 each against 3 of others', so they stay; the name "capital one", 2 against 1, is out
+    assert out == ("acme", "globex", "initech", "kyndryl") and names == (("capital", "one"),)
+    profile = CorpusProfile.of(Split(train=postings, val=postings[:1]))
+    assert "kyndryl" in profile.words and profile.company_words == out  # a frame may name it
+
+
+def body_of(text: str) -> str:
+    return text.split("</h3>", 1)[1] if "</h3>" in text else ""
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31 - 2), temperature=st.floats(0.8, 2.0))
+def test_a_body_names_no_company_but_its_own(gen, seed, temperature):
+    # In the small corpus each body names its own company alone ("Acme is hiring..."): every name is chiefly its own.
+    names = {name.lower() for name in COMPANIES}
+    assert names <= set(gen.profile.company_words)
+    text = gen.sample(SampleSettings(seed=seed, temperature=temperature, max_length=600))
+    own = set(words(" ".join(frame_fields(text) or ())))  # a body may repeat its frame's words
+    assert not (set(words(body_of(text))) & names) - own, text
+
+
+def test_without_the_bodys_words_the_toy_model_names_other_companies(gen):
+    everywhere = Generator(gen.model, gen.vocab, profile=replace(gen.profile, company_words=None))
+    names = {name.lower() for name in COMPANIES}
+    texts = everywhere.generate(24, SampleSettings(seed=1, temperature=1.5, max_length=600))
+    assert any((set(words(body_of(t))) & names) - set(words(" ".join(frame_fields(t)))) for t in texts if frame_fields(t))
+
+
+def test_a_profile_from_before_the_names_gets_them_from_its_corpus_or_writes_every_word(tmp_path, tiny_run, gen):
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(tiny_run / "best.pt", run / "best.pt")
+    old = {"format": 1, "words": list(gen.profile.words), "lengths": list(gen.profile.lengths)}
+    (run / "profile.json.gz").write_bytes(gzip.compress(json.dumps(old).encode()))
+    loaded = load_profile(run / "best.pt")
+    assert loaded.company_words is None and not VocabTables(gen.vocab, loaded.words, loaded.company_words).body_words
+    # its corpus is at hand: the names come from it, and are kept beside the checkpoint
+    assert Generator.from_checkpoint(run / "best.pt").profile == gen.profile == load_profile(run / "best.pt")
+
+
+def next_after(text: str, in_body: bool = True) -> set[str]:
+    """The characters the C draw picks over 200 seeds, from even logits, after a row wrote `text`
+    with words "ab", "cd" and "cda", and the name "ab cd" that a body may not write."""
+    vocab, lib = Vocab(" ,abcd"), native.lib()
+    words_ = ["ab", "cd", "cda"]
+    tables = VocabTables(vocab, words_, (), [("ab", "cd")])
+    seen = set()
+    for seed in range(200):
+        row = native.Row()
+        row.seed, row.temperature, row.top_p, row.max_length = seed, 1.0, 1.0, 100
+        row.real_words, row.word, row.in_body = 1, native.W_BETWEEN, int(in_body)
+        row.said[:] = [-1, -1]
+        for ch in text:
+            lib.dj_row_feed(ctypes.byref(tables.struct), ctypes.byref(row), vocab.index[ch])
+        rows, out, scratch = (native.Row * 1)(row), torch.zeros(1, dtype=torch.int32), torch.zeros(2 * len(vocab))
+        z = torch.zeros(1, len(vocab))
+        lib.dj_sample(ctypes.byref(tables.struct), rows, 1, z.data_ptr(), out.data_ptr(), scratch.data_ptr())
+        seen.add(vocab.chars[int(out[0])])
+    return seen
+
+
+def test_a_body_may_write_each_word_of_a_name_but_not_the_name():
+    assert next_after("ab cd") == {"a"}  # "cd" may not end there; "cda" may go on
+    assert next_after("cd ab cd") == {"a"}
+    assert next_after("ab, cd") == {" ", ",", "a"}  # not one after another: more than a space between
+    assert next_after("cd cd") == {" ", ",", "a"}
+    assert next_after("ab cd", in_body=False) == {" ", ",", "a"}  # the frame may name any company

@@ -14,10 +14,11 @@ Prints, for one checkpoint:
   longest shared stretch), and length against the corpus's postings (median and
   quantiles of both), with the share of samples the model ended before the guard's
   wrap-up began;
-- realism: how often a discriminator (char 1-4-grams, logistic regression, 5-fold
-  cross-validated; charlm/quality/realism.py) tells the samples from as many real val
-  postings, beside the same figure for real train postings against real val ones (0.5:
-  it cannot tell them apart).
+- realism: how often each of three discriminators (char and word n-grams, document
+  features; 5-fold cross-validated; charlm/quality/realism.py) tells the samples from as
+  many real val postings, beside the same figure for real train postings against real val
+  ones (0.5: it cannot tell them apart); what gives them away, and the words whose share of
+  postings differs most between the two.
 Ctrl-C prints what was done so far.
 
 A transformer's val loss scores each character with the context it has when sampled: the
@@ -48,7 +49,7 @@ from .data import read_corpus, text_fingerprint
 from .loss import stream_loss
 from .quality.figures import QUANTILES, sample_figures
 from .quality.metrics import compression_bpc
-from .quality.realism import FOLDS, feature_medians, realism, tells
+from .quality.realism import FOLDS, feature_medians, realism, share_gaps, tells
 from .quality.report import describe_model, report
 from .runs import save_realism
 from .sampling.generator import Generator
@@ -105,14 +106,15 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
 
 
 def realism_figures(samples: list[str], split, seed: int) -> dict:
-    """The three discriminators against real val postings and the control, the tells, and the
-    document features (quality/realism.py)."""
+    """The three discriminators against real val postings and the control, the tells, the
+    widest gaps in what postings say, and the document features (quality/realism.py)."""
     with tqdm(total=4, desc="realism", file=sys.stderr) as bar:
         found = realism(samples, split.val, split.train, seed)
         known = found.pop("known")
         found = {side: {k: asdict(d) for k, d in by_kind.items()} for side, by_kind in found.items()}
         bar.update(2)
         found["tells"] = tells(samples, split.val)
+        found["gaps"] = share_gaps(samples, split.val)
         bar.update(1)
         found["features"] = feature_medians(samples, split.val, known)
         bar.update(1)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import re
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,6 +109,23 @@ def tells(generated: list[str], real: list[str], top: int = 10) -> list[dict]:
             found.append({"kind": kind, "feature": str(names[j]), "weight": float(weight[j]),
                           "generated": float(column[:n].mean()), "real": float(column[n:].mean())})
     return sorted(found, key=lambda f: -abs(f["weight"]))[:top]
+
+
+def share_gaps(generated: list[str], real: list[str], top: int = 10) -> list[dict]:
+    """The `top` words and word pairs whose share of postings differs most between the two sides,
+    each side's share given. Where the tells above are what a classifier leans on, these are what
+    a reader misses or meets too often: a requirement ("years of") or a closing statement
+    ("veteran status") that real postings have and generated ones lack."""
+    def shares(postings: list[str]) -> dict[str, float]:
+        found: Counter = Counter()
+        for p in postings:
+            ws = words(p)
+            found.update(set(ws) | {" ".join(pair) for pair in zip(ws, ws[1:])})
+        return {g: c / max(1, len(postings)) for g, c in found.items()}
+
+    g, r = shares(generated), shares(real)
+    gaps = sorted(set(g) | set(r), key=lambda k: (-abs(g.get(k, 0.0) - r.get(k, 0.0)), k))[:top]
+    return [{"feature": k, "generated": g.get(k, 0.0), "real": r.get(k, 0.0)} for k in gaps]
 
 
 def feature_medians(generated: list[str], real: list[str], known: frozenset[str]) -> list[dict]:

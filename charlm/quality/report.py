@@ -75,7 +75,7 @@ def sample_lines(r: dict) -> list[str]:
 
 
 def realism_lines(found: dict) -> list[str]:
-    """The three discriminators beside the control, the tells and the document features."""
+    """The three discriminators beside the control, the tells, the gaps and the document features."""
     lines = ["  realism: how often a discriminator tells them from real val postings (5-fold; 0.5 = it cannot):",
              f"    {'':24} {'generated':>28}   real train (the control)"]
     for kind in DISCRIMINATORS:
@@ -85,6 +85,9 @@ def realism_lines(found: dict) -> list[str]:
         lines.append("  what gives them away most (+: more in generated; share of generated / real postings):")
         lines += [f"    {t['kind']:4} {t['feature']!r:28} {t['weight']:+.2f}  {t['generated']:.0%} / {t['real']:.0%}"
                   for t in found["tells"]]
+    if found.get("gaps"):
+        lines.append("  the widest gaps in what postings say (share of generated / real postings):")
+        lines += [f"    {t['feature']!r:33} {t['generated']:.0%} / {t['real']:.0%}" for t in found["gaps"]]
     if found.get("features"):
         lines.append("  document features, median of generated / real (the forest's importance):")
         lines += [f"    {f['feature']:20} {f['generated']:10,.3f} / {f['real']:10,.3f}   ({f['importance']:.2f})"

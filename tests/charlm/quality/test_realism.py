@@ -5,7 +5,7 @@ import random
 import pytest
 
 from charlm.quality.copies import CopyShare
-from charlm.quality.realism import discriminate, realism, tells, visible_text
+from charlm.quality.realism import discriminate, realism, share_gaps, tells, visible_text
 from conftest import make_corpus
 from dreamjobs.corpus_format import split_documents
 
@@ -48,6 +48,14 @@ def test_the_tells_name_what_generated_postings_overuse():
     found = tells(generated, real)
     assert len(found) == 10
     assert any("synergy" in f["feature"] and f["weight"] > 0 and f["generated"] == 1.0 for f in found), found
+
+
+def test_the_gaps_name_what_generated_postings_leave_out_and_overuse():
+    real = [t.replace("</ul>", "<p>5 years of experience.</p></ul>") for t in postings(60, seed=1)]
+    generated = [t.replace("</ul>", "<p>Synergy.</p></ul>") if i % 2 else t for i, t in enumerate(postings(60, seed=2))]
+    gaps = {g["feature"]: (g["generated"], g["real"]) for g in share_gaps(generated, real)}
+    assert gaps["years of"] == (0.0, 1.0) and gaps["synergy"] == (0.5, 0.0)
+    assert len(gaps) == 10 and gaps[next(iter(gaps))] == (0.0, 1.0)  # the widest first
 
 
 def test_the_copy_share_counts_the_characters_inside_a_long_verbatim_stretch():

@@ -33,7 +33,7 @@ from .data import Split
 
 PROFILE = "profile.json.gz"
 FORMAT = 2  # 2 added company_words and company_names; a profile of format 1 lets a body write every word
-NAME_WORDS = 3  # of a name of several words, the last ones a body may not write in a row
+NAME_WORDS = 3  # of a name of several words, the last ones a body may not write in a row (kernel.h: Guard.names)
 # A posting may not end before FLOOR_MARGIN characters short of its drawn length, and is steered
 # to its end from WRAP_UP_MARGIN short of it: closing what is open takes a few hundred more.
 FLOOR_MARGIN = 1500

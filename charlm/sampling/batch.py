@@ -84,9 +84,11 @@ class VocabTables:
                                    *pointers)
         self.struct.space = index.get(" ", -1)
         self.body_words = self.known_words and company_words is not None
-        self.company_words = frozenset(company_words or ())  # a row's own frame's stay its body's
+        out = frozenset(company_words or ())
+        # The names' words that a row's own frame gives stay its body's: a company's, and a name's last.
+        self.own_names = out | frozenset(name[-1] for name in company_names)
         if self.body_words:
-            trie = word_trie(w for w in known_words if w not in self.company_words)
+            trie = word_trie(w for w in known_words if w not in out)
             names, last, self.struct.n_names = name_table(trie, company_names)
             self.body_trie = [torch.from_numpy(a) for a in (*trie, names, last)]
             (self.struct.body_letters, self.struct.body_first, self.struct.body_end, self.struct.names,
@@ -234,7 +236,7 @@ class Batch:
                     if writer.followed and row.real_words and self.tables.body_words:
                         row.in_body = 1  # the body's words, and the names its own frame gave
                         frame = writer.fields()
-                        add_own_words(row, own_words({f: " ".join(w for w in words(frame[f]) if w in self.tables.company_words)
+                        add_own_words(row, own_words({f: " ".join(w for w in words(frame[f]) if w in self.tables.own_names)
                                                       for f in ("company", "title", "location") if f in frame}))
             if done:
                 self.remove(key)

@@ -24,6 +24,7 @@ on characters only; batch.py turns its wishes into masks over the logits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from string import ascii_letters
 from typing import Iterator
 
 from dreamjobs.corpus_format import FIELDS, HEAD, SEP, TITLE_END, field_text, frame_fields
@@ -41,7 +42,7 @@ LONGEST_TITLE_LINE = 640
 # slot then writes into the body at every mention: past its limit a field ends with its word.
 FIELD_LIMITS = (80, 40, 30)  # title, company, each place of the location
 PLACES = "; "
-OVERRUN = 20  # the most characters the word a field's limit falls in may add
+OVERRUN = 20  # the most characters the word a field's limit falls in may add; one it cut may then finish, in as many
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,10 @@ def _free(first: int, separators: int, last: bool) -> Iterator[Want]:
         may_end = last and text.count(SEP) >= separators and text.strip() and not text.endswith(" ")
         ends_here = may_end and over >= 0  # the last field ends with the word it is in
         if may_end and (len(text) >= LONGEST_TITLE_LINE or over >= OVERRUN):
-            ch = yield Want(only="<")
+            # A word cut off would be a word the corpus does not have: one begun may finish (the
+            # known-words guard ends it where a word of the corpus does), up to OVERRUN more.
+            cut = len(text) >= LONGEST_TITLE_LINE + OVERRUN or over >= 2 * OVERRUN or not text[-1] in ascii_letters
+            ch = yield Want(only="<" if cut else "<" + ascii_letters)
         else:
             ch = yield Want(banned="\n" + ("" if may_end else "<") + (" " if not text or ends_here else "")
                             + (";" if len(text) >= LONG_TITLE_LINE or ends_here else ""))

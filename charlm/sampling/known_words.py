@@ -9,6 +9,7 @@ import numpy as np
 
 from dreamjobs.corpus_format import words
 
+from ..profile import NAME_WORDS
 from . import native
 
 LETTERS = string.ascii_lowercase
@@ -53,17 +54,17 @@ def word_nodes(trie: tuple[np.ndarray, np.ndarray, np.ndarray], vocabulary) -> l
 
 
 def name_table(trie, names) -> tuple[np.ndarray, np.ndarray, int]:
-    """Guard.names, Guard.name_last and Guard.n_names for names of two or three words (those whose
-    words the trie has)."""
+    """Guard.names, Guard.name_last and Guard.n_names for names of two to NAME_WORDS words (those
+    whose words the trie has): a row of NAME_WORDS nodes each, -1 before a shorter name's."""
     rows = []
     for name in names:
-        nodes = word_nodes(trie, name[-3:])
+        nodes = word_nodes(trie, name[-NAME_WORDS:])
         if len(nodes) >= 2 and min(nodes) >= 0:
-            rows.append(([-1] + nodes)[-3:])
+            rows.append([-1] * (NAME_WORDS - len(nodes)) + nodes)
     last = np.zeros(len(trie[0]), np.uint8)
     for row in rows:
-        last[row[2]] = 1
-    return np.array(rows or [[-1, -1, -1]], np.int32), last, len(rows)
+        last[row[-1]] = 1
+    return np.array(rows or [[-1] * NAME_WORDS], np.int32), last, len(rows)
 
 
 def own_words(fields: dict[str, str]) -> list[list[int]]:

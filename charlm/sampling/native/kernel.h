@@ -197,8 +197,8 @@ typedef struct {
     const int32_t *body_first;
     const uint8_t *body_end;
     /* Names a body may not write one word after another (company_names): n_names x 3 nodes of the
-       body's trie, the last word's after the one or two before it (-1: a name of two words), and per node of
-       that trie whether a name ends with its word. */
+       body's trie (charlm/profile.py's NAME_WORDS), the last word's after the one or two before it
+       (-1: a name of two words), and per node of that trie whether a name ends with its word. */
     int32_t n_names, space;         /* space: the id of " ", which alone may stand between a name's words */
     const int32_t *names;
     const uint8_t *name_last;

@@ -82,18 +82,18 @@ def company_names(postings: list[str]) -> tuple[tuple[str, ...], tuple[tuple[str
     for doc in postings:
         frame = FRAME_ELEMENTS.search(doc)
         if frame is not None:
-            name = tuple(words(frame.group(2)))[-NAME_WORDS:]
+            name = tuple(words(frame.group(2)))
             names.add(name)
             bodies.append((name, words(doc[frame.end():])))
-    own: Counter = Counter()  # a word, or several, of a company's name -> its own postings' bodies using it
+    own: Counter = Counter()  # a word of a company's name, or its last words -> its own postings' bodies using it
     other: Counter = Counter()  # the same -> other companies' postings' bodies using it
-    phrases = {n for n in names if len(n) > 1}
+    phrases = {n[-NAME_WORDS:] for n in names if len(n) > 1}
     for name, body in bodies:
         found = set(body) | {g for n in range(2, NAME_WORDS + 1)
                              for g in zip(*(body[i:] for i in range(n))) if g in phrases}
         for g in found:
-            (own if g == name or g in name else other)[g] += 1
-    chiefly_own = {g for n in names for g in (*n, n) if own[g] >= other[g]}
+            (own if g == name[-NAME_WORDS:] or g in name else other)[g] += 1
+    chiefly_own = {g for n in names for g in (*n, n[-NAME_WORDS:]) if own[g] >= other[g]}
     out = {w for w in chiefly_own if isinstance(w, str)}
     return tuple(sorted(out)), tuple(sorted(n for n in phrases & chiefly_own if not out & set(n)))
 

@@ -15,13 +15,13 @@ from typing import Hashable
 
 import torch
 
-from dreamjobs.corpus_format import CHILDREN, LEAD, VOID_TAGS, words
+from dreamjobs.corpus_format import CHILDREN, LEAD, VOID_TAGS
 
 from . import native
 from ..data import Vocab
 from .company import CompanySlots
 from .frame import FrameWriter, Want
-from .known_words import LETTERS, add_own_words, name_table, own_words, set_own_words, word_trie
+from .known_words import LETTERS, add_frame_names, name_table, set_own_words, word_trie
 from .reference_guard import WRAP_UP_SCALE
 from .copy_guard import CopyGuard
 
@@ -235,9 +235,7 @@ class Batch:
                         row.temperature = self.body_temperature.pop(key)
                     if writer.followed and row.real_words and self.tables.body_words:
                         row.in_body = 1  # the body's words, and the names its own frame gave
-                        frame = writer.fields()
-                        add_own_words(row, own_words({f: " ".join(w for w in words(frame[f]) if w in self.tables.own_names)
-                                                      for f in ("company", "title", "location") if f in frame}))
+                        add_frame_names(row, writer.fields(), self.tables.own_names)
             if done:
                 self.remove(key)
         if self.keys:

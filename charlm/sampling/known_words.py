@@ -83,10 +83,16 @@ def set_own_words(row, fields: dict[str, str]) -> None:
 
 def add_own_words(row, extra: list[list[int]]) -> None:
     """Add words (as own_words gives them) to a row's own, as many as Row.extra has room for."""
-    held = [list(row.extra[e])[:native.MAX_WORD] for e in range(row.n_extra)]
+    held = [list(row.extra[e]) for e in range(row.n_extra)]
     for letters in extra:
         padded = letters + [-1] * (native.MAX_WORD - len(letters))
         if padded not in held and row.n_extra < native.MAX_EXTRA:
             row.extra[row.n_extra][:] = padded
             row.n_extra += 1
             held.append(padded)
+
+
+def add_frame_names(row, fields: dict[str, str], names: frozenset[str]) -> None:
+    """Make the words of `names` that a row's own frame holds (its fields as written) its own, so
+    that its body may name its own company."""
+    add_own_words(row, own_words({"frame": " ".join(w for w in words(" ".join(fields.values())) if w in names)}))

@@ -22,7 +22,7 @@ from ..data import Vocab
 from .company import CompanySlots
 from .frame import FrameWriter, Want
 from .known_words import LETTERS, add_frame_names, name_table, set_own_words, word_trie
-from .reference_guard import WRAP_UP_SCALE
+from .reference_guard import BRACKET_SCALE, BRACKET_SOFT, MAX_PAREN, PROSE, WRAP_UP_SCALE
 from .copy_guard import CopyGuard
 
 START = LEAD  # training reads every posting but the first after this
@@ -83,6 +83,9 @@ class VocabTables:
                                    index.get("&", -1), len(voids), len(ends), len(tags), float(WRAP_UP_SCALE),
                                    *pointers)
         self.struct.space = index.get(" ", -1)
+        self.struct.lparen, self.struct.rparen, self.struct.quote = (index.get(c, -1) for c in '()"')
+        self.struct.max_paren, self.struct.bracket_soft, self.struct.bracket_scale = MAX_PAREN, BRACKET_SOFT, BRACKET_SCALE
+        self.struct.prose = sum(1 << t for t, name in enumerate(tags) if name in PROSE)
         self.body_words = self.known_words and company_words is not None
         out = frozenset(company_words or ())
         # The names' words that a row's own frame gives stay its body's: a company's, and a name's last.

@@ -12,7 +12,13 @@ follows the tags of the text as it is written and says what may come next:
 - and where the innermost open element is one the corpus has, only the names of the
   elements the corpus opens inside it (corpus_format.CHILDREN): "<li>" inside "<ul>",
   never "<positions>" or a second "<body>";
-- after "</": the innermost open tag's name, spelled out.
+- after "</": the innermost open tag's name, spelled out;
+- and in the body's prose (PROSE), brackets that close: no ")" without its "(", and no "<"
+  while a "(" or a '"' is open, so each closes within its element's text. A generated
+  posting had an unclosed parenthesis or quote in 4 of 10 postings, a real one in 1 of 50;
+  past BRACKET_SOFT characters inside, the closing one gets e-fold likelier every
+  BRACKET_SCALE (real parentheses: 17 characters at the median, 111 at the 99th
+  percentile).
 
 HtmlConstraint turns that into a mask over a vocabulary's logits, and also ends
 postings that run long. Lowering the temperature sharpens every choice, including the
@@ -36,6 +42,9 @@ import torch
 from dreamjobs.corpus_format import CHILDREN, VOID_TAGS
 
 WRAP_UP_SCALE = 500  # characters per e-fold of the odds of closing past wrap_up
+PROSE = ("p", "li", "h4", "strong", "em")  # the body's elements whose text holds sentences
+MAX_PAREN = 3  # parentheses open at once, at most
+BRACKET_SOFT, BRACKET_SCALE = 60, 20  # from 60 characters inside, the closing one e-fold likelier every 20
 
 
 class TagGuard:
@@ -44,6 +53,9 @@ class TagGuard:
         self.state = "text"
         self.name = ""
         self.expect = ""
+        self.paren = 0  # parentheses open in the prose's text
+        self.quote = 0  # 1 while a '"' is open there
+        self.inside = 0  # characters since the outermost of them opened
         for ch in text:
             self.feed(ch)
 
@@ -56,6 +68,9 @@ class TagGuard:
         if state == "text":
             if ch == "<":
                 self.state = "lt"
+                self.paren = self.quote = self.inside = 0
+            elif self.in_prose():
+                self._bracket(ch)
         elif state == "lt":
             if ch == "/":
                 if self.stack:
@@ -89,6 +104,19 @@ class TagGuard:
         elif state == "skip":
             if ch == ">":
                 self.state = "text"
+
+    def in_prose(self) -> bool:
+        return bool(self.stack) and self.stack[-1] in PROSE
+
+    def _bracket(self, ch: str) -> None:
+        was_open = self.paren or self.quote
+        if ch == "(":
+            self.paren += 1
+        elif ch == ")" and self.paren:
+            self.paren -= 1
+        elif ch == '"':
+            self.quote ^= 1
+        self.inside = self.inside + 1 if was_open and (self.paren or self.quote) else 0
 
     def _opened(self, name: str) -> None:
         if name not in VOID_TAGS:
@@ -153,4 +181,21 @@ class HtmlConstraint:
             out[[i for c, i in self.index.items() if c not in ok]] = float("-inf")
         if state == "lt" and self.wrap_up is not None and written > self.wrap_up and self.slash is not None:
             out[self.slash] += (written - self.wrap_up) / WRAP_UP_SCALE
+        if state == "text" and guard.in_prose():
+            out = self.brackets(out, guard)
+        return out
+
+    def brackets(self, logits: torch.Tensor, guard: TagGuard) -> torch.Tensor:
+        """The prose's brackets close: no ")" without a "(", no "<" while one or a '"' is open;
+        left as they are where nothing else would remain."""
+        banned = [")"] if not guard.paren else ["("] if guard.paren >= MAX_PAREN else []
+        if guard.paren or guard.quote:
+            banned.append("<")
+        out = logits.clone()
+        out[[self.index[c] for c in banned if c in self.index]] = float("-inf")
+        if not torch.isfinite(out).any():
+            return logits
+        if guard.inside > BRACKET_SOFT:
+            closers = [c for c, is_open in ((")", guard.paren), ('"', guard.quote)) if is_open and c in self.index]
+            out[[self.index[c] for c in closers]] += (guard.inside - BRACKET_SOFT) / BRACKET_SCALE
         return out

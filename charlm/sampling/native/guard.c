@@ -21,17 +21,27 @@ static void opened(const Guard *g, Row *r) {
     r->state = TEXT;
 }
 
+/* The innermost open element's place among the corpus's (tag_names); -1 for the top level,
+   n_tags for an element the corpus never opens. */
+static int innermost(const Guard *g, const Row *r) {
+    if (!r->depth) return -1;
+    int top = r->depth - 1, p = 0;
+    while (p < g->n_tags && !listed(g->tag_names + p * MAX_NAME, 1, r->stack[top], r->stack_len[top])) p++;
+    return p;
+}
+
+static int in_prose(const Guard *g, const Row *r) {
+    int p = innermost(g, r);
+    return p >= 0 && p < g->n_tags && (g->prose >> p & 1u);
+}
+
 /* Where the corpus's grammar applies (reference_guard.py, corpus_names): the ids that may come
    next, after "<" or in an opening tag's name, inside the innermost open element (ok: n_tags + 1
    ids). Returns how many; 0 where it does not apply. */
 static int corpus_names(const Guard *g, const Row *r, int m, int32_t *ok) {
-    uint32_t kids = g->children[0];
-    if (r->depth) {
-        int top = r->depth - 1, p = 0;
-        while (p < g->n_tags && !listed(g->tag_names + p * MAX_NAME, 1, r->stack[top], r->stack_len[top])) p++;
-        if (p == g->n_tags) return 0;  /* an element the corpus never opens: a prime's own */
-        kids = g->children[p + 1];
-    }
+    int p = innermost(g, r);
+    if (p == g->n_tags) return 0;  /* an element the corpus never opens: a prime's own */
+    uint32_t kids = g->children[p + 1];
     int typed = m == M_OPEN ? r->name_len : 0, n = 0;
     for (int t = 0; t < g->n_tags; t++) {
         const int32_t *name = g->tag_names + t * MAX_NAME;
@@ -56,7 +66,14 @@ static int forced(const Guard *g, const Row *r) {
 void dj_guard_feed(const Guard *g, Row *r, int id) {
     switch (r->state) {
     case TEXT:
-        if (id == g->lt) r->state = LT;
+        if (id == g->lt) { r->state = LT; r->paren = r->quote = r->inside = 0; }
+        else if ((r->paren || r->quote || id == g->lparen || id == g->rparen || id == g->quote) && in_prose(g, r)) {
+            int was_open = r->paren || r->quote;
+            if (id == g->lparen) r->paren++;
+            else if (id == g->rparen && r->paren) r->paren--;
+            else if (id == g->quote) r->quote ^= 1;
+            r->inside = was_open && (r->paren || r->quote) ? r->inside + 1 : 0;
+        }
         break;
     case LT:
         if (id == g->slash) {
@@ -88,6 +105,23 @@ void dj_guard_feed(const Guard *g, Row *r, int id) {
     }
 }
 
+/* The prose's brackets close (TagGuard's brackets): no ")" without a "(", no "<" while one or
+   a '"' is open; left as they are where nothing else would remain. */
+static void brackets(const Guard *g, const Row *r, float *z) {
+    int ban[2], n = 0, V = g->V, any = 0;
+    if (!r->paren) ban[n++] = g->rparen;
+    else if (r->paren >= g->max_paren) ban[n++] = g->lparen;
+    if (r->paren || r->quote) ban[n++] = g->lt;
+    for (int v = 0; v < V && !any; v++) any = z[v] != NEG_INF && !(n > 0 && v == ban[0]) && !(n > 1 && v == ban[1]);
+    if (!any) return;
+    for (int i = 0; i < n; i++) if (ban[i] >= 0) z[ban[i]] = NEG_INF;
+    if (r->inside > g->bracket_soft) {
+        float push = (float)((double)(r->inside - g->bracket_soft) / g->bracket_scale);
+        if (r->paren && g->rparen >= 0) z[g->rparen] += push;
+        if (r->quote && g->quote >= 0) z[g->quote] += push;
+    }
+}
+
 /* Apply the row's guard to its logits in place (-inf where not allowed). */
 void dj_constrain(const Guard *g, const Row *r, float *z) {
     int V = g->V, f = forced(g, r);
@@ -100,6 +134,7 @@ void dj_constrain(const Guard *g, const Row *r, float *z) {
     if (m < 0 || !g->has_mask[m]) return;
     const uint8_t *mask = g->masks + m * V;
     for (int v = 0; v < V; v++) if (!mask[v]) z[v] = NEG_INF;
+    if (m == M_TEXT && in_prose(g, r)) brackets(g, r, z);
     int32_t ok[33];
     int n_ok = m == M_TEXT ? 0 : corpus_names(g, r, m, ok);
     if (n_ok) {  /* every id masked but the ok ones, which keep their logits */

@@ -170,6 +170,8 @@ typedef struct {
     int32_t in_body;                  /* past the frame: the body's words (Guard.body_*) where there are some */
     int32_t said[2], apart;           /* the body's last two words (trie nodes; -1: none), and whether
                                          more than spaces came after the last */
+    int32_t paren, quote, inside;     /* the prose's open parentheses, open quote, and characters since
+                                         the outermost of them opened (TagGuard's) */
 } Row;
 
 typedef struct {
@@ -202,6 +204,11 @@ typedef struct {
     int32_t n_names, space;         /* space: the id of " ", which alone may stand between a name's words */
     const int32_t *names;
     const uint8_t *name_last;
+    /* The prose's brackets (reference_guard.py, PROSE and BRACKET_*): ids of "(", ")" and '"' (-1:
+       none), bit t of prose set where tag_names[t] is one of PROSE. */
+    int32_t lparen, rparen, quote, max_paren, bracket_soft;
+    float bracket_scale;
+    uint32_t prose;
 } Guard;
 
 /* The copy guard's bookkeeping (../copy_guard.py, CopyGuard), per step: roll each row's

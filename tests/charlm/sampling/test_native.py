@@ -172,7 +172,8 @@ def masks_agree(chars: str, text: str, wrap_up: int) -> None:
 def test_the_c_guard_allows_exactly_what_the_python_reference_allows():
     rng = random.Random(0)
     pieces = ["<", ">", "/", "</", "<p>", "<ul>", "<li>", "</li>", "<br>", "<hr/>", "<h1 a=b>", "<BR>", "text",
-              "x", " ", "\n", "<<", "</p", "1", "<img>", "<Ul>", "</UL>", "<h4>", "</h4"]
+              "x", " ", "\n", "<<", "</p", "1", "<img>", "<Ul>", "</UL>", "<h4>", "</h4", "(", ")", '"', "((((",
+              "long stretch inside a parenthesis, " * 3]
     chars = "".join(sorted(set("".join(pieces))))
     for trial in range(200):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(5, 60)))

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from charlm.sampling.generator import Generator
-from charlm.sampling.reference_guard import WRAP_UP_SCALE, HtmlConstraint, TagGuard
+from charlm.sampling.reference_guard import BRACKET_SCALE, BRACKET_SOFT, MAX_PAREN, WRAP_UP_SCALE, HtmlConstraint, TagGuard
 from charlm.quality.metrics import has_frame, well_formed
 from conftest import opened_where_the_corpus_never_does
 
-CHARS = "\n <>/&;" + string.ascii_letters + string.digits + ".,"
+CHARS = "\n <>/&;" + string.ascii_letters + string.digits + '.,()"'
 
 
 def closing_mismatches(text: str) -> int:
@@ -77,7 +77,8 @@ def allowed(text: str, written: int = 0, wrap_up: int | None = None) -> set[str]
 
 
 def test_the_constraint_allows_only_what_continues_well_formed_html():
-    assert allowed("<html>\n<p>Salary ") == set(CHARS) - {">"}  # text: a literal ">" is escaped
+    # text: a literal ">" is escaped, and a ")" closes a "(" (test_in_prose_a_parenthesis...)
+    assert allowed("<html>\n<p>Salary ") == set(CHARS) - {">", ")"}
     assert allowed("<html>\n<h4>Perks</") == {"h"}
     assert allowed("<html>\n<h4>Perks</h") == {"4"}
     assert allowed("<div>\n<p>Salary <") == {"s", "e", "b", "/"}  # <strong>, <em>, <br>, or a close
@@ -127,11 +128,58 @@ def test_past_the_wrap_up_closing_gets_likelier_with_every_character():
     assert float(in_text[CHARS.index("<")]) == 0.0  # only the choice after "<" is steered
 
 
+def unclosed_brackets(posting: str) -> list[str]:
+    """The body's stretches of text between tags whose parentheses or quotes do not close."""
+    bad = []
+    for text in re.split(r"<[^>]*>", posting.split("</h3>", 1)[-1]):
+        depth = 0
+        for ch in text:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth < 0:
+                break
+        if depth or text.count('"') % 2:
+            bad.append(text)
+    return bad
+
+
+def test_in_prose_a_parenthesis_or_quote_closes_before_its_element_does():
+    p = BODY + "<p>Python "
+    assert ")" not in allowed(p)  # nothing to close
+    assert "<" not in allowed(p + "(SQL") and ")" in allowed(p + "(SQL")
+    assert "<" in allowed(p + "(SQL)")
+    assert "<" not in allowed(p + '"the best') and "<" in allowed(p + '"the best"')
+    assert "(" not in allowed(p + "(" * MAX_PAREN + "x")
+    # The frame's fields are the frame writer's: a title may hold "(Remote - US".
+    assert "<" in allowed(BODY + "<h1>Analyst (Remote") and ")" in allowed(BODY + "<h1>Analyst")
+    # A model that writes nothing else may still close its element.
+    only_lt = torch.full((len(CHARS),), float("-inf"))
+    only_lt[CHARS.index("<")] = 0.0
+    assert torch.equal(HtmlConstraint(CHARS).apply(only_lt, TagGuard(p + "(SQL"), 0), only_lt)
+
+
+def test_a_long_parenthesis_gets_likelier_to_close_with_every_character():
+    c = HtmlConstraint(CHARS)
+
+    def odds(inside: int) -> float:
+        out = c.apply(torch.zeros(len(CHARS)), TagGuard(BODY + "<p>(" + "x" * inside), 0)
+        return float(out[CHARS.index(")")] - out[CHARS.index("x")])
+
+    assert odds(BRACKET_SOFT - 10) == odds(BRACKET_SOFT) == 0.0
+    assert odds(BRACKET_SOFT + BRACKET_SCALE) == pytest.approx(1.0)
+    assert odds(BRACKET_SOFT + 3 * BRACKET_SCALE) == pytest.approx(3.0)
+
+
 def test_the_demo_models_postings_are_complete_and_well_formed(demo):
     # What a gallery visitor sees: temperature 0.8, the gallery's length budget.
     posts = demo.generate(4, temperature=0.8, seed=11, max_length=12000)
     assert all(map(well_formed, posts)), [p[-200:] for p in posts if not well_formed(p)]
     assert all(map(has_frame, posts))
+
+
+def test_the_demo_models_prose_closes_its_brackets(demo):
+    # Before the prose's brackets were guarded, 4 of these 6 left a parenthesis or quote open.
+    posts = demo.generate(6, seed=21, max_length=4000)
+    assert [unclosed_brackets(p) for p in posts] == [[]] * 6
 
 
 def test_the_demo_models_postings_open_with_title_company_and_location(demo):

@@ -98,7 +98,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
         with atomic_file(samples_to) as fh:
             fh.write("".join(samples))
     result.update(samples=n, max_length=settings.max_length, seed=settings.seed,
-                  settings={k: getattr(settings, k) for k in SAMPLING_KNOBS})
+                  settings={**{k: getattr(settings, k) for k in SAMPLING_KNOBS}, "word_shares": gen.shares_on(settings)})
     result.update(sample_figures(samples, split, text, settings.stop))
     if n >= FOLDS:
         result["realism"] = realism_figures(samples, split, settings.seed)
@@ -148,6 +148,8 @@ def build_parser():
     p.add_argument("--min-p", type=float, default=None, help="min-p truncation, in [0, 1) (default: the family's)")
     p.add_argument("--real-words", action=argparse.BooleanOptionalAction, default=None,
                    help="the known-words guard (default: the family's)")
+    p.add_argument("--word-shares", action=argparse.BooleanOptionalAction, default=None,
+                   help="steer the body's words to the corpus's shares (default: on where the run has them)")
     p.add_argument("--length", type=int, default=20000,
                    help="most characters per sample (default 20000; the longest corpus posting has 15k)")
     p.add_argument("--seed", type=int, default=1, help="seed of the first sample; sample i uses seed+i (default 1)")
@@ -187,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_val and args.precision:
         p.error("--precision compares the sampler's val loss with the model's: it needs the val split (drop --no-val)")
     given = {k: v for k, v in dict(temperature=args.temperature, top_p=args.top_p, min_p=args.min_p,
-                                   real_words=args.real_words).items() if v is not None}
+                                   real_words=args.real_words, word_shares=args.word_shares).items()
+             if v is not None}
     given.update(max_length=args.length, seed=args.seed, guard=not args.no_guard)
     result: dict = {}
     try:

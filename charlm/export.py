@@ -3,7 +3,8 @@
 Weights are stored as float16 (half the size; loading restores float32) and the
 optimizer-bearing latest.pt is left behind, so a shipped run can be sampled and
 charted but not resumed. The run's metrics.jsonl comes along for the loss curve, and its
-profile.json.gz for the sampler's known words and lengths without the corpus.
+profile.json.gz for the sampler's known words and lengths without the corpus, and its
+word_shares.json.gz (python -m charlm.calibrate).
 With --prune-header-gates, a transformer's heads that take little of their pinned header
 take none, and the sampler skips their header attention (models/header.py, prune_gates).
 """
@@ -20,6 +21,7 @@ from . import runs
 from .errors import CharLMError
 from .models.header import prune_gates
 from .profile import PROFILE
+from .sampling.word_shares import WORD_SHARES
 
 
 def export(run_dir: Path, out: Path, epochs: list[str], half: bool = True,
@@ -50,7 +52,7 @@ def export(run_dir: Path, out: Path, epochs: list[str], half: bool = True,
             ckpt["model_state"] = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["model_state"].items()}
         ckpt_io.atomic_save(ckpt, out / path.name)
         written.append(out / path.name)
-    for beside in (runs.METRICS, PROFILE):  # the loss curve, and the words and lengths sampling reads
+    for beside in (runs.METRICS, PROFILE, WORD_SHARES):  # the loss curve, and what sampling reads
         if (run_dir / beside).exists():
             shutil.copyfile(run_dir / beside, out / beside)
     runs.mark_best(out)

@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real-words", action=argparse.BooleanOptionalAction, default=None,
                    help="write only words the model's corpus uses (the known-words guard; default: on where the "
                         "run has its word list)")
+    p.add_argument("--word-shares", action=argparse.BooleanOptionalAction, default=None,
+                   help="steer the body's words to the shares its corpus gives them (default: on where the run has "
+                        "them, from python -m charlm.calibrate; with the known-words guard)")
     p.add_argument("--prime", default=d.prime, help=f"text the posting starts with (default {d.prime!r})")
     p.add_argument("--length", type=int, default=POSTING_LENGTH,
                    help="most characters to generate per posting; guarded postings end near a length drawn from "
@@ -80,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     resolve_device(args.device)  # a clear error where the device is missing
     seed = new_seed() if args.seed is None else args.seed
     given = dict(prime=args.prime, temperature=args.temperature, max_length=args.length, top_k=args.top_k,
-                 top_p=args.top_p, min_p=args.min_p, real_words=args.real_words, argmax=args.argmax,
-                 stop=args.stop or "", guard=not args.no_guard, title=args.title, company=args.company, location=args.location)
+                 top_p=args.top_p, min_p=args.min_p, real_words=args.real_words, word_shares=args.word_shares,
+                 argmax=args.argmax, stop=args.stop or "", guard=not args.no_guard, title=args.title, company=args.company, location=args.location)
     # Every setting is checked against the model's vocabulary before the slow load.
     config, vocab = ckpt_io.peek(args.checkpoint)
     settings_for(config, **given, seed=seed).check(vocab)
@@ -99,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = gen.settings(**given, seed=seed + i)
         if i == 0:
             print(f"settings: temperature {settings.temperature}, top-p {settings.top_p}, min-p {settings.min_p}, "
-                  f"real words {'on' if settings.real_words and gen.vocab_tables.known_words else 'off'}",
+                  f"real words {'on' if settings.real_words and gen.vocab_tables.known_words else 'off'}, "
+                  f"word shares {'on' if gen.shares_on(settings) else 'off'}",
                   file=sys.stderr, flush=True)
         for piece in gen.stream(settings):
             sys.stdout.write(piece)

@@ -222,6 +222,7 @@ def _events(posting, job: Job, save: Callable[[dict], int], url_for_posting: Cal
         used = posting.settings
         yield sse("meta", {"seed": job.seed, "checkpoint": job.checkpoint.id, "temperature": used.temperature,
                            "top_p": used.top_p, "min_p": used.min_p, "real_words": used.real_words,
+                           "word_shares": posting.server.generator.shares_on(used),
                            "guards_off": posting.server.generator.guards_off()})
         parts, pending = [], []
         # The first chunk carries a preview at once: the page shows the posting from its first words.

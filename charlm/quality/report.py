@@ -42,6 +42,8 @@ def settings_words(r: dict) -> str:
         parts.append(f"the frame at {s['frame_temperature']}")
     parts += [f"{k} {s[k]}" for k in ("top_k", "top_p", "min_p") if s.get(k) is not None]
     parts += [f"guard {'on' if s['guard'] else 'off'}", f"real words {'on' if s['real_words'] else 'off'}"]
+    if "word_shares" in s:  # reports from before word shares have none
+        parts.append(f"word shares {'on' if s['word_shares'] else 'off'}")
     return ", ".join(parts)
 
 

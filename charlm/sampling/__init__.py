@@ -7,6 +7,7 @@
     steppers.py    one step of a batch: the C kernel's LSTM, or any family's own forward
     frame.py       the coherent title/company/location frame, and a dream job on request
     copy_guard.py  steers rows away from long verbatim copies of the corpus
+    word_shares.py steers a body's words to the shares its corpus gives them
     reference_guard.py  the tag guard's rules in Python: the reference the C guard is tested against
     speed.py       characters per second of each path (charlm.bench)
     native/        the C kernel: precisions, the LSTM step, its pacer, the tag guard and the draw

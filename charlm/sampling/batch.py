@@ -38,9 +38,9 @@ def start_ids(vocab: Vocab, prime: str) -> list[int]:
 class VocabTables:
     """The vocabulary's character classes and masks as the C kernel's Guard reads them, with the
     known words' trie where a word list is given, and the body's beside it: those words but the
-    companies' names (profile.py)."""
+    companies' names (profile.py), with their word shares where the run has them (word_shares.py)."""
 
-    def __init__(self, vocab: Vocab, known_words=None, company_words=None, company_names=()):
+    def __init__(self, vocab: Vocab, known_words=None, company_words=None, company_names=(), word_shares=None):
         chars, index = vocab.chars, vocab.index
         self.chars = chars
         letters, digits = set(string.ascii_letters), set(string.digits)
@@ -87,6 +87,7 @@ class VocabTables:
         self.struct.max_paren, self.struct.bracket_soft, self.struct.bracket_scale = MAX_PAREN, BRACKET_SOFT, BRACKET_SCALE
         self.struct.prose = sum(1 << t for t, name in enumerate(tags) if name in PROSE)
         self.body_words = self.known_words and company_words is not None
+        self.word_shares = False  # the body's words steered to the corpus's shares (word_shares.py)
         out = frozenset(company_words or ())
         # The names' words that a row's own frame gives stay its body's: a company's, and a name's last.
         self.own_names = out | frozenset(name[-1] for name in company_names)
@@ -96,6 +97,10 @@ class VocabTables:
             self.body_trie = [torch.from_numpy(a) for a in (*trie, names, last)]
             (self.struct.body_letters, self.struct.body_first, self.struct.body_end, self.struct.names,
              self.struct.name_last) = (t.data_ptr() for t in self.body_trie)
+            self.word_shares = word_shares is not None
+            if self.word_shares:
+                self.share_odds = [torch.from_numpy(a) for a in word_shares.node_odds(trie)]
+                self.struct.shares, self.struct.shares_end = (t.data_ptr() for t in self.share_odds)
 
     def banned(self, want: Want) -> torch.Tensor:
         """The characters a frame's Want rules out, as a mask over the vocabulary."""
@@ -146,6 +151,7 @@ class Batch:
         row.max_length = s.max_length
         row.real_words, row.word = int(s.real_words and self.tables.known_words), native.W_BETWEEN
         row.said[:] = [-1, -1]
+        row.word_shares = int(s.word_shares and row.real_words and self.tables.word_shares)
         if row.real_words:
             set_own_words(row, s.fields())
         stop = [vocab.index[c] for c in s.stop or ""] if s.stop and not vocab.missing(s.stop) else []

@@ -43,6 +43,7 @@ from .native_transformer import NativeTransformer
 from .native_lstm import NativeLSTM
 from .python_batch import MISSING_GUARDS, PythonBatch
 from .steppers import TorchModel
+from .word_shares import WordShares, load_word_shares
 from . import native as kernel
 
 # Each family's C step, where there is one; any other model steps its own forward (TorchModel).
@@ -93,7 +94,8 @@ class Generator:
     def __init__(self, model: CharModel, vocab: Vocab, device: str = "cpu",
                  precision: str | None = None, backend: str | None = None,
                  copy_index: CorpusWindows | None = None, corpus: str | None = None,
-                 threads: int | None = None, profile: CorpusProfile | None = None):
+                 threads: int | None = None, profile: CorpusProfile | None = None,
+                 word_shares: WordShares | None = None):
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.vocab = vocab
@@ -118,7 +120,7 @@ class Generator:
         self.backend = backend
         self.profile = profile  # the corpus's words and lengths (profile.py), where the run has them
         self.vocab_tables = VocabTables(vocab, *((profile.words, profile.company_words, profile.company_names)
-                                                 if profile is not None else ()))
+                                                 if profile is not None else ()), word_shares=word_shares)
         self.copy_index = copy_index
         self.corpus = corpus  # the path of the corpus the model learned from, when it is known
 
@@ -128,7 +130,12 @@ class Generator:
         path = ckpt_io.resolve(path)  # a run folder stands for its best.pt
         model, vocab, ckpt = ckpt_io.load_model(path)
         return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt), threads=threads,
-                   profile=profile_of(path, ckpt))
+                   profile=profile_of(path, ckpt), word_shares=load_word_shares(path))
+
+    def shares_on(self, settings: SampleSettings) -> bool:
+        """Whether postings drawn with these settings steer their words to the corpus's shares."""
+        return bool(settings.word_shares and settings.real_words and self.vocab_tables.word_shares
+                    and not self.kernel_missing)
 
     def guards_off(self) -> list[str]:
         """The guards this model samples without, each with why, as a user reads it. Without the copy

@@ -23,7 +23,7 @@ from .company import CompanySlots
 from .frame import FrameWriter
 from .reference_guard import HtmlConstraint, TagGuard
 
-MISSING_GUARDS = "the known-words guard, the copy guard and the length floor"
+MISSING_GUARDS = "the known-words guard and its word shares, the copy guard and the length floor"
 
 
 @dataclass

@@ -45,6 +45,9 @@ class SampleSettings:
     top_p: float | None = None  # nucleus: sample among the likeliest characters holding this share
     min_p: float | None = None  # leave out characters less likely than this share of the likeliest's
     real_words: bool = True  # every word written is one its corpus uses (the known-words guard), where known
+    # A body's words steered to the shares its corpus gives them (word_shares.py), where the run has them;
+    # with the known-words guard only, whose trie carries them.
+    word_shares: bool = True
     # The frame (title line, h1-h3) sampled at this temperature, the body at `temperature`; None: one
     # temperature throughout. Below 1 the titles crowd onto the commonest ("Software Engineer").
     frame_temperature: float | None = 1.0
@@ -121,7 +124,7 @@ class SampleSettings:
 
 
 # What a request may choose of how a posting is drawn, beside its prime, length, seed and fields.
-SAMPLING_KNOBS = ("temperature", "frame_temperature", "top_k", "top_p", "min_p", "guard", "real_words")
+SAMPLING_KNOBS = ("temperature", "frame_temperature", "top_k", "top_p", "min_p", "guard", "real_words", "word_shares")
 
 
 def settings_for(config: ModelConfig, **given) -> SampleSettings:

@@ -75,7 +75,7 @@ class Row(ctypes.Structure):
         *[(n, ctypes.c_int32) for n in ("real_words", "word", "n_extra", "extra_pos")], ("extra_live", ctypes.c_uint32),
         ("extra", (ctypes.c_int32 * MAX_WORD) * MAX_EXTRA), ("in_body", ctypes.c_int32),
         ("said", ctypes.c_int32 * 2), ("apart", ctypes.c_int32),
-        *[(n, ctypes.c_int32) for n in ("paren", "quote", "inside")],
+        *[(n, ctypes.c_int32) for n in ("paren", "quote", "inside", "word_shares")],
     ]
 
 
@@ -146,6 +146,7 @@ class Guard(ctypes.Structure):
         ("n_names", ctypes.c_int32), ("space", ctypes.c_int32), ("names", ctypes.c_void_p), ("name_last", ctypes.c_void_p),
         *[(n, ctypes.c_int32) for n in ("lparen", "rparen", "quote", "max_paren", "bracket_soft")],
         ("bracket_scale", ctypes.c_float), ("prose", ctypes.c_uint32),
+        ("shares", ctypes.c_void_p), ("shares_end", ctypes.c_void_p),
     ]
 
 

@@ -172,6 +172,7 @@ typedef struct {
                                          more than spaces came after the last */
     int32_t paren, quote, inside;     /* the prose's open parentheses, open quote, and characters since
                                          the outermost of them opened (TagGuard's) */
+    int32_t word_shares;              /* a body's words steered to the corpus's shares (Guard.shares) */
 } Row;
 
 typedef struct {
@@ -209,6 +210,9 @@ typedef struct {
     int32_t lparen, rparen, quote, max_paren, bracket_soft;
     float bracket_scale;
     uint32_t prose;
+    /* Word shares (../word_shares.py): per node of the body's trie, the log ratio of the corpus's
+       rate to the model's averaged over the words below it, and at a word's end its own; NULL: none. */
+    const float *shares, *shares_end;
 } Guard;
 
 /* The copy guard's bookkeeping (../copy_guard.py, CopyGuard), per step: roll each row's

@@ -53,6 +53,23 @@ static int word_allows(const Guard *g, int id, uint32_t letters, int may_end) {
     return letter >= 0 ? (int)(letters >> letter & 1u) : may_end;
 }
 
+/* Steer a body's words to the corpus's shares (word_shares.py): each letter by the change in
+   log ratio from its node to the next, a word's end by its own less its node's. */
+static void steer_to_shares(const Guard *g, const Row *r, float *z) {
+    int between = r->word == W_BETWEEN, node = between ? 0 : r->word;
+    if (node < 0) return;
+    Trie t = trie_of(g, r);
+    float here = g->shares[node];
+    for (int v = 0; v < g->V; v++) {
+        if (z[v] == NEG_INF) continue;
+        int letter = g->letter[v];
+        if (letter >= 0) {
+            int next = child(t, node, letter);
+            if (next >= 0) z[v] += g->shares[next] - here;
+        } else if (!between && t.end[node]) z[v] += g->shares_end[node] - here;
+    }
+}
+
 /* Rule out the characters that no known word continues. It never stalls a row: where nothing
    it allows is left, the row's logits stay as they are. */
 void dj_words_constrain(const Guard *g, const Row *r, float *z) {
@@ -63,6 +80,7 @@ void dj_words_constrain(const Guard *g, const Row *r, float *z) {
     for (int v = 0; v < V && !any; v++) any = z[v] != NEG_INF && word_allows(g, v, letters, may_end);
     if (!any) return;
     for (int v = 0; v < V; v++) if (!word_allows(g, v, letters, may_end)) z[v] = NEG_INF;
+    if (r->word_shares && g->shares && r->in_body && g->body_letters) steer_to_shares(g, r, z);
 }
 
 void dj_words_feed(const Guard *g, Row *r, int id, int in_text) {

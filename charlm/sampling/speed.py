@@ -153,7 +153,8 @@ def busy_rates(gen: Generator, seconds: float, length: int) -> dict[str, float]:
 
 # What each guard and truncation costs: the settings measured, the first the 1.0x.
 GUARD_SETTINGS = {"tag guard only": {"real_words": False},
-                  "+ known-words guard": {"real_words": True},
+                  "+ known-words guard": {"real_words": True, "word_shares": False},
+                  "+ word shares": {"real_words": True, "word_shares": True},
                   "+ top-p 0.95 and min-p 0.02": {"real_words": True, "top_p": 0.95, "min_p": 0.02}}
 
 

@@ -37,6 +37,9 @@ FORMAT = 1
 # A word the model wrote a few times keeps its odds: SHRINK counts on both sides of the ratio.
 SHRINK = 5.0
 CLIP = math.log(4)  # no word's odds move more than 4-fold either way
+# The tables are rounded to this step, so that a libm's or numpy's last bit, which may differ
+# between CPUs (FMA or not, SIMD or not), never changes them: a seed writes the same text anywhere.
+STEP = 2.0 ** -12
 
 
 def body_word_counts(postings: list[str]) -> Counter:
@@ -74,7 +77,7 @@ class WordShares:
         vocabulary = sorted(ratios)
         model = np.zeros(n)  # how often the model writes the words below each node
         steered = np.zeros(n)  # the same, each word weighed by its ratio
-        at_end = np.zeros(n, np.float32)
+        at_end = np.zeros(n)
         for w, node in zip(vocabulary, word_nodes(trie, vocabulary)):
             if node >= 0:
                 weight = self.model[w] + 0.5
@@ -85,9 +88,9 @@ class WordShares:
             model[parent[i - 1]] += model[i]
             steered[parent[i - 1]] += steered[i]
         seen = model > 0
-        below = np.zeros(n, np.float32)
+        below = np.zeros(n)
         below[seen] = np.log(steered[seen] / model[seen])
-        return below, at_end
+        return on_steps(below), on_steps(at_end)
 
     def save(self, run_dir: str | Path) -> Path:
         path = Path(run_dir) / WORD_SHARES
@@ -96,6 +99,11 @@ class WordShares:
                                                "corpus": dict(sorted(self.corpus.items())),
                                                "model": dict(sorted(self.model.items()))}).encode(), mtime=0))
         return path
+
+
+def on_steps(x: np.ndarray) -> np.ndarray:
+    """x rounded to multiples of STEP, as float32 (exact: they need few bits)."""
+    return (np.round(x / STEP) * STEP).astype(np.float32)
 
 
 def load_word_shares(checkpoint: str | Path) -> WordShares | None:

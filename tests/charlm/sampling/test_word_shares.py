@@ -7,7 +7,7 @@ import pytest
 
 from charlm import Generator, SampleSettings
 from charlm.sampling.known_words import LETTERS, word_nodes, word_trie
-from charlm.sampling.word_shares import CLIP, WORD_SHARES, WordShares, body_word_counts, load_word_shares
+from charlm.sampling.word_shares import CLIP, STEP, WORD_SHARES, WordShares, body_word_counts, load_word_shares
 from dreamjobs.corpus_format import FRAME_ELEMENTS, words
 
 VOCABULARY = ["a", "an", "and", "ant", "data", "date", "team", "teams"]
@@ -33,7 +33,7 @@ def test_a_words_letters_and_its_end_add_up_to_its_log_ratio():
         path = steps(trie, w)
         letters = sum(odds[b] - odds[a] for a, b in zip(path, path[1:]))
         # what the kernel adds over the word: each letter's change, then the end's
-        assert letters + at_end[path[-1]] - odds[path[-1]] + odds[0] == pytest.approx(ratios[w], abs=1e-5), w
+        assert letters + at_end[path[-1]] - odds[path[-1]] + odds[0] == pytest.approx(ratios[w], abs=STEP), w
     assert word_nodes(trie, ["teams"])[0] == steps(trie, "teams")[-1]
 
 

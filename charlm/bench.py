@@ -20,7 +20,7 @@ Training (characters per second of batch x seq-length windows, on --device):
   LSTMCell   the same stack stepped one timestep at a time in Python
 
 --busy N,N: the same sampling figures beside N busy processes, per --threads setting.
---guards: what the known-words guard and truncation cost, one stream and 16 at once, each
+--guards: what the known-words guard, its word shares and truncation cost, one stream and 16 at once, each
 checkpoint against the tag guard alone in the same run.
 The measuring lives in charlm/sampling/speed.py and charlm/training/speed.py.
 
@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the training rows run (default cpu; sampling always runs on the CPU)")
     p.add_argument("--compile", action="store_true", help="add a row for the training step under torch.compile")
     p.add_argument("--guards", action="store_true",
-                   help="what the known-words guard and top-p/min-p cost each --checkpoint, against the tag guard alone")
+                   help="what the known-words guard, word shares and top-p/min-p cost each --checkpoint, "
+                        "against the tag guard alone")
     p.add_argument("--busy", default=None, metavar="N,N",
                    help="measure sampling beside N busy processes each (e.g. 0,1,2), for every --threads setting, "
                         "as one table; training is skipped")

@@ -92,15 +92,19 @@ class VocabTables:
         # The names' words that a row's own frame gives stay its body's: a company's, and a name's last.
         self.own_names = out | frozenset(name[-1] for name in company_names)
         if self.body_words:
-            trie = word_trie(w for w in known_words if w not in out)
-            names, last, self.struct.n_names = name_table(trie, company_names)
-            self.body_trie = [torch.from_numpy(a) for a in (*trie, names, last)]
-            (self.struct.body_letters, self.struct.body_first, self.struct.body_end, self.struct.names,
-             self.struct.name_last) = (t.data_ptr() for t in self.body_trie)
-            self.word_shares = word_shares is not None
-            if self.word_shares:
-                self.share_odds = [torch.from_numpy(a) for a in word_shares.node_odds(trie)]
-                self.struct.shares, self.struct.shares_end = (t.data_ptr() for t in self.share_odds)
+            self._body_tables([w for w in known_words if w not in out], company_names, word_shares)
+
+    def _body_tables(self, body_words: list[str], company_names, word_shares) -> None:
+        """The body's trie, the names it may not write, and their word shares where there are some."""
+        trie = word_trie(body_words)
+        names, last, self.struct.n_names = name_table(trie, company_names)
+        self.body_trie = [torch.from_numpy(a) for a in (*trie, names, last)]
+        (self.struct.body_letters, self.struct.body_first, self.struct.body_end, self.struct.names,
+         self.struct.name_last) = (t.data_ptr() for t in self.body_trie)
+        self.word_shares = word_shares is not None
+        if self.word_shares:
+            self.share_odds = [torch.from_numpy(a) for a in word_shares.node_odds(trie)]
+            self.struct.shares, self.struct.shares_end = (t.data_ptr() for t in self.share_odds)
 
     def banned(self, want: Want) -> torch.Tensor:
         """The characters a frame's Want rules out, as a mask over the vocabulary."""

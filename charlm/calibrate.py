@@ -2,32 +2,27 @@
 `python -m charlm.calibrate CKPT`.
 
 Samples -n postings (default 200) at the model family's defaults and the gallery's length cap,
-with word shares off, from seed
-SEED on (the realism measure's are 1-200, so it judges postings the counts never saw), counts
-the words of their bodies and of the train split's bodies, and keeps both beside the checkpoint
-as word_shares.json.gz, which the sampler reads from then on (charlm/sampling/word_shares.py).
+with word shares off, from seed SEED on (the realism measure's are 1-200, so it judges
+postings the counts never saw), counts the words of their bodies and of the train split's
+bodies, and keeps both beside the checkpoint as word_shares.json.gz, which the sampler reads
+from then on (charlm/sampling/word_shares.py).
 It needs the corpus the model learned from. About 2 minutes for a demo on 2 cores; Ctrl-C
 stops it with nothing saved.
 """
 
 from __future__ import annotations
 
-import sys
-from dataclasses import replace
-
-from tqdm import tqdm
-
 from dreamjobs.cli import parser, run_cli
 
 from . import checkpoint as ckpt_io
-from .data import read_corpus, text_fingerprint
+from .data import read_corpus
 from .errors import CharLMError
+from .evaluate import sampled
 from .sampling.generator import Generator
 from .sampling.settings import POSTING_LENGTH
 from .sampling.word_shares import WordShares, body_word_counts
 
 SEED = 10_001  # the first posting's; far from the realism measure's 1-200
-BATCH = 25
 
 
 def calibrate(checkpoint: str, n: int = 200, seed: int = SEED) -> WordShares:
@@ -37,7 +32,7 @@ def calibrate(checkpoint: str, n: int = 200, seed: int = SEED) -> WordShares:
     if not corpus:
         raise CharLMError(f"{path} does not say what corpus it learned from")
     text = read_corpus(corpus)
-    if ckpt.get("data_sha256") and ckpt["data_sha256"] != text_fingerprint(text):
+    if ckpt_io.corpus_changed(ckpt, text):
         raise CharLMError(f"{corpus} is not the corpus {path} learned from (it changed since): its counts would "
                           "not be the model's corpus's")
     split = ckpt_io.training_split(ckpt, text)
@@ -46,13 +41,7 @@ def calibrate(checkpoint: str, n: int = 200, seed: int = SEED) -> WordShares:
     if not gen.vocab_tables.body_words:
         raise CharLMError(f"{path} has no body word list (its profile.json.gz): word shares go with the "
                           "known-words guard's trie")
-    postings: list[str] = []
-    with tqdm(total=n, unit="posting", desc="sampling", file=sys.stderr) as bar:
-        for start in range(0, n, BATCH):
-            k = min(BATCH, n - start)
-            postings += gen.generate(k, replace(settings, seed=seed + start))
-            bar.update(k)
-    return WordShares(body_word_counts(split.train), body_word_counts(postings), n)
+    return WordShares(body_word_counts(split.train), body_word_counts(sampled(gen, n, settings)), n)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,7 @@ import torch
 from dreamjobs.corpus_format import split_documents
 from dreamjobs.files import atomic_file
 
-from .data import Split, Vocab, split_by_document
+from .data import Split, Vocab, split_by_document, text_fingerprint
 from .errors import CheckpointError
 from .models import ModelConfig, build
 from .runs import origin_words, read_origin
@@ -173,6 +173,11 @@ def load_model(path: str | Path) -> tuple[torch.nn.Module, Vocab, dict]:
     ckpt = load(path)
     model, vocab = build_model(ckpt)
     return model, vocab, ckpt
+
+
+def corpus_changed(ckpt: dict, text: str) -> bool:
+    """Whether text is not the corpus the checkpoint was trained on (where it says which)."""
+    return bool(ckpt.get("data_sha256")) and ckpt["data_sha256"] != text_fingerprint(text)
 
 
 def training_split(ckpt: dict, text: str) -> Split:

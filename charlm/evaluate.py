@@ -45,7 +45,7 @@ from dreamjobs.files import atomic_file
 from . import checkpoint as ckpt_io
 from .bench import cpu_name
 from .company_slot import scored_text
-from .data import read_corpus, text_fingerprint
+from .data import read_corpus
 from .loss import stream_loss
 from .quality.figures import QUANTILES, sample_figures
 from .quality.metrics import compression_bpc
@@ -76,7 +76,7 @@ def evaluate(ckpt_path: str, data: str | None, n: int, given: dict, skip_compres
     streams = (ckpt.get("train_config") or {}).get("batch_size", 50)
     result.update(checkpoint=str(ckpt_path), data=str(data), epoch=ckpt.get("epoch"),
                   model=describe_model(ckpt["config"]), val_postings=len(split.val), val_chars=len(val_text))
-    if ckpt.get("data_sha256") and ckpt["data_sha256"] != text_fingerprint(text):
+    if ckpt_io.corpus_changed(ckpt, text):
         result["note"] = f"{data} is not the corpus this checkpoint was trained on; its split differs from training's"
         print(f"warning: {result['note']}", file=sys.stderr)
     if not skip_val:

@@ -25,12 +25,12 @@ from .sampling.word_shares import WordShares, body_word_counts
 SEED = 10_001  # the first posting's; far from the realism measure's 1-200
 
 
-def calibrate(checkpoint: str, n: int = 200, seed: int = SEED) -> WordShares:
+def calibrate(checkpoint: str, n: int = 200, seed: int = SEED, data: str | None = None) -> WordShares:
     path = ckpt_io.resolve(checkpoint)
     ckpt = ckpt_io.load(path)
-    corpus = (ckpt.get("train_config") or {}).get("data")
+    corpus = data or (ckpt.get("train_config") or {}).get("data")
     if not corpus:
-        raise CharLMError(f"{path} does not say what corpus it learned from")
+        raise CharLMError(f"{path} does not say what corpus it learned from; pass --data FILE")
     text = read_corpus(corpus)
     if ckpt_io.corpus_changed(ckpt, text):
         raise CharLMError(f"{corpus} is not the corpus {path} learned from (it changed since): its counts would "
@@ -47,12 +47,13 @@ def calibrate(checkpoint: str, n: int = 200, seed: int = SEED) -> WordShares:
 def main(argv: list[str] | None = None) -> int:
     p = parser("python -m charlm.calibrate", __doc__)
     p.add_argument("checkpoint", help="a .pt file written by python -m charlm.train, or its run folder")
+    p.add_argument("--data", help="the corpus the model learned from (default: the path its checkpoint records)")
     p.add_argument("-n", type=int, default=200, help="the model's postings to count (default 200)")
     p.add_argument("--seed", type=int, default=SEED, help=f"the first posting's seed (default {SEED})")
     args = p.parse_args(argv)
     if not 20 <= args.n <= 10_000:
         p.error(f"-n must be 20..10,000, got {args.n}")
-    shares = calibrate(args.checkpoint, args.n, args.seed)
+    shares = calibrate(args.checkpoint, args.n, args.seed, args.data)
     path = shares.save(ckpt_io.resolve(args.checkpoint).resolve().parent)
     print(f"{sum(shares.model.values()):,} words of {shares.postings} postings against "
           f"{sum(shares.corpus.values()):,} of the train split -> {path}")

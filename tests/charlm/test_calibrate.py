@@ -34,3 +34,5 @@ def test_calibrate_refuses_a_corpus_that_changed_since_training_and_bad_counts(r
     assert not (run / WORD_SHARES).exists()
     proc = run_module("charlm.calibrate", str(run / "best.pt"), "-n", "5")
     assert proc.returncode == 2 and "-n must be" in proc.stderr
+    proc = run_module("charlm.calibrate", str(run / "best.pt"), "--data", str(run / "missing.txt"))
+    assert proc.returncode == 2 and "missing.txt not found" in proc.stderr and "Traceback" not in proc.stderr

@@ -2,8 +2,8 @@
 
     python benchmarks/word_shares_trial.py [--weight W] [--most-up R] [--counted-at T] CKPT [charlm.evaluate's options]
 
---weight W      each body word steered by W times its log ratio (shipped: 1, the ratio itself)
---most-up R     no word's odds raised more than e^R-fold (shipped: log 4; 0 steers words down only)
+--weight W      each body word steered by W times its log ratios (shipped: 1, the ratios themselves)
+--most-up R     no word's odds raised more than e^R-fold, first used or repeated (shipped: log 4; 0 steers words down only)
 --counted-at T  count the model's own words at temperature T first (200 postings from seed 10,001,
                 as python -m charlm.calibrate does at the defaults), in place of the run's file
 Then charlm.evaluate runs as given (e.g. --realism --length 12000 --temperature T).
@@ -26,14 +26,9 @@ def main() -> int:
     p.add_argument("--most-up", type=float, default=CLIP)
     p.add_argument("--counted-at", type=float)
     args, rest = p.parse_known_args()
-    log_ratios, node_odds = WordShares.log_ratios, WordShares.node_odds
-    WordShares.log_ratios = lambda self: {w: min(args.most_up, r) for w, r in log_ratios(self).items()}
-
-    def weighed(self, trie):
-        below, at_end = node_odds(self, trie)
-        return below * args.weight, at_end * args.weight
-
-    WordShares.node_odds = weighed
+    log_ratios = WordShares.log_ratios
+    WordShares.log_ratios = lambda self: tuple({w: args.weight * min(args.most_up, r) for w, r in ratios.items()}
+                                               for ratios in log_ratios(self))
     if args.counted_at is not None:
         settings = generator.Generator.settings
         generator.Generator.settings = lambda self, **given: settings(self, **{"temperature": args.counted_at, **given})

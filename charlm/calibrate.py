@@ -4,8 +4,9 @@
 Samples -n postings (default 200) at the model family's defaults and the gallery's length cap,
 with word shares off, from seed SEED on (the realism measure's are 1-200, so it judges
 postings the counts never saw), counts the words of their bodies and of the train split's
-bodies, and keeps both beside the checkpoint as word_shares.json.gz, which the sampler reads
-from then on (charlm/sampling/word_shares.py).
+bodies (each word's uses, and the bodies using it: its first uses), and keeps both beside the
+checkpoint as word_shares.json.gz, which the sampler reads from then on
+(charlm/sampling/word_shares.py).
 It needs the corpus the model learned from. About 2 minutes for a demo on 2 cores; Ctrl-C
 stops it with nothing saved.
 """
@@ -41,7 +42,9 @@ def calibrate(checkpoint: str, n: int = 200, seed: int = SEED, data: str | None 
     if not gen.vocab_tables.body_words:
         raise CharLMError(f"{path} has no body word list (its profile.json.gz): word shares go with the "
                           "known-words guard's trie")
-    return WordShares(body_word_counts(split.train), body_word_counts(sampled(gen, n, settings)), n)
+    (corpus, corpus_firsts), (model, model_firsts) = (body_word_counts(postings)
+                                                      for postings in (split.train, sampled(gen, n, settings)))
+    return WordShares(corpus, model, n, corpus_firsts, model_firsts)
 
 
 def main(argv: list[str] | None = None) -> int:

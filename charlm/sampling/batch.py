@@ -24,6 +24,7 @@ from .frame import FrameWriter, Want
 from .known_words import LETTERS, add_frame_names, name_table, set_own_words, word_trie
 from .reference_guard import BRACKET_SCALE, BRACKET_SOFT, MAX_PAREN, PROSE, WRAP_UP_SCALE
 from .copy_guard import CopyGuard
+from .word_shares import SHARE_TABLES
 
 START = LEAD  # training reads every posting but the first after this
 END_TAGS = ("body", "html")  # closing these ends a posting: not before its length's floor
@@ -103,8 +104,10 @@ class VocabTables:
          self.struct.name_last) = (t.data_ptr() for t in self.body_trie)
         self.word_shares = word_shares is not None
         if self.word_shares:
-            self.share_odds = [torch.from_numpy(a) for a in word_shares.node_odds(trie)]
-            self.struct.shares, self.struct.shares_end = (t.data_ptr() for t in self.share_odds)
+            odds = word_shares.node_odds(trie)
+            self.share_odds = {k: torch.from_numpy(getattr(odds, k)) for k in SHARE_TABLES}
+            for k, t in self.share_odds.items():
+                setattr(self.struct, k, t.data_ptr())
 
     def banned(self, want: Want) -> torch.Tensor:
         """The characters a frame's Want rules out, as a mask over the vocabulary."""
@@ -134,6 +137,13 @@ class Batch:
         index = generator.copy_index
         self.copies = CopyGuard(index, self.vocab.chars, capacity) if index is not None else None
         self.companies = CompanySlots.of(self.vocab)  # where the model writes its company as a slot
+        # Each row's written words (Row.repeats, Row.used), where word shares are kept: one buffer of
+        # each per row, handed to a row as it starts (a row moves between slots, its buffers with it).
+        nodes = len(self.tables.body_trie[0]) if self.tables.word_shares else 0
+        self.repeats = torch.zeros(capacity, nodes)
+        self.used = torch.zeros(capacity, nodes, dtype=torch.uint8)
+        self.free = list(range(capacity))
+        self.buffer: dict[Hashable, int] = {}
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -156,6 +166,11 @@ class Batch:
         row.real_words, row.word = int(s.real_words and self.tables.known_words), native.W_BETWEEN
         row.said[:] = [-1, -1]
         row.word_shares = int(s.word_shares and row.real_words and self.tables.word_shares)
+        if row.word_shares:
+            i = self.buffer[key] = self.free.pop()
+            self.repeats[i].zero_()
+            self.used[i].zero_()
+            row.repeats, row.used = self.repeats[i].data_ptr(), self.used[i].data_ptr()
         if row.real_words:
             set_own_words(row, s.fields())
         stop = [vocab.index[c] for c in s.stop or ""] if s.stop and not vocab.missing(s.stop) else []
@@ -191,6 +206,8 @@ class Batch:
             if self.copies is not None:
                 self.copies.move(last, slot)
         self.keys.pop()
+        if key in self.buffer:
+            self.free.append(self.buffer.pop(key))
         self.frames.pop(key, None)
         self.body_temperature.pop(key, None)
         if self.companies is not None:

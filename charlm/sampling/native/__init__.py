@@ -76,6 +76,7 @@ class Row(ctypes.Structure):
         ("extra", (ctypes.c_int32 * MAX_WORD) * MAX_EXTRA), ("in_body", ctypes.c_int32),
         ("said", ctypes.c_int32 * 2), ("apart", ctypes.c_int32),
         *[(n, ctypes.c_int32) for n in ("paren", "quote", "inside", "word_shares")],
+        ("repeats", ctypes.c_void_p), ("used", ctypes.c_void_p),
     ]
 
 
@@ -146,7 +147,7 @@ class Guard(ctypes.Structure):
         ("n_names", ctypes.c_int32), ("space", ctypes.c_int32), ("names", ctypes.c_void_p), ("name_last", ctypes.c_void_p),
         *[(n, ctypes.c_int32) for n in ("lparen", "rparen", "quote", "max_paren", "bracket_soft")],
         ("bracket_scale", ctypes.c_float), ("prose", ctypes.c_uint32),
-        ("shares", ctypes.c_void_p), ("shares_end", ctypes.c_void_p),
+        *[(n, ctypes.c_void_p) for n in ("shares", "shares_end", "steered", "repeat_end", "repeat_add", "parent")],
     ]
 
 

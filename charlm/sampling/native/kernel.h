@@ -173,6 +173,11 @@ typedef struct {
     int32_t paren, quote, inside;     /* the prose's open parentheses, open quote, and characters since
                                          the outermost of them opened (TagGuard's) */
     int32_t word_shares;              /* a body's words steered to the corpus's shares (Guard.shares) */
+    /* With word shares: per node of the body's trie, what the words this row has written add to
+       Guard.steered (their repeats' ratio in place of their first uses'), and whether a word
+       ending there is written yet; NULL: none kept. Buffers of Python's, one per row. */
+    float *repeats;
+    uint8_t *used;
 } Row;
 
 typedef struct {
@@ -210,9 +215,13 @@ typedef struct {
     int32_t lparen, rparen, quote, max_paren, bracket_soft;
     float bracket_scale;
     uint32_t prose;
-    /* Word shares (../word_shares.py): per node of the body's trie, the log ratio of the corpus's
-       rate to the model's averaged over the words below it, and at a word's end its own; NULL: none. */
-    const float *shares, *shares_end;
+    /* Word shares (../word_shares.py, ShareTables): per node of the body's trie, the log ratio of
+       the corpus's rate of first uses to the model's averaged over the words below it, and at a
+       word's end its own; the model's weight of the words below, each times that ratio; at a word's
+       end its repeats' log ratio, and what writing it adds to `steered` above; each node's parent
+       (-1 at the root). NULL: none. */
+    const float *shares, *shares_end, *steered, *repeat_end, *repeat_add;
+    const int32_t *parent;
 } Guard;
 
 /* The copy guard's bookkeeping (../copy_guard.py, CopyGuard), per step: roll each row's

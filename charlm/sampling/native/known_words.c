@@ -2,6 +2,8 @@
    past its frame), its own words beside them, and the companies' names a body may not write. */
 #include "kernel.h"
 
+#include <math.h>
+
 /* A word is a run of ASCII letters in text (not in a tag); one that follows a digit or "&" (a
    number such as "401k", an entity such as "&amp;") is exempt. */
 #define W_OFF_TRIE (-3)  /* the corpus knows no word so begun, but one of the row's own still may be */
@@ -53,21 +55,49 @@ static int word_allows(const Guard *g, int id, uint32_t letters, int may_end) {
     return letter >= 0 ? (int)(letters >> letter & 1u) : may_end;
 }
 
+/* log(1 + x), x > -1, from IEEE adds, multiplies and divides alone: libm's last bit may differ
+   between CPUs, and a seed writes the same text on every one. frexpf is exact; the series of
+   atanh in s = (m - 1) / (m + 1), |s| < 0.18, is within a float's rounding of the log. */
+static float exact_log1p(float x) {
+    int e;
+    float m = frexpf(1.0f + x, &e);
+    if (m < 0.70710678f) { m = m * 2.0f; e -= 1; }
+    float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+    float series = 2.0f + s2 * (0.6666667f + s2 * (0.4f + s2 * (0.2857143f + s2 * 0.2222222f)));
+    return s * series + (float)e * 0.6931472f;
+}
+
+/* A node's log ratio for this row: the words it has written below it weigh by their repeats' ratio. */
+static float row_shares(const Guard *g, const Row *r, int node) {
+    float add = r->repeats ? r->repeats[node] : 0.0f;
+    return add == 0.0f ? g->shares[node] : g->shares[node] + exact_log1p(add / g->steered[node]);
+}
+
 /* Steer a body's words to the corpus's shares (word_shares.py): each letter by the change in
    log ratio from its node to the next, a word's end by its own less its node's. */
 static void steer_to_shares(const Guard *g, const Row *r, float *z) {
     int between = r->word == W_BETWEEN, node = between ? 0 : r->word;
     if (node < 0) return;
     Trie t = trie_of(g, r);
-    float here = g->shares[node];
+    float here = row_shares(g, r, node);
     for (int v = 0; v < g->V; v++) {
         if (z[v] == NEG_INF) continue;
         int letter = g->letter[v];
         if (letter >= 0) {
             int next = child(t, node, letter);
-            if (next >= 0) z[v] += g->shares[next] - here;
-        } else if (!between && t.end[node]) z[v] += g->shares_end[node] - here;
+            if (next >= 0) z[v] += row_shares(g, r, next) - here;
+        } else if (!between && t.end[node]) {
+            z[v] += (r->used && r->used[node] ? g->repeat_end[node] : g->shares_end[node]) - here;
+        }
     }
+}
+
+/* A body's word written: from now on the row weighs it by its repeats' ratio. */
+static void note_written(const Guard *g, Row *r, int node) {
+    if (!r->used || !r->word_shares || !g->repeat_add || r->used[node]) return;
+    r->used[node] = 1;
+    float add = g->repeat_add[node];
+    for (int n = node; n >= 0; n = g->parent[n]) r->repeats[n] += add;
 }
 
 /* Rule out the characters that no known word continues. It never stalls a row: where nothing
@@ -89,6 +119,7 @@ void dj_words_feed(const Guard *g, Row *r, int id, int in_text) {
         if (r->word != W_BETWEEN) {  /* a word ends: the body's last two, for the names */
             r->said[0] = r->said[1];
             r->said[1] = r->word > 0 && trie_of(g, r).end[r->word] ? r->word : -1;
+            if (r->said[1] >= 0 && r->in_body && g->body_letters) note_written(g, r, r->said[1]);
         }
         if (!in_text || id != g->space) r->apart = 1;
         r->word = in_text && (g->digit[id] || id == g->amp) ? W_EXEMPT : W_BETWEEN;

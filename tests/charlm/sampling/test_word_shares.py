@@ -3,6 +3,7 @@
 import shutil
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from charlm import Generator, SampleSettings
@@ -23,39 +24,64 @@ def steps(trie, word: str) -> list[int]:
     return nodes
 
 
-def test_a_words_letters_and_its_end_add_up_to_its_log_ratio():
-    shares = WordShares(Counter(a=50, an=30, data=10, date=10, team=40, teams=5, ant=1),
-                        Counter(a=20, an=90, data=40, date=2, team=40, teams=30, **{"and": 7}), 200)
+def shares_of(corpus: Counter, model: Counter, postings: int = 200, repeated: float = 0.5) -> WordShares:
+    """Word shares whose first uses are `repeated` of each word's uses (at least one)."""
+    def firsts(counts):
+        return Counter({w: max(1, int(c * repeated)) for w, c in counts.items()})
+    return WordShares(corpus, model, postings, firsts(corpus), firsts(model))
+
+
+def test_a_words_letters_and_its_end_add_up_to_its_log_ratio_first_used_and_repeated():
+    shares = shares_of(Counter(a=50, an=30, data=10, date=10, team=40, teams=5, ant=1),
+                       Counter(a=20, an=90, data=40, date=2, team=40, teams=30, **{"and": 7}))
     trie = word_trie(VOCABULARY)
-    odds, at_end = shares.node_odds(trie)
-    ratios = shares.log_ratios()
+    t = shares.node_odds(trie)
+    firsts, repeats = shares.log_ratios()
+    written = np.zeros(len(t.shares))  # a row's Row.repeats once it has written "data" and "team"
+    for w in ("data", "team"):
+        node = steps(trie, w)[-1]
+        while node >= 0:
+            written[node] += t.repeat_add[steps(trie, w)[-1]]
+            node = t.parent[node]
+    row = t.shares + np.log1p(written / t.steered)  # the kernel's row_shares
     for w in VOCABULARY:
         path = steps(trie, w)
-        letters = sum(odds[b] - odds[a] for a, b in zip(path, path[1:]))
-        # what the kernel adds over the word: each letter's change, then the end's
-        assert letters + at_end[path[-1]] - odds[path[-1]] + odds[0] == pytest.approx(ratios[w], abs=STEP), w
+        for odds, own, ratio in ((t.shares, t.shares_end, firsts[w]),
+                                 (row, t.repeat_end if w in ("data", "team") else t.shares_end,
+                                  repeats[w] if w in ("data", "team") else firsts[w])):
+            # what the kernel adds over the word: each letter's change, then the end's
+            letters = sum(odds[b] - odds[a] for a, b in zip(path, path[1:]))
+            assert letters + own[path[-1]] - odds[path[-1]] + odds[0] == pytest.approx(ratio, abs=0.01), w
     assert word_nodes(trie, ["teams"])[0] == steps(trie, "teams")[-1]
+    assert t.parent[0] == -1 and all(t.parent[n] < n for n in range(1, len(t.parent)))
 
 
-def test_a_word_the_model_overwrites_is_steered_down_a_rare_one_kept_and_none_past_the_clip():
+def test_a_word_the_model_overwrites_is_steered_down_a_rare_one_takes_its_bands_ratio_and_none_past_the_clip():
     corpus = Counter({"client": 100, "years": 500, "rare": 1, "the": 10_000})
     model = Counter({"client": 300, "years": 100, "rare": 3, "the": 10_000})
-    ratios = WordShares(corpus, model, 10).log_ratios()
-    assert ratios["client"] < -0.9 and ratios["years"] > 0.9
-    assert abs(ratios["rare"]) < 0.3  # a few counts say little
-    assert abs(ratios["the"]) < 0.05
-    extreme = WordShares(Counter(x=10_000, y=10), Counter(x=1, y=10_000), 10).log_ratios()
+    firsts, repeats = shares_of(corpus, model, 10).log_ratios()
+    assert firsts["client"] < -0.9 and firsts["years"] > 0.9 and repeats["client"] < -0.9
+    assert abs(firsts["rare"]) < 0.3  # a few counts say little, and its band has no other word
+    assert abs(firsts["the"]) < 0.05
+    extreme = shares_of(Counter(x=10_000, y=10), Counter(x=1, y=10_000), 10).log_ratios()[0]
     assert extreme["x"] == pytest.approx(CLIP) and extreme["y"] == pytest.approx(-CLIP)
+    # Ten rare words the corpus repeats and the model does not: each, counted a few times, is
+    # steered towards repeating as its band is.
+    rare = {f"w{i}": 6 for i in range(10)}
+    _, repeats = WordShares(Counter({**rare, "the": 1000}), Counter({**{w: 1 for w in rare}, "the": 1000}), 10,
+                            Counter({**{w: 2 for w in rare}, "the": 10}), Counter({**{w: 1 for w in rare}, "the": 10})
+                            ).log_ratios()
+    assert all(repeats[w] > 0.5 for w in rare) and abs(repeats["the"]) < 0.05
 
 
 def test_only_the_bodies_words_are_counted():
     posting = ("<html>\n<head><title>Analyst - Acme - Paris</title></head>\n<body>\n<h1>Analyst</h1>\n"
                "<h2>Acme</h2>\n<h3>Paris</h3>\n<p>Data and data.</p>\n</body>\n</html>\n")
-    assert body_word_counts([posting]) == Counter(data=2, **{"and": 1})
+    assert body_word_counts([posting, posting]) == (Counter(data=4, **{"and": 2}), Counter(data=2, **{"and": 2}))
 
 
 def test_word_shares_are_saved_beside_a_checkpoint_and_a_damaged_file_is_none(tmp_path):
-    shares = WordShares(Counter(a=3, b=1), Counter(a=1), 20)
+    shares = WordShares(Counter(a=3, b=1), Counter(a=1), 20, Counter(a=1, b=1), Counter(a=1))
     assert shares.save(tmp_path) == tmp_path / WORD_SHARES
     assert load_word_shares(tmp_path / "best.pt") == shares
     (tmp_path / WORD_SHARES).write_bytes(b"not gzip")
@@ -70,10 +96,10 @@ def steered_run(tiny_run, tmp_path_factory):
     shutil.copytree(tiny_run, run, symlinks=True)
     plain = Generator.from_checkpoint(run / "best.pt")
     bodies = plain.generate(32, SampleSettings(seed=1, max_length=600))
-    model = body_word_counts(bodies)
-    corpus = Counter({w: c for w, c in model.items()})
-    corpus["work"] = max(1, model["work"] // 10)
-    WordShares(corpus, model, 32).save(run)
+    model, model_firsts = body_word_counts(bodies)
+    corpus, corpus_firsts = Counter(model), Counter(model_firsts)
+    corpus["work"], corpus_firsts["work"] = max(1, model["work"] // 10), max(1, model_firsts["work"] // 10)
+    WordShares(corpus, model, 32, corpus_firsts, model_firsts).save(run)
     return run, bodies
 
 
@@ -100,3 +126,18 @@ def test_the_sampler_steers_a_word_the_model_overwrites_down_and_only_when_asked
 def test_a_run_without_word_shares_samples_as_before(tiny_run):
     gen = Generator.from_checkpoint(tiny_run / "best.pt")
     assert not gen.vocab_tables.word_shares and not gen.shares_on(gen.settings())
+
+
+def type_token(postings: list[str]) -> float:
+    return sum(len(set(ws)) / len(ws) for ws in map(body_words, postings) if ws) / len(postings)
+
+
+def test_a_row_repeats_the_words_it_wrote_where_the_corpus_repeats_them_more(steered_run, tmp_path):
+    run, plain = steered_run
+    model, firsts = body_word_counts(plain)
+    repeating = tmp_path / "tiny"
+    shutil.copytree(run, repeating, symlinks=True)
+    corpus = firsts + Counter({w: 4 * (c - firsts[w]) for w, c in model.items()})  # each word's repeats 4-fold
+    WordShares(corpus, model, 32, firsts, firsts).save(repeating)
+    steered = Generator.from_checkpoint(repeating / "best.pt").generate(32, SampleSettings(seed=1, max_length=600))
+    assert type_token(steered) < type_token(plain) - 0.03, (type_token(steered), type_token(plain))

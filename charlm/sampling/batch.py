@@ -76,6 +76,7 @@ class VocabTables:
                      table([c in string.digits for c in chars], torch.uint8)]
         pointers = [t.data_ptr() for t in self.keep]
         self.known_words = known_words is not None
+        self.known = frozenset(known_words or ())
         if self.known_words:
             self.trie = [torch.from_numpy(a) for a in word_trie(known_words)]
             pointers += [t.data_ptr() for t in self.trie]
@@ -188,7 +189,7 @@ class Batch:
             self.copies.start(slot, prime, s.max_copy if s.guard else None)
         if self.companies is not None:
             self.companies.start(key, s.prime, s.max_length)
-        writer = s.frame_writer(vocab)
+        writer = s.frame_writer(vocab, self.tables.known if row.real_words else None)
         if writer is not None:
             self.frames[key] = writer
             if s.frame_temperature is not None:  # the frame at its own temperature, then the body at the row's
@@ -239,6 +240,7 @@ class Batch:
                 writer = self.frames.get(key)
                 if writer is not None:
                     logits[slot].masked_fill_(self.tables.banned(writer.want), float("-inf"))
+                    self.rows[slot].coin = writer.want.coin
         if self.copies is not None:
             self._leave_copies(B)
         if self.companies is not None:
@@ -261,11 +263,12 @@ class Batch:
                 if writer.want is None:
                     del self.frames[key]
                     row = self.rows[self.keys.index(key)]
+                    row.coin = 0
                     if key in self.body_temperature:
                         row.temperature = self.body_temperature.pop(key)
                     if writer.followed and row.real_words and self.tables.body_words:
                         row.in_body = 1  # the body's words, and the names its own frame gave
-                        add_frame_names(row, writer.fields(), self.tables.own_names)
+                        add_frame_names(row, writer.fields(), self.tables.own_names, self.tables.known)
             if done:
                 self.remove(key)
         if self.keys:

@@ -15,7 +15,10 @@ while the frame is being written:
   runs on ends (see the limits below);
 - h1, h2 and h3 are copied from the title line. Where the line has more separators
   than fields ("Engineer - Backend - Acme - Seattle"), the model chooses at each
-  separator whether a field ends there, as it learned from the corpus.
+  separator whether a field ends there, as it learned from the corpus;
+- with the known-words guard on, the company the model writes may hold words the corpus
+  lacks (Want.coin), as a real posting's often does; a line whose company did takes no
+  separator once its location begins, so that its h2 is that company.
 
 After "</h3>" the writer is done and the model writes the body alone. The writer works
 on characters only; batch.py turns its wishes into masks over the logits.
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from string import ascii_letters
 from typing import Iterator
 
-from dreamjobs.corpus_format import FIELDS, HEAD, SEP, TITLE_END, field_text, frame_fields
+from dreamjobs.corpus_format import FIELDS, HEAD, SEP, TITLE_END, field_text, frame_fields, words
 
 MAX_FIELD = 200  # characters of a field given by a caller
 # 98% of corpus title lines are under 320 characters; the rest list many locations
@@ -42,14 +45,19 @@ LONGEST_TITLE_LINE = 640
 # slot then writes into the body at every mention: past its limit a field ends with its word.
 FIELD_LIMITS = (80, 40, 30)  # title, company, each place of the location
 PLACES = "; "
+# A company holds no quotes or brackets (one of the corpus's 2,130 does): a body names its company
+# in prose, where each bracket must close, as written (the company slot), not as the guard saw it.
+COMPANY_BANS = '"()'
 OVERRUN = 20  # the most characters the word a field's limit falls in may add; one it cut may then finish, in as many
 
 
 @dataclass(frozen=True)
 class Want:
-    """The characters allowed next: one of `only`, or anything but `banned`."""
+    """The characters allowed next: one of `only`, or anything but `banned`. `coin`: the model is
+    writing its company's name on the title line, where it may coin a word the corpus lacks."""
     only: str | None = None
     banned: str = ""
+    coin: bool = False
 
     def allows(self, ch: str) -> bool:
         return ch in self.only if self.only is not None else ch not in self.banned
@@ -58,8 +66,10 @@ class Want:
 class FrameWriter:
     """One row's frame. `want` is a Want while the frame is being written, None after."""
 
-    def __init__(self, title: str | None = None, company: str | None = None, location: str | None = None):
+    def __init__(self, title: str | None = None, company: str | None = None, location: str | None = None,
+                 known: frozenset[str] | None = None):
         self.given = [None if v is None else field_text(v) for v in (title, company, location)]
+        self.known = known  # the known-words guard's words, where it is on: the company may coin others
         self.followed = True  # False once a character came that the frame did not allow
         self.text = ""  # what the row wrote while its frame was being written
         self._script = self._run()
@@ -97,7 +107,7 @@ class FrameWriter:
             j = i
             while j + 1 < 3 and self.given[j + 1] is None:
                 j += 1
-            text = yield from _free(i, j - i, last=j == 2)
+            text = yield from _free(i, j - i, last=j == 2, known=self.known)
             regions.append((text, j - i + 1))
             i = j + 1
         k = 0
@@ -111,13 +121,17 @@ def _literal(text: str) -> Iterator[Want]:
         yield Want(only=ch)
 
 
-def _free(first: int, separators: int, last: bool) -> Iterator[Want]:
+def _free(first: int, separators: int, last: bool, known: frozenset[str] | None = None) -> Iterator[Want]:
     """The model writes a stretch of the title line holding fields first..first+separators. It
     ends at the separator after them (a given field follows) or at "</title>" (it ends the
-    line). Returns the stretch."""
+    line). Returns the stretch. With `known`, a company may hold words it lacks (Want.coin); a
+    line whose company did has no separator after its location's, so that its h2 is that company."""
     text = ""
     while True:
         k = min(first + text.count(SEP), 2)  # the field being written, by the separators so far
+        parts = text.split(SEP)
+        coined = (k == 2 and known is not None and first <= 1 and len(parts) > 2 - first
+                  and any(w not in known for w in words(parts[1 - first])))
         field = text.rsplit(SEP, 1)[-1]
         if k == 2:  # a location's limit is each place's
             field = field.rsplit(PLACES, 1)[-1]
@@ -138,7 +152,9 @@ def _free(first: int, separators: int, last: bool) -> Iterator[Want]:
             ch = yield Want(only="<" if cut else "<" + ascii_letters)
         else:
             ch = yield Want(banned="\n" + ("" if may_end else "<") + (" " if not text or ends_here else "")
-                            + (";" if len(text) >= LONG_TITLE_LINE or ends_here else ""))
+                            + (";" if len(text) >= LONG_TITLE_LINE or ends_here else "")
+                            + ("-" if coined and text.endswith(" ") else "") + (COMPANY_BANS if k == 1 else ""),
+                            coin=k == 1 and known is not None)
         if ch == "<":
             yield from _literal(TITLE_END[1:] + "<h1>")  # its "<" is written
             return text

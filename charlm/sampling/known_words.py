@@ -92,7 +92,10 @@ def add_own_words(row, extra: list[list[int]]) -> None:
             held.append(padded)
 
 
-def add_frame_names(row, fields: dict[str, str], names: frozenset[str]) -> None:
-    """Make the words of `names` that a row's own frame holds (its fields as written) its own, so
-    that its body may name its own company."""
-    add_own_words(row, own_words({"frame": " ".join(w for w in words(" ".join(fields.values())) if w in names)}))
+def add_frame_names(row, fields: dict[str, str], names: frozenset[str], known: frozenset[str]) -> None:
+    """Make the words of `names` that a row's own frame holds (its fields as written) its own, and
+    those of its company that `known` lacks (a name the model coined), so that its body may name
+    its own company."""
+    coined = [w for w in words(fields.get("company", "")) if w not in known]
+    named = [w for w in words(" ".join(fields.values())) if w in names]
+    add_own_words(row, own_words({"frame": " ".join(coined + named)}))

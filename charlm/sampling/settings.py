@@ -62,18 +62,19 @@ class SampleSettings:
     def fields(self) -> dict[str, str]:
         return {k: v for k in FIELDS if (v := getattr(self, k)) is not None}
 
-    def frame_writer(self, vocab: Vocab) -> FrameWriter | None:
+    def frame_writer(self, vocab: Vocab, known: frozenset[str] | None = None) -> FrameWriter | None:
         """The writer that keeps this posting's frame coherent, with the prime fed; None when it has no part.
 
-        Guarded postings get one; so does any posting given a field."""
-        writer = self._primed_writer(vocab) if self.guard or self.fields() else None
+        Guarded postings get one; so does any posting given a field. `known`: the known-words guard's
+        words, where it is on for the row (its company may coin others)."""
+        writer = self._primed_writer(vocab, known) if self.guard or self.fields() else None
         return writer if writer is not None and writer.want is not None else None
 
-    def _primed_writer(self, vocab: Vocab) -> FrameWriter | None:
+    def _primed_writer(self, vocab: Vocab, known: frozenset[str] | None = None) -> FrameWriter | None:
         """A FrameWriter for the fields, fed the prime; None when the vocabulary cannot spell the frame."""
         if vocab.missing(frame("a", "b", "c")):
             return None
-        writer = FrameWriter(**self.fields())
+        writer = FrameWriter(**self.fields(), known=known)
         for ch in self.prime:
             writer.feed(ch)
         return writer

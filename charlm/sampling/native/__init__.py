@@ -75,7 +75,7 @@ class Row(ctypes.Structure):
         *[(n, ctypes.c_int32) for n in ("real_words", "word", "n_extra", "extra_pos")], ("extra_live", ctypes.c_uint32),
         ("extra", (ctypes.c_int32 * MAX_WORD) * MAX_EXTRA), ("in_body", ctypes.c_int32),
         ("said", ctypes.c_int32 * 2), ("apart", ctypes.c_int32),
-        *[(n, ctypes.c_int32) for n in ("paren", "quote", "inside", "word_shares")],
+        *[(n, ctypes.c_int32) for n in ("paren", "quote", "inside", "word_shares", "coin")],
         ("repeats", ctypes.c_void_p), ("used", ctypes.c_void_p),
     ]
 

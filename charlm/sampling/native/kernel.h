@@ -173,6 +173,7 @@ typedef struct {
     int32_t paren, quote, inside;     /* the prose's open parentheses, open quote, and characters since
                                          the outermost of them opened (TagGuard's) */
     int32_t word_shares;              /* a body's words steered to the corpus's shares (Guard.shares) */
+    int32_t coin;                     /* writing its company on the title line: a word may be one the corpus lacks */
     /* With word shares: per node of the body's trie, what the words this row has written add to
        Guard.steered (their repeats' ratio in place of their first uses'), and whether a word
        ending there is written yet; NULL: none kept. Buffers of Python's, one per row. */

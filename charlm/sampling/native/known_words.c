@@ -101,9 +101,10 @@ static void note_written(const Guard *g, Row *r, int node) {
 }
 
 /* Rule out the characters that no known word continues. It never stalls a row: where nothing
-   it allows is left, the row's logits stay as they are. */
+   it allows is left, the row's logits stay as they are. A company the model names on its title
+   line may be one the corpus never saw, as a real posting's often is: its words are its own. */
 void dj_words_constrain(const Guard *g, const Row *r, float *z) {
-    if (!r->real_words || !g->word_letters || r->state != TEXT || r->word == W_EXEMPT) return;
+    if (!r->real_words || !g->word_letters || r->state != TEXT || r->word == W_EXEMPT || r->coin) return;
     uint32_t letters;
     int may_end, V = g->V, any = 0;
     word_options(g, r, &letters, &may_end);

@@ -114,3 +114,32 @@ def test_a_field_that_runs_past_the_corpus_longest_ends_with_its_word(field):
 def test_each_place_of_a_location_list_has_its_own_limit():
     places = "San Francisco, CA; New York, NY; Seattle, WA"
     assert frame(write(FrameWriter(), frame_text("Analyst", "Acme", places)))[2] == places
+
+
+def coins(writer: FrameWriter, model: str) -> tuple[str, str]:
+    """(what was written, the characters written while the writer let the model coin words)."""
+    out, coined = [], []
+    for ch in model:
+        if writer.want is None:
+            break
+        coined.append(ch if writer.want.coin else "")
+        out.append(ch if writer.want.allows(ch) else "x")
+        writer.feed(out[-1])
+    return "".join(out), "".join(coined)
+
+
+def test_only_a_model_written_company_may_coin_words_and_its_line_then_takes_no_extra_separator():
+    known = frozenset({"data", "scientist", "acme", "seattle", "wa", "remote"})
+    line = "<html>\n<head><title>Data Scientist - Zentriq - Seattle - Remote</title></head>"
+    written, coined = coins(FrameWriter(known=known), line)
+    assert coined == "Zentriq - "  # its separator too, written before the field is known to end
+    assert "Seattle - Remote" not in written and "Seattle x Remote" in written  # so that the h2 is Zentriq
+    written, coined = coins(FrameWriter(known=known), line.replace("Zentriq", "Acme"))
+    assert coined == "Acme - " and "Seattle - Remote" in written  # a known company: the line may go on
+    assert coins(FrameWriter(), line)[1] == ""  # the known-words guard off: nothing to coin
+    assert coins(FrameWriter(company="Zentriq", known=known), line)[1] == ""  # a company asked for
+
+
+def test_a_model_written_company_holds_no_quote_or_bracket_a_body_would_leave_open():
+    written = write(FrameWriter(), '<html>\n<head><title>Analyst (Remote) - Lub" (Data - Austin, TX</title></head>')
+    assert frame(written) == ("Analyst (Remote)", "Lubx xData", "Austin, TX")

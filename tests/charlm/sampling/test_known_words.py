@@ -17,8 +17,8 @@ from charlm.data import Split, Vocab
 from charlm.profile import FLOOR_MARGIN, CorpusProfile, company_names, load_profile
 from charlm.sampling import native
 from charlm.sampling.batch import VocabTables
-from charlm.sampling.known_words import set_own_words, word_trie
-from dreamjobs.corpus_format import DOC_END, frame_fields, words
+from charlm.sampling.known_words import LETTERS, add_frame_names, set_own_words, word_trie
+from dreamjobs.corpus_format import DOC_END, frame_fields, posting_fields, words
 from conftest import COMPANIES
 
 TAG = re.compile(r"<[^>]*>")
@@ -49,8 +49,25 @@ def test_a_trained_run_keeps_its_words_and_lengths_beside_its_checkpoints(gen, t
 @example(seed=479667, temperature=1.0, company="Dorblax Muux")  # a location's word once cut off at its limit
 def test_the_guard_never_lets_an_unknown_word_out(gen, seed, temperature, company):
     text = gen.sample(SampleSettings(seed=seed, temperature=temperature, max_length=400, company=company))
-    known = set(gen.profile.words) | set(words(company or ""))
+    own = posting_fields(text)[1] or ""  # the company asked for, or the one the model named
+    assert company is None or own == company
+    known = set(gen.profile.words) | set(words(own))
     assert not unknown_words(text, known), text
+
+
+def test_the_model_may_coin_its_companys_name_and_no_other_word(gen):
+    texts = gen.generate(16, SampleSettings(seed=3, temperature=1.5, max_length=1500))
+    coined = [unknown_words(t, set(gen.profile.words)) for t in texts]
+    assert sum(map(bool, coined)) >= 4
+    for text, new in zip(texts, coined):
+        assert new <= set(words(posting_fields(text)[1] or "")), text  # its h2's: the line has no extra separator
+
+
+def test_a_body_may_name_the_company_its_model_coined():
+    row = native.Row()
+    fields = {"title": "Engineer", "company": "Zentriq Labs", "location": "Austin, TX"}
+    add_frame_names(row, fields, frozenset(), frozenset({"engineer", "labs", "austin", "tx"}))
+    assert {"".join(LETTERS[i] for i in row.extra[e] if i >= 0) for e in range(row.n_extra)} == {"zentriq"}
 
 
 def test_without_the_guard_a_hot_toy_model_makes_words_up(gen):

@@ -3,9 +3,9 @@
 
 Samples -n postings (default 200) at the model family's defaults and the gallery's length cap,
 with word shares off, from seed SEED on (the realism measure's are 1-200, so it judges
-postings the counts never saw), counts the words of their bodies and of the train split's
-bodies (each word's uses, and the bodies using it: its first uses), and keeps both beside the
-checkpoint as word_shares.json.gz, which the sampler reads from then on
+postings the counts never saw), counts the words and symbols of their bodies and of the train
+split's bodies (the uses of each, and the bodies using it: its first uses), and keeps both
+beside the checkpoint as word_shares.json.gz, which the sampler reads from then on
 (charlm/sampling/word_shares.py).
 It needs the corpus the model learned from. About 2 minutes for a demo on 2 cores; Ctrl-C
 stops it with nothing saved.
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"-n must be 20..10,000, got {args.n}")
     shares = calibrate(args.checkpoint, args.n, args.seed, args.data)
     path = shares.save(ckpt_io.resolve(args.checkpoint).resolve().parent)
-    print(f"{sum(shares.model.values()):,} words of {shares.postings} postings against "
+    print(f"{sum(shares.model.values()):,} words and symbols of {shares.postings} postings against "
           f"{sum(shares.corpus.values()):,} of the train split -> {path}")
     return 0
 

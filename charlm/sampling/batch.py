@@ -107,8 +107,11 @@ class VocabTables:
         if self.word_shares:
             odds = word_shares.node_odds(trie)
             self.share_odds = {k: torch.from_numpy(getattr(odds, k)) for k in SHARE_TABLES}
+            self.share_odds.update(zip(("symbol_first", "symbol_repeat"),
+                                       map(torch.from_numpy, word_shares.symbol_odds(self.chars))))
             for k, t in self.share_odds.items():
                 setattr(self.struct, k, t.data_ptr())
+            self.struct.symbol_at = len(trie[0])
 
     def banned(self, want: Want) -> torch.Tensor:
         """The characters a frame's Want rules out, as a mask over the vocabulary."""
@@ -142,7 +145,7 @@ class Batch:
         # each per row, handed to a row as it starts (a row moves between slots, its buffers with it).
         nodes = len(self.tables.body_trie[0]) if self.tables.word_shares else 0
         self.repeats = torch.zeros(capacity, nodes)
-        self.used = torch.zeros(capacity, nodes, dtype=torch.uint8)
+        self.used = torch.zeros(capacity, nodes + len(self.vocab) if nodes else 0, dtype=torch.uint8)  # then symbols
         self.free = list(range(capacity))
         self.buffer: dict[Hashable, int] = {}
 

@@ -147,7 +147,9 @@ class Guard(ctypes.Structure):
         ("n_names", ctypes.c_int32), ("space", ctypes.c_int32), ("names", ctypes.c_void_p), ("name_last", ctypes.c_void_p),
         *[(n, ctypes.c_int32) for n in ("lparen", "rparen", "quote", "max_paren", "bracket_soft")],
         ("bracket_scale", ctypes.c_float), ("prose", ctypes.c_uint32),
-        *[(n, ctypes.c_void_p) for n in ("shares", "shares_end", "steered", "repeat_end", "repeat_add", "parent")],
+        *[(n, ctypes.c_void_p) for n in ("shares", "shares_end", "steered", "repeat_end", "repeat_add", "parent",
+                                         "symbol_first", "symbol_repeat")],
+        ("symbol_at", ctypes.c_int32),
     ]
 
 

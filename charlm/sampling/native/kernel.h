@@ -176,7 +176,8 @@ typedef struct {
     int32_t coin;                     /* writing its company on the title line: a word may be one the corpus lacks */
     /* With word shares: per node of the body's trie, what the words this row has written add to
        Guard.steered (their repeats' ratio in place of their first uses'), and whether a word
-       ending there is written yet; NULL: none kept. Buffers of Python's, one per row. */
+       ending there is written yet, then whether each symbol is; NULL: none kept. Buffers of
+       Python's, one per row. */
     float *repeats;
     uint8_t *used;
 } Row;
@@ -223,6 +224,10 @@ typedef struct {
        (-1 at the root). NULL: none. */
     const float *shares, *shares_end, *steered, *repeat_end, *repeat_add;
     const int32_t *parent;
+    /* Per id: a symbol's log ratio of first uses and of repeats (0: not a symbol); a row marks
+       the symbols it has written at Row.used + symbol_at + id. NULL: none. */
+    const float *symbol_first, *symbol_repeat;
+    int32_t symbol_at;
 } Guard;
 
 /* The copy guard's bookkeeping (../copy_guard.py, CopyGuard), per step: roll each row's

@@ -74,7 +74,8 @@ static float row_shares(const Guard *g, const Row *r, int node) {
 }
 
 /* Steer a body's words to the corpus's shares (word_shares.py): each letter by the change in
-   log ratio from its node to the next, a word's end by its own less its node's. */
+   log ratio from its node to the next, a word's end by its own less its node's; a symbol by its
+   own, first used or repeated. */
 static void steer_to_shares(const Guard *g, const Row *r, float *z) {
     int between = r->word == W_BETWEEN, node = between ? 0 : r->word;
     if (node < 0) return;
@@ -86,8 +87,11 @@ static void steer_to_shares(const Guard *g, const Row *r, float *z) {
         if (letter >= 0) {
             int next = child(t, node, letter);
             if (next >= 0) z[v] += row_shares(g, r, next) - here;
-        } else if (!between && t.end[node]) {
-            z[v] += (r->used && r->used[node] ? g->repeat_end[node] : g->shares_end[node]) - here;
+        } else {
+            if (!between && t.end[node])
+                z[v] += (r->used && r->used[node] ? g->repeat_end[node] : g->shares_end[node]) - here;
+            if (g->symbol_first)
+                z[v] += r->used && r->used[g->symbol_at + v] ? g->symbol_repeat[v] : g->symbol_first[v];
         }
     }
 }
@@ -122,6 +126,7 @@ void dj_words_feed(const Guard *g, Row *r, int id, int in_text) {
             r->said[1] = r->word > 0 && trie_of(g, r).end[r->word] ? r->word : -1;
             if (r->said[1] >= 0 && r->in_body && g->body_letters) note_written(g, r, r->said[1]);
         }
+        if (in_text && r->in_body && r->used && r->word_shares && g->symbol_first) r->used[g->symbol_at + id] = 1;
         if (!in_text || id != g->space) r->apart = 1;
         r->word = in_text && (g->digit[id] || id == g->amp) ? W_EXEMPT : W_BETWEEN;
         return;

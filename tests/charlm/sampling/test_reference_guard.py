@@ -7,6 +7,7 @@ import torch
 from charlm.sampling.generator import Generator
 from charlm.sampling.reference_guard import BRACKET_SCALE, BRACKET_SOFT, MAX_PAREN, WRAP_UP_SCALE, HtmlConstraint, TagGuard
 from charlm.quality.metrics import has_frame, well_formed
+from dreamjobs.corpus_format import DOC_END
 from conftest import opened_where_the_corpus_never_does
 
 CHARS = "\n <>/&;" + string.ascii_letters + string.digits + '.,()"'
@@ -129,9 +130,11 @@ def test_past_the_wrap_up_closing_gets_likelier_with_every_character():
 
 
 def unclosed_brackets(posting: str) -> list[str]:
-    """The body's stretches of text between tags whose parentheses or quotes do not close."""
+    """The body's stretches of text between tags whose parentheses or quotes do not close (the last
+    of a posting cut off at its length is unfinished, not unclosed)."""
     bad = []
-    for text in re.split(r"<[^>]*>", posting.split("</h3>", 1)[-1]):
+    stretches = re.split(r"<[^>]*>", posting.split("</h3>", 1)[-1])
+    for text in stretches if posting.rstrip().endswith(DOC_END) else stretches[:-1]:
         depth = 0
         for ch in text:
             depth += {"(": 1, ")": -1}.get(ch, 0)

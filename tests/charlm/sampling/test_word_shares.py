@@ -74,10 +74,11 @@ def test_a_word_the_model_overwrites_is_steered_down_a_rare_one_takes_its_bands_
     assert all(repeats[w] > 0.5 for w in rare) and abs(repeats["the"]) < 0.05
 
 
-def test_only_the_bodies_words_are_counted():
+def test_only_the_bodies_words_and_symbols_are_counted():
     posting = ("<html>\n<head><title>Analyst - Acme - Paris</title></head>\n<body>\n<h1>Analyst</h1>\n"
                "<h2>Acme</h2>\n<h3>Paris</h3>\n<p>Data and data.</p>\n</body>\n</html>\n")
-    assert body_word_counts([posting, posting]) == (Counter(data=4, **{"and": 2}), Counter(data=2, **{"and": 2}))
+    uses, firsts = body_word_counts([posting, posting])
+    assert uses == Counter({"data": 4, "and": 2, ".": 2}) and firsts == Counter({"data": 2, "and": 2, ".": 2})
 
 
 def test_word_shares_are_saved_beside_a_checkpoint_and_a_damaged_file_is_none(tmp_path):
@@ -141,3 +142,17 @@ def test_a_row_repeats_the_words_it_wrote_where_the_corpus_repeats_them_more(ste
     WordShares(corpus, model, 32, firsts, firsts).save(repeating)
     steered = Generator.from_checkpoint(repeating / "best.pt").generate(32, SampleSettings(seed=1, max_length=600))
     assert type_token(steered) < type_token(plain) - 0.03, (type_token(steered), type_token(plain))
+
+
+def test_a_symbol_is_steered_as_a_word_is(steered_run, tmp_path):
+    run, plain = steered_run
+    model, firsts = body_word_counts(plain)
+    assert model["."] > firsts["."] > 0 and "<" not in model  # counted in text, not in tags
+    fewer = tmp_path / "tiny"
+    shutil.copytree(run, fewer, symlinks=True)
+    corpus, corpus_firsts = Counter(model), Counter(firsts)
+    corpus[","], corpus_firsts[","] = max(1, model[","] // 10), max(1, firsts[","] // 10)
+    WordShares(corpus, model, 32, corpus_firsts, firsts).save(fewer)
+    steered = Generator.from_checkpoint(fewer / "best.pt").generate(32, SampleSettings(seed=1, max_length=600))
+    before, after = (sum(p[FRAME_ELEMENTS.search(p).end():].count(",") for p in ps) for ps in (plain, steered))
+    assert before >= 16 and after < 0.75 * before, (before, after)

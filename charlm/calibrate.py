@@ -21,7 +21,7 @@ from .errors import CharLMError
 from .evaluate import sampled
 from .sampling.generator import Generator
 from .sampling.settings import POSTING_LENGTH
-from .sampling.word_shares import WordShares, body_word_counts
+from .sampling.word_shares import WordShares, body_counts
 
 SEED = 10_001  # the first posting's; far from the realism measure's 1-200
 
@@ -42,9 +42,9 @@ def calibrate(checkpoint: str, n: int = 200, seed: int = SEED, data: str | None 
     if not gen.vocab_tables.body_words:
         raise CharLMError(f"{path} has no body word list (its profile.json.gz): word shares go with the "
                           "known-words guard's trie")
-    (corpus, corpus_firsts), (model, model_firsts) = (body_word_counts(postings)
-                                                      for postings in (split.train, sampled(gen, n, settings)))
-    return WordShares(corpus, model, n, corpus_firsts, model_firsts)
+    uses, firsts = body_counts(split.train)
+    own_uses, own_firsts = body_counts(sampled(gen, n, settings))
+    return WordShares(uses, own_uses, n, firsts, own_firsts)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -127,11 +127,11 @@ def _free(first: int, separators: int, last: bool, known: frozenset[str] | None 
     line). Returns the stretch. With `known`, a company may hold words it lacks (Want.coin); a
     line whose company did has no separator after its location's, so that its h2 is that company."""
     text = ""
+    coined = None  # whether the company coined a word, once the location begins
     while True:
         k = min(first + text.count(SEP), 2)  # the field being written, by the separators so far
-        parts = text.split(SEP)
-        coined = (k == 2 and known is not None and first <= 1 and len(parts) > 2 - first
-                  and any(w not in known for w in words(parts[1 - first])))
+        if k == 2 and coined is None:
+            coined = known is not None and first <= 1 and any(w not in known for w in words(text.split(SEP)[1 - first]))
         field = text.rsplit(SEP, 1)[-1]
         if k == 2:  # a location's limit is each place's
             field = field.rsplit(PLACES, 1)[-1]

@@ -59,7 +59,7 @@ STEP = 2.0 ** -12
 SYMBOL = re.compile(r"[^A-Za-z0-9\s<>]")
 
 
-def body_word_counts(postings: list[str]) -> tuple[Counter, Counter]:
+def body_counts(postings: list[str]) -> tuple[Counter, Counter]:
     """How often each word and each symbol appears in the postings' bodies (past their frames), and
     in how many bodies: its uses, and its first uses."""
     uses: Counter = Counter()
@@ -94,8 +94,8 @@ SHARE_TABLES = tuple(f.name for f in fields(ShareTables))  # kernel.h's Guard fi
 
 @dataclass(frozen=True)
 class WordShares:
-    corpus: Counter  # the train split's bodies' words
-    model: Counter  # the model's own postings' bodies' words, sampled without word shares
+    corpus: Counter  # the train split's bodies' words and symbols
+    model: Counter  # the model's own postings' bodies' words and symbols, sampled without word shares
     postings: int  # how many of the model's postings were counted
     corpus_firsts: Counter  # bodies of the train split using each word
     model_firsts: Counter  # the same of the model's postings

@@ -8,7 +8,7 @@ import pytest
 
 from charlm import Generator, SampleSettings
 from charlm.sampling.known_words import LETTERS, word_nodes, word_trie
-from charlm.sampling.word_shares import CLIP, STEP, WORD_SHARES, WordShares, body_word_counts, load_word_shares
+from charlm.sampling.word_shares import CLIP, STEP, WORD_SHARES, WordShares, body_counts, load_word_shares
 from dreamjobs.corpus_format import FRAME_ELEMENTS, words
 
 VOCABULARY = ["a", "an", "and", "ant", "data", "date", "team", "teams"]
@@ -77,7 +77,7 @@ def test_a_word_the_model_overwrites_is_steered_down_a_rare_one_takes_its_bands_
 def test_only_the_bodies_words_and_symbols_are_counted():
     posting = ("<html>\n<head><title>Analyst - Acme - Paris</title></head>\n<body>\n<h1>Analyst</h1>\n"
                "<h2>Acme</h2>\n<h3>Paris</h3>\n<p>Data and data.</p>\n</body>\n</html>\n")
-    uses, firsts = body_word_counts([posting, posting])
+    uses, firsts = body_counts([posting, posting])
     assert uses == Counter({"data": 4, "and": 2, ".": 2}) and firsts == Counter({"data": 2, "and": 2, ".": 2})
 
 
@@ -97,7 +97,7 @@ def steered_run(tiny_run, tmp_path_factory):
     shutil.copytree(tiny_run, run, symlinks=True)
     plain = Generator.from_checkpoint(run / "best.pt")
     bodies = plain.generate(32, SampleSettings(seed=1, max_length=600))
-    model, model_firsts = body_word_counts(bodies)
+    model, model_firsts = body_counts(bodies)
     corpus, corpus_firsts = Counter(model), Counter(model_firsts)
     corpus["work"], corpus_firsts["work"] = max(1, model["work"] // 10), max(1, model_firsts["work"] // 10)
     WordShares(corpus, model, 32, corpus_firsts, model_firsts).save(run)
@@ -135,7 +135,7 @@ def type_token(postings: list[str]) -> float:
 
 def test_a_row_repeats_the_words_it_wrote_where_the_corpus_repeats_them_more(steered_run, tmp_path):
     run, plain = steered_run
-    model, firsts = body_word_counts(plain)
+    model, firsts = body_counts(plain)
     repeating = tmp_path / "tiny"
     shutil.copytree(run, repeating, symlinks=True)
     corpus = firsts + Counter({w: 4 * (c - firsts[w]) for w, c in model.items()})  # each word's repeats 4-fold
@@ -146,7 +146,7 @@ def test_a_row_repeats_the_words_it_wrote_where_the_corpus_repeats_them_more(ste
 
 def test_a_symbol_is_steered_as_a_word_is(steered_run, tmp_path):
     run, plain = steered_run
-    model, firsts = body_word_counts(plain)
+    model, firsts = body_counts(plain)
     assert model["."] > firsts["."] > 0 and "<" not in model  # counted in text, not in tags
     fewer = tmp_path / "tiny"
     shutil.copytree(run, fewer, symlinks=True)

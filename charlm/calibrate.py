@@ -2,16 +2,20 @@
 `python -m charlm.calibrate CKPT`.
 
 Samples -n postings (default 200) at the model family's defaults and the gallery's length cap,
-with word shares off, from seed SEED on (the realism measure's are 1-200, so it judges
+with word shares off, from seed SEED on (the realism measure's are 1-400, so it judges
 postings the counts never saw), counts the words and symbols of their bodies and of the train
 split's bodies (the uses of each, and the bodies using it: its first uses), and keeps both
 beside the checkpoint as word_shares.json.gz, which the sampler reads from then on
-(charlm/sampling/word_shares.py).
-It needs the corpus the model learned from. About 2 minutes for a demo on 2 cores; Ctrl-C
-stops it with nothing saved.
+(charlm/sampling/word_shares.py). Each further round (--rounds in all, default 2) samples -n more
+with the counts so far steering, and counts them again: where a round steers a word too little,
+the next steers it further.
+It needs the corpus the model learned from. About 2 minutes a round for a demo on 2 cores;
+Ctrl-C stops it with nothing saved.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from dreamjobs.cli import parser, run_cli
 
@@ -23,10 +27,12 @@ from .sampling.generator import Generator
 from .sampling.settings import POSTING_LENGTH
 from .sampling.word_shares import WordShares, body_counts
 
-SEED = 10_001  # the first posting's; far from the realism measure's 1-200
+SEED = 10_001  # the first posting's; far from the realism measure's 1-400
+ROUNDS = 2  # the second took both demos' word and char classifiers nearer real (BENCHMARKS.md, "Word shares")
 
 
-def calibrate(checkpoint: str, n: int = 200, seed: int = SEED, data: str | None = None) -> WordShares:
+def calibrate(checkpoint: str, n: int = 200, seed: int = SEED, data: str | None = None,
+              rounds: int = ROUNDS) -> WordShares:
     path = ckpt_io.resolve(checkpoint)
     ckpt = ckpt_io.load(path)
     corpus = data or (ckpt.get("train_config") or {}).get("data")
@@ -44,7 +50,12 @@ def calibrate(checkpoint: str, n: int = 200, seed: int = SEED, data: str | None 
                           "known-words guard's trie")
     uses, firsts = body_counts(split.train)
     own_uses, own_firsts = body_counts(sampled(gen, n, settings))
-    return WordShares(uses, own_uses, n, firsts, own_firsts)
+    shares = WordShares(uses, own_uses, n, firsts, own_firsts)
+    for k in range(1, rounds):  # each round samples with the counts so far steering, at seeds of its own
+        gen = Generator.from_checkpoint(path, word_shares=shares)
+        counted = body_counts(sampled(gen, n, replace(settings, seed=seed + k * n, word_shares=True)))
+        shares = replace(shares, rounds=(*shares.rounds, counted))
+    return shares
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,12 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", help="the corpus the model learned from (default: the path its checkpoint records)")
     p.add_argument("-n", type=int, default=200, help="the model's postings to count (default 200)")
     p.add_argument("--seed", type=int, default=SEED, help=f"the first posting's seed (default {SEED})")
+    p.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds of counting (default {ROUNDS})")
     args = p.parse_args(argv)
     if not 20 <= args.n <= 10_000:
         p.error(f"-n must be 20..10,000, got {args.n}")
-    shares = calibrate(args.checkpoint, args.n, args.seed, args.data)
+    if not 1 <= args.rounds <= 5:
+        p.error(f"--rounds must be 1..5, got {args.rounds}")
+    shares = calibrate(args.checkpoint, args.n, args.seed, args.data, args.rounds)
     path = shares.save(ckpt_io.resolve(args.checkpoint).resolve().parent)
-    print(f"{sum(shares.model.values()):,} words and symbols of {shares.postings} postings against "
+    print(f"{sum(shares.model.values()):,} words and symbols of {shares.postings} postings a round, "
+          f"{1 + len(shares.rounds)} rounds, against "
           f"{sum(shares.corpus.values()):,} of the train split -> {path}")
     return 0
 

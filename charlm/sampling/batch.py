@@ -22,12 +22,11 @@ from ..data import Vocab
 from .company import CompanySlots
 from .frame import FrameWriter, Want
 from .known_words import LETTERS, add_frame_names, name_table, set_own_words, word_trie
-from .reference_guard import BRACKET_SCALE, BRACKET_SOFT, MAX_PAREN, PROSE, WRAP_UP_SCALE
+from .reference_guard import BRACKET_SCALE, BRACKET_SOFT, END_TAGS, MAX_PAREN, PROSE, WRAP_UP_INNER, WRAP_UP_SCALE
 from .copy_guard import CopyGuard
 from .word_shares import SHARE_TABLES
 
 START = LEAD  # training reads every posting but the first after this
-END_TAGS = ("body", "html")  # closing these ends a posting: not before its length's floor
 
 
 def start_ids(vocab: Vocab, prime: str) -> list[int]:
@@ -85,6 +84,7 @@ class VocabTables:
                                    index.get("&", -1), len(voids), len(ends), len(tags), float(WRAP_UP_SCALE),
                                    *pointers)
         self.struct.space = index.get(" ", -1)
+        self.struct.wrap_up_inner = WRAP_UP_INNER
         self.struct.lparen, self.struct.rparen, self.struct.quote = (index.get(c, -1) for c in '()"')
         self.struct.max_paren, self.struct.bracket_soft, self.struct.bracket_scale = MAX_PAREN, BRACKET_SOFT, BRACKET_SCALE
         self.struct.prose = sum(1 << t for t, name in enumerate(tags) if name in PROSE)

@@ -126,11 +126,13 @@ class Generator:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", precision: str | None = None,
-                        backend: str | None = None, threads: int | None = None) -> "Generator":
+                        backend: str | None = None, threads: int | None = None,
+                        word_shares: WordShares | None = None) -> "Generator":
+        """The model of a checkpoint (or run folder), with its run's word shares or the ones given."""
         path = ckpt_io.resolve(path)  # a run folder stands for its best.pt
         model, vocab, ckpt = ckpt_io.load_model(path)
         return cls(model, vocab, device, precision, backend, *copy_guard_of(ckpt), threads=threads,
-                   profile=profile_of(path, ckpt), word_shares=load_word_shares(path))
+                   profile=profile_of(path, ckpt), word_shares=word_shares or load_word_shares(path))
 
     def shares_on(self, settings: SampleSettings) -> bool:
         """Whether postings drawn with these settings steer their words to the corpus's shares."""

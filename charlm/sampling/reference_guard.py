@@ -24,9 +24,11 @@ HtmlConstraint turns that into a mask over a vocabulary's logits, and also ends
 postings that run long. Lowering the temperature sharpens every choice, including the
 one between another "<li>" and "</ul>": at 0.8 the unlikelier closing loses out again
 and again, and postings grow to several times the corpus's length.
-Past wrap_up characters, each "/" after a "<" is made e-fold likelier every
-WRAP_UP_SCALE characters, so the model closes its open tags at the next ones it
-reaches. Which tags to open, the words, and when to close before that stay the
+Past wrap_up characters, each "/" after a "<" at the level of an element that ends the
+posting (END_TAGS) is made e-fold likelier every WRAP_UP_SCALE characters, so the model
+ends the posting after the element it is in; inside any other element (a list), only from
+WRAP_UP_INNER characters later, so that a list nearly at its end is not hurried shut after
+an item or two. Which tags to open, the words, and when to close before that stay the
 model's choice.
 
 Sampling runs the same rules in C for a whole batch at once (native/guard.c);
@@ -42,6 +44,8 @@ import torch
 from dreamjobs.corpus_format import CHILDREN, VOID_TAGS
 
 WRAP_UP_SCALE = 500  # characters per e-fold of the odds of closing past wrap_up
+WRAP_UP_INNER = 1200  # characters past wrap_up before elements but END_TAGS are steered to close too
+END_TAGS = ("body", "html")  # closing these ends a posting: not before its length's floor
 PROSE = ("p", "li", "h4", "strong", "em")  # the body's elements whose text holds sentences
 MAX_PAREN = 3  # parentheses open at once, at most
 BRACKET_SOFT, BRACKET_SCALE = 60, 20  # from 60 characters inside, the closing one e-fold likelier every 20
@@ -179,8 +183,10 @@ class HtmlConstraint:
         ok = self.corpus_names(guard)
         if ok:
             out[[i for c, i in self.index.items() if c not in ok]] = float("-inf")
-        if state == "lt" and self.wrap_up is not None and written > self.wrap_up and self.slash is not None:
-            out[self.slash] += (written - self.wrap_up) / WRAP_UP_SCALE
+        if state == "lt" and self.wrap_up is not None and self.slash is not None:
+            start = self.wrap_up + (0 if guard.stack[-1] in END_TAGS else WRAP_UP_INNER)
+            if written > start:
+                out[self.slash] += (written - start) / WRAP_UP_SCALE
         if state == "text" and guard.in_prose():
             out = self.brackets(out, guard)
         return out

@@ -99,24 +99,31 @@ class WordShares:
     postings: int  # how many of the model's postings were counted
     corpus_firsts: Counter  # bodies of the train split using each word
     model_firsts: Counter  # the same of the model's postings
+    # Later rounds' counts of the model's postings (uses, first uses), each sampled with the rounds
+    # before it steering, and each adding its ratio: one round falls short where a word saturates.
+    rounds: tuple[tuple[Counter, Counter], ...] = ()
 
     def log_ratios(self) -> tuple[dict[str, float], dict[str, float]]:
         """Per word, the log of the corpus's rate over the model's of (first uses, repeats), each shrunk
-        towards its band's for a word counted a few times."""
-        scale = sum(self.model.values()) / max(1, sum(self.corpus.values()))  # model words per corpus word
-        repeats = [self.corpus - self.corpus_firsts, self.model - self.model_firsts]
-        return (self._ratios(self.corpus_firsts, self.model_firsts, scale), self._ratios(*repeats, scale))
+        towards its band's for a word counted a few times; each round's clipped, their sum too."""
+        firsts: Counter = Counter()
+        repeats: Counter = Counter()
+        for model, model_firsts in ((self.model, self.model_firsts), *self.rounds):
+            scale = sum(model.values()) / max(1, sum(self.corpus.values()))  # model words per corpus word
+            vocabulary = self.corpus.keys() | model.keys()
+            firsts.update(self._ratios(self.corpus_firsts, model_firsts, scale, vocabulary))
+            repeats.update(self._ratios(self.corpus - self.corpus_firsts, model - model_firsts, scale, vocabulary))
+        return clip(firsts), clip(repeats)
 
-    def _ratios(self, corpus: Counter, model: Counter, scale: float) -> dict[str, float]:
-        vocabulary = self.corpus.keys() | self.model.keys()
+    def _ratios(self, corpus: Counter, model: Counter, scale: float, vocabulary) -> dict[str, float]:
         pooled: dict[int, list[float]] = {}
         for w in vocabulary:
             sums = pooled.setdefault(band(self.corpus[w]), [0.0, 0.0])
             sums[0] += corpus[w] * scale  # the model's count, had it the corpus's rate
             sums[1] += model[w]
         prior = {b: (c + SHRINK) / (m + SHRINK) for b, (c, m) in pooled.items()}
-        return {w: max(-CLIP, min(CLIP, math.log((corpus[w] * scale + SHRINK * prior[band(self.corpus[w])])
-                                                 / (model[w] + SHRINK)))) for w in vocabulary}
+        return clip({w: math.log((corpus[w] * scale + SHRINK * prior[band(self.corpus[w])]) / (model[w] + SHRINK))
+                     for w in vocabulary})
 
     def node_odds(self, trie) -> ShareTables:
         """The kernel's tables over a word_trie's nodes (ShareTables)."""
@@ -158,10 +165,17 @@ class WordShares:
     def save(self, run_dir: str | Path) -> Path:
         path = Path(run_dir) / WORD_SHARES
         counts = {k: dict(sorted(getattr(self, k).items())) for k in ("corpus", "model", "corpus_firsts", "model_firsts")}
+        rounds = [{"model": dict(sorted(uses.items())), "model_firsts": dict(sorted(firsts.items()))}
+                  for uses, firsts in self.rounds]
         with atomic_file(path, "wb") as fh:
-            fh.write(gzip.compress(json.dumps({"format": FORMAT, "postings": self.postings, **counts}).encode(),
+            fh.write(gzip.compress(json.dumps({"format": FORMAT, "postings": self.postings, **counts,
+                                               "rounds": rounds}).encode(),
                                    mtime=0))
         return path
+
+
+def clip(odds: dict[str, float]) -> dict[str, float]:
+    return {w: max(-CLIP, min(CLIP, x)) for w, x in odds.items()}
 
 
 def on_steps(x: np.ndarray) -> np.ndarray:
@@ -183,6 +197,7 @@ def load_word_shares(checkpoint: str | Path) -> WordShares | None:
         if data.get("format") != FORMAT:
             return None
         return WordShares(Counter(data["corpus"]), Counter(data["model"]), int(data["postings"]),
-                          Counter(data["corpus_firsts"]), Counter(data["model_firsts"]))
+                          Counter(data["corpus_firsts"]), Counter(data["model_firsts"]),
+                          tuple((Counter(r["model"]), Counter(r["model_firsts"])) for r in data.get("rounds", ())))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

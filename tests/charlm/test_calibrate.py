@@ -19,6 +19,8 @@ def test_calibrate_keeps_the_models_and_the_corpuss_words_beside_the_checkpoint(
     assert main([str(run / "best.pt"), "-n", "20"]) == 0
     shares = load_word_shares(run / "best.pt")
     assert shares is not None and shares.postings == 20 and "work" in shares.model and "work" in shares.corpus
+    (uses, firsts), = shares.rounds  # a second round, sampled with the first's steering
+    assert "work" in uses and sum(firsts.values()) <= sum(uses.values()) and uses != shares.model
     assert WORD_SHARES in capsys.readouterr().out
     assert Generator.from_checkpoint(run / "best.pt").vocab_tables.word_shares
 
@@ -34,5 +36,7 @@ def test_calibrate_refuses_a_corpus_that_changed_since_training_and_bad_counts(r
     assert not (run / WORD_SHARES).exists()
     proc = run_module("charlm.calibrate", str(run / "best.pt"), "-n", "5")
     assert proc.returncode == 2 and "-n must be" in proc.stderr
+    proc = run_module("charlm.calibrate", str(run / "best.pt"), "--rounds", "0")
+    assert proc.returncode == 2 and "--rounds must be" in proc.stderr
     proc = run_module("charlm.calibrate", str(run / "best.pt"), "--data", str(run / "missing.txt"))
     assert proc.returncode == 2 and "missing.txt not found" in proc.stderr and "Traceback" not in proc.stderr

@@ -149,7 +149,7 @@ class Guard(ctypes.Structure):
         ("bracket_scale", ctypes.c_float), ("prose", ctypes.c_uint32),
         *[(n, ctypes.c_void_p) for n in ("shares", "shares_end", "steered", "repeat_end", "repeat_add", "parent",
                                          "symbol_first", "symbol_repeat")],
-        ("symbol_at", ctypes.c_int32),
+        ("symbol_at", ctypes.c_int32), ("wrap_up_inner", ctypes.c_int32),
     ]
 
 

@@ -147,12 +147,15 @@ void dj_constrain(const Guard *g, const Row *r, float *z) {
        open rather than lose track of it (the Python reference has no such limits). */
     if ((m == M_OPEN && r->name_len >= MAX_NAME && g->gt >= 0) || (m == M_LT && r->depth >= MAX_DEPTH && g->slash >= 0))
         for (int v = 0; v < V; v++) if (v != (m == M_OPEN ? g->gt : g->slash)) z[v] = NEG_INF;
-    if (m == M_LT && r->wrap_up >= 0 && r->written > r->wrap_up && g->slash >= 0)
-        z[g->slash] += (float)((double)(r->written - r->wrap_up) / g->wrap_up_scale);
-    /* Before its floor a posting may not close the elements that end it: it writes on. */
+    /* Past the wrap-up the odds of closing grow: at once for the elements that end a posting,
+       wrap_up_inner later for the rest, so that a list is not hurried shut in a posting nearly done. */
     int top = r->depth - 1;
-    if (m == M_LT && r->written < r->min_length && g->slash >= 0
-        && listed(g->end_names, g->n_end, r->stack[top], r->stack_len[top]))
+    int ends = m == M_LT && listed(g->end_names, g->n_end, r->stack[top], r->stack_len[top]);
+    int from = r->wrap_up + (ends ? 0 : g->wrap_up_inner);
+    if (m == M_LT && r->wrap_up >= 0 && r->written > from && g->slash >= 0)
+        z[g->slash] += (float)((double)(r->written - from) / g->wrap_up_scale);
+    /* Before its floor a posting may not close the elements that end it: it writes on. */
+    if (ends && r->written < r->min_length && g->slash >= 0)
         z[g->slash] = NEG_INF;
 }
 

@@ -228,6 +228,9 @@ typedef struct {
        the symbols it has written at Row.used + symbol_at + id. NULL: none. */
     const float *symbol_first, *symbol_repeat;
     int32_t symbol_at;
+    /* Past the wrap-up, the elements but those that end a posting are steered to close only this
+       many characters later (reference_guard.py, WRAP_UP_INNER). */
+    int32_t wrap_up_inner;
 } Guard;
 
 /* The copy guard's bookkeeping (../copy_guard.py, CopyGuard), per step: roll each row's

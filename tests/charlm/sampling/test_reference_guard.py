@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from charlm.sampling.generator import Generator
-from charlm.sampling.reference_guard import BRACKET_SCALE, BRACKET_SOFT, MAX_PAREN, WRAP_UP_SCALE, HtmlConstraint, TagGuard
+from charlm.sampling.reference_guard import (BRACKET_SCALE, BRACKET_SOFT, MAX_PAREN, WRAP_UP_INNER, WRAP_UP_SCALE,
+                                            HtmlConstraint, TagGuard)
 from charlm.quality.metrics import has_frame, well_formed
 from dreamjobs.corpus_format import DOC_END
 from conftest import opened_where_the_corpus_never_does
@@ -113,18 +114,21 @@ def test_an_element_name_is_spelled_to_its_end_and_no_further():
     assert allowed(BODY + "<p>x<st") == {"r"}
 
 
-def test_past_the_wrap_up_closing_gets_likelier_with_every_character():
+def test_past_the_wrap_up_closing_gets_likelier_with_every_character_and_a_list_later():
     c = HtmlConstraint(CHARS, wrap_up=1000)
-    guard = TagGuard("<html>\n<ul>\n<li>SQL</li>\n<")
-    slash, li = CHARS.index("/"), CHARS.index("l")
+    body, in_list = BODY + "<p>SQL</p>\n", BODY + "<ul>\n<li>SQL</li>\n"
 
-    def odds(written: int) -> float:
-        out = c.apply(torch.zeros(len(CHARS)), guard, written)
-        return float(out[slash] - out[li])
+    def odds(text: str, written: int) -> float:  # "/" against opening the next element
+        out = c.apply(torch.zeros(len(CHARS)), TagGuard(text + "<"), written)
+        return float(out[CHARS.index("/")] - out[CHARS.index("p" if text == body else "l")])
 
-    assert odds(500) == odds(1000) == 0.0  # before the wrap-up the model alone decides
-    assert odds(1000 + WRAP_UP_SCALE) == pytest.approx(1.0)
-    assert odds(1000 + 4 * WRAP_UP_SCALE) == pytest.approx(4.0)
+    assert odds(body, 500) == odds(body, 1000) == odds(in_list, 1000) == 0.0  # before it the model alone decides
+    assert odds(body, 1000 + WRAP_UP_SCALE) == pytest.approx(1.0)
+    assert odds(body, 1000 + 4 * WRAP_UP_SCALE) == pytest.approx(4.0)
+    # A list is left to end on its own until WRAP_UP_INNER later: hurried, lists of one or two items
+    # filled the last fifth of the postings.
+    assert odds(in_list, 1000 + WRAP_UP_INNER) == 0.0
+    assert odds(in_list, 1000 + WRAP_UP_INNER + 4 * WRAP_UP_SCALE) == pytest.approx(4.0)
     in_text = c.apply(torch.zeros(len(CHARS)), TagGuard("<html>\n<p>SQL"), 5000)
     assert float(in_text[CHARS.index("<")]) == 0.0  # only the choice after "<" is steered
 

@@ -2,6 +2,7 @@
 
 import shutil
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -74,6 +75,19 @@ def test_a_word_the_model_overwrites_is_steered_down_a_rare_one_takes_its_bands_
     assert all(repeats[w] > 0.5 for w in rare) and abs(repeats["the"]) < 0.05
 
 
+def test_a_later_round_steers_further_a_word_the_first_steered_too_little_and_the_sum_stays_clipped():
+    corpus = Counter({"client": 100, "years": 500, "the": 10_000})
+    first = shares_of(corpus, Counter({"client": 300, "years": 100, "the": 10_000}), 10)
+    # Steered by the first round, the model still writes "client" twice as often as its corpus, and
+    # "years" as often: the second round lowers the one further and leaves the other.
+    again = Counter({"client": 200, "years": 500, "the": 10_000})
+    second = replace(first, rounds=((again, Counter({w: max(1, c // 2) for w, c in again.items()})),))
+    (one, _), (two, _) = first.log_ratios(), second.log_ratios()
+    assert two["client"] < one["client"] - 0.25 and two["years"] == pytest.approx(one["years"], abs=0.1)
+    far = replace(second, rounds=second.rounds * 4)  # four more rounds saying "client" is overwritten
+    assert far.log_ratios()[0]["client"] == pytest.approx(-CLIP)
+
+
 def test_only_the_bodies_words_and_symbols_are_counted():
     posting = ("<html>\n<head><title>Analyst - Acme - Paris</title></head>\n<body>\n<h1>Analyst</h1>\n"
                "<h2>Acme</h2>\n<h3>Paris</h3>\n<p>Data and data.</p>\n</body>\n</html>\n")
@@ -82,7 +96,8 @@ def test_only_the_bodies_words_and_symbols_are_counted():
 
 
 def test_word_shares_are_saved_beside_a_checkpoint_and_a_damaged_file_is_none(tmp_path):
-    shares = WordShares(Counter(a=3, b=1), Counter(a=1), 20, Counter(a=1, b=1), Counter(a=1))
+    shares = WordShares(Counter(a=3, b=1), Counter(a=1), 20, Counter(a=1, b=1), Counter(a=1),
+                        ((Counter(a=2, c=1), Counter(a=1, c=1)),))
     assert shares.save(tmp_path) == tmp_path / WORD_SHARES
     assert load_word_shares(tmp_path / "best.pt") == shares
     (tmp_path / WORD_SHARES).write_bytes(b"not gzip")

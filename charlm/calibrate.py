@@ -44,23 +44,18 @@ def calibrate(checkpoint: str, n: int = 200, seed: int = SEED, data: str | None 
                           "not be the model's corpus's")
     split = ckpt_io.training_split(ckpt, text)
     gen = Generator.from_checkpoint(path)
-    settings = gen.settings(seed=seed, word_shares=False, steer_length=False, max_length=POSTING_LENGTH)
+    settings = gen.settings(seed=seed, word_shares=False, max_length=POSTING_LENGTH)
     if not gen.vocab_tables.body_words:
         raise CharLMError(f"{path} has no body word list (its profile.json.gz): word shares go with the "
                           "known-words guard's trie")
     uses, firsts = body_counts(split.train)
-    own = sampled(gen, n, settings)
-    own_uses, own_firsts = body_counts(own)
-    shares = WordShares(uses, own_uses, n, firsts, own_firsts, model_lengths=lengths(own))
+    own_uses, own_firsts = body_counts(sampled(gen, n, settings))
+    shares = WordShares(uses, own_uses, n, firsts, own_firsts)
     for k in range(1, rounds):  # each round samples with the counts so far steering, at seeds of its own
         gen = Generator.from_checkpoint(path, word_shares=shares)
-        own = sampled(gen, n, replace(settings, seed=seed + k * n, word_shares=True, steer_length=True))
-        shares = replace(shares, rounds=(*shares.rounds, (*body_counts(own), lengths(own))))
+        counted = body_counts(sampled(gen, n, replace(settings, seed=seed + k * n, word_shares=True)))
+        shares = replace(shares, rounds=(*shares.rounds, counted))
     return shares
-
-
-def lengths(postings: list[str]) -> tuple[int, ...]:
-    return tuple(sorted(map(len, postings)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,8 +24,6 @@ from .frame import FrameWriter, Want
 from .known_words import LETTERS, add_frame_names, name_table, set_own_words, word_trie
 from .reference_guard import BRACKET_SCALE, BRACKET_SOFT, END_TAGS, MAX_PAREN, PROSE, WRAP_UP_INNER, WRAP_UP_SCALE
 from .copy_guard import CopyGuard
-from .ending import END_BIN
-from .settings import Ends
 from .word_shares import SHARE_TABLES
 
 START = LEAD  # training reads every posting but the first after this
@@ -42,8 +40,7 @@ class VocabTables:
     known words' trie where a word list is given, and the body's beside it: those words but the
     companies' names (profile.py), with their word shares where the run has them (word_shares.py)."""
 
-    def __init__(self, vocab: Vocab, known_words=None, company_words=None, company_names=(), word_shares=None,
-                 end_odds=None):
+    def __init__(self, vocab: Vocab, known_words=None, company_words=None, company_names=(), word_shares=None):
         chars, index = vocab.chars, vocab.index
         self.chars = chars
         letters, digits = set(string.ascii_letters), set(string.digits)
@@ -88,10 +85,6 @@ class VocabTables:
                                    *pointers)
         self.struct.space = index.get(" ", -1)
         self.struct.wrap_up_inner = WRAP_UP_INNER
-        self.end_odds = None if end_odds is None else torch.from_numpy(end_odds)  # ending.py's, per END_BIN
-        if self.end_odds is not None:
-            self.struct.end_odds, self.struct.end_bins, self.struct.end_bin = (self.end_odds.data_ptr(),
-                                                                               len(self.end_odds), END_BIN)
         self.struct.lparen, self.struct.rparen, self.struct.quote = (index.get(c, -1) for c in '()"')
         self.struct.max_paren, self.struct.bracket_soft, self.struct.bracket_scale = MAX_PAREN, BRACKET_SOFT, BRACKET_SCALE
         self.struct.prose = sum(1 << t for t, name in enumerate(tags) if name in PROSE)
@@ -172,9 +165,7 @@ class Batch:
         row.seed, row.temperature = seed, s.temperature
         row.top_p, row.min_p = (1.0 if s.top_p is None else s.top_p), s.min_p or 0.0
         row.argmax, row.top_k, row.guard = int(s.argmax), s.top_k or 0, int(s.guard)
-        ends = s.ends(self.profile, seed, self.tables.end_odds is not None) if s.guard else Ends(0, -1, False)
-        row.min_length, row.wrap_up, row.end_odds = ends
-        row.prime_length = len(s.prime)
+        row.min_length, row.wrap_up = s.ends(self.profile, seed) if s.guard else (0, -1)
         row.max_length = s.max_length
         row.real_words, row.word = int(s.real_words and self.tables.known_words), native.W_BETWEEN
         row.said[:] = [-1, -1]

@@ -38,12 +38,11 @@ from ..models import CharModel
 from ..profile import CorpusProfile, load_profile, profile_path
 from .batch import Batch, VocabTables
 from .copy_guard import CorpusWindows, corpus_windows
-from .settings import DEFAULT_PRECISION, POSTING_LENGTH, SampleSettings, new_seed, settings_for
+from .settings import DEFAULT_PRECISION, SampleSettings, new_seed, settings_for
 from .native_transformer import NativeTransformer
 from .native_lstm import NativeLSTM
 from .python_batch import MISSING_GUARDS, PythonBatch
 from .steppers import TorchModel
-from .ending import ending_odds
 from .word_shares import WordShares, load_word_shares
 from . import native as kernel
 
@@ -120,11 +119,8 @@ class Generator:
             raise SettingsError(f"backend must be native or torch, got {backend!r}")
         self.backend = backend
         self.profile = profile  # the corpus's words and lengths (profile.py), where the run has them
-        odds = (ending_odds(profile.lengths, word_shares.lengths(), POSTING_LENGTH)
-                if profile is not None and word_shares is not None and word_shares.lengths() else None)
         self.vocab_tables = VocabTables(vocab, *((profile.words, profile.company_words, profile.company_names)
-                                                 if profile is not None else ()), word_shares=word_shares,
-                                        end_odds=odds)
+                                                 if profile is not None else ()), word_shares=word_shares)
         self.copy_index = copy_index
         self.corpus = corpus  # the path of the corpus the model learned from, when it is known
 

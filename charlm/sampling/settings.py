@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from dreamjobs.corpus_format import DOC_END, DOC_START, FIELDS, field_text, frame
 
@@ -28,13 +27,6 @@ DEFAULT_PRECISION = "int8"  # the fastest; what it costs in val loss is in BENCH
 # Where a model has no profile, the wrap-up starts here (short of the corpus median, 4,228: a
 # model ends a posting on its own less often than the corpus does).
 FIXED_WRAP_UP = 3500
-BACKSTOP = 90  # the percentile of the corpus's lengths past which a posting steered by odds wraps up
-
-
-class Ends(NamedTuple):
-    floor: int  # characters before which a posting may not close its body
-    wrap_up: int  # from here on each close gets likelier (-1: never)
-    odds: bool  # its body's end steered by the run's odds of ending (ending.py)
 
 
 @dataclass(frozen=True)
@@ -47,12 +39,9 @@ class SampleSettings:
     argmax: bool = False
     stop: str | None = DOC_END
     guard: bool = True  # tags always parse and close in order (the tag guard, native/guard.c)
-    # Guarded postings are steered to a length drawn from the model's corpus (profile.py), or by its
-    # odds of ending (ending.py) where the run has them: None. A number fixes where the wrap-up
-    # starts instead, with no floor (as for a model without a profile).
+    # Guarded postings are steered to a length drawn from the model's corpus (profile.py): None.
+    # A number fixes where the wrap-up starts instead, with no floor (as for a model without a profile).
     wrap_up_after: int | None = None
-    # False: a guarded posting ends where the model closes it, within max_length (what calibration counts).
-    steer_length: bool = True
     top_p: float | None = None  # nucleus: sample among the likeliest characters holding this share
     min_p: float | None = None  # leave out characters less likely than this share of the likeliest's
     real_words: bool = True  # every word written is one its corpus uses (the known-words guard), where known
@@ -90,23 +79,15 @@ class SampleSettings:
             writer.feed(ch)
         return writer
 
-    def ends(self, profile: CorpusProfile | None, seed: int, odds: bool = False) -> Ends:
-        """Where a guarded posting may end, in characters written after the prime: not before the floor,
-        steered to its end after the wrap-up, and where the run has odds of ending (`odds`; ending.py), by
-        them throughout. Drawn from the corpus's lengths by the seed where the model has a profile but no
-        odds; within max_length either way."""
-        if self.wrap_up_after is not None:
-            return Ends(0, min(self.wrap_up_after, self.max_length // 2), False)
-        if not self.steer_length:
-            return Ends(0, -1, False)
-        if profile is None:
-            return Ends(0, min(FIXED_WRAP_UP, self.max_length // 2), False)
-        if odds:  # the odds end it; past the corpus's 90th percentile the wrap-up closes a list that would not
-            return Ends(0, max(0, min(int(profile.lengths[BACKSTOP]) - len(self.prime), self.max_length * 3 // 4)),
-                        True)
+    def ends(self, profile: CorpusProfile | None, seed: int) -> tuple[int, int]:
+        """(floor, wrap-up) of a guarded posting, in characters written after the prime: it may not
+        end before the floor, and is steered to its end after the wrap-up. Drawn from the corpus's
+        lengths by the seed where the model has a profile; within max_length either way."""
+        if self.wrap_up_after is not None or profile is None:
+            return 0, min(FIXED_WRAP_UP if self.wrap_up_after is None else self.wrap_up_after, self.max_length // 2)
         target = profile.draw_length(seed) - len(self.prime)
         wrap_up = max(0, min(int(target - WRAP_UP_MARGIN), self.max_length * 3 // 4))
-        return Ends(max(0, min(int(target - FLOOR_MARGIN), wrap_up)), wrap_up, False)
+        return max(0, min(int(target - FLOOR_MARGIN), wrap_up)), wrap_up
 
     def check(self, vocab: Vocab) -> None:
         if not self.prime:

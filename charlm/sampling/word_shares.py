@@ -99,22 +99,16 @@ class WordShares:
     postings: int  # how many of the model's postings were counted
     corpus_firsts: Counter  # bodies of the train split using each word
     model_firsts: Counter  # the same of the model's postings
-    # Later rounds' counts of the model's postings (uses, first uses, lengths), each sampled with the
-    # rounds before it steering, and each adding its ratio: one round falls short where a word saturates.
-    rounds: tuple[tuple[Counter, Counter, tuple[int, ...]], ...] = ()
-    # The first round's postings' lengths, each ended where the model closed it (ending.py); (): none.
-    model_lengths: tuple[int, ...] = ()
-
-    def lengths(self) -> list[tuple[int, ...]]:
-        """Each round's postings' lengths (ending.py); none where the first round's were not kept."""
-        return [self.model_lengths, *(r[2] for r in self.rounds)] if self.model_lengths else []
+    # Later rounds' counts of the model's postings (uses, first uses), each sampled with the rounds
+    # before it steering, and each adding its ratio: one round falls short where a word saturates.
+    rounds: tuple[tuple[Counter, Counter], ...] = ()
 
     def log_ratios(self) -> tuple[dict[str, float], dict[str, float]]:
         """Per word, the log of the corpus's rate over the model's of (first uses, repeats), each shrunk
         towards its band's for a word counted a few times; each round's clipped, their sum too."""
         firsts: Counter = Counter()
         repeats: Counter = Counter()
-        for model, model_firsts, *_ in ((self.model, self.model_firsts), *self.rounds):
+        for model, model_firsts in ((self.model, self.model_firsts), *self.rounds):
             scale = sum(model.values()) / max(1, sum(self.corpus.values()))  # model words per corpus word
             vocabulary = self.corpus.keys() | model.keys()
             firsts.update(self._ratios(self.corpus_firsts, model_firsts, scale, vocabulary))
@@ -171,11 +165,11 @@ class WordShares:
     def save(self, run_dir: str | Path) -> Path:
         path = Path(run_dir) / WORD_SHARES
         counts = {k: dict(sorted(getattr(self, k).items())) for k in ("corpus", "model", "corpus_firsts", "model_firsts")}
-        rounds = [{"model": dict(sorted(uses.items())), "model_firsts": dict(sorted(firsts.items())),
-                   "lengths": list(lengths)} for uses, firsts, lengths in self.rounds]
+        rounds = [{"model": dict(sorted(uses.items())), "model_firsts": dict(sorted(firsts.items()))}
+                  for uses, firsts in self.rounds]
         with atomic_file(path, "wb") as fh:
             fh.write(gzip.compress(json.dumps({"format": FORMAT, "postings": self.postings, **counts,
-                                               "rounds": rounds, "lengths": list(self.model_lengths)}).encode(),
+                                               "rounds": rounds}).encode(),
                                    mtime=0))
         return path
 
@@ -204,7 +198,6 @@ def load_word_shares(checkpoint: str | Path) -> WordShares | None:
             return None
         return WordShares(Counter(data["corpus"]), Counter(data["model"]), int(data["postings"]),
                           Counter(data["corpus_firsts"]), Counter(data["model_firsts"]),
-                          tuple((Counter(r["model"]), Counter(r["model_firsts"]), tuple(r.get("lengths", ())))
-                                for r in data.get("rounds", ())), tuple(data.get("lengths", ())))
+                          tuple((Counter(r["model"]), Counter(r["model_firsts"])) for r in data.get("rounds", ())))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

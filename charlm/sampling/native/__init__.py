@@ -75,8 +75,7 @@ class Row(ctypes.Structure):
         *[(n, ctypes.c_int32) for n in ("real_words", "word", "n_extra", "extra_pos")], ("extra_live", ctypes.c_uint32),
         ("extra", (ctypes.c_int32 * MAX_WORD) * MAX_EXTRA), ("in_body", ctypes.c_int32),
         ("said", ctypes.c_int32 * 2), ("apart", ctypes.c_int32),
-        *[(n, ctypes.c_int32) for n in ("paren", "quote", "inside", "word_shares", "coin", "end_odds",
-                                         "prime_length")],
+        *[(n, ctypes.c_int32) for n in ("paren", "quote", "inside", "word_shares", "coin")],
         ("repeats", ctypes.c_void_p), ("used", ctypes.c_void_p),
     ]
 
@@ -151,7 +150,6 @@ class Guard(ctypes.Structure):
         *[(n, ctypes.c_void_p) for n in ("shares", "shares_end", "steered", "repeat_end", "repeat_add", "parent",
                                          "symbol_first", "symbol_repeat")],
         ("symbol_at", ctypes.c_int32), ("wrap_up_inner", ctypes.c_int32),
-        ("end_odds", ctypes.c_void_p), ("end_bins", ctypes.c_int32), ("end_bin", ctypes.c_int32),
     ]
 
 

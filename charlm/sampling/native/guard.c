@@ -154,10 +154,6 @@ void dj_constrain(const Guard *g, const Row *r, float *z) {
     int from = r->wrap_up + (ends ? 0 : g->wrap_up_inner);
     if (m == M_LT && r->wrap_up >= 0 && r->written > from && g->slash >= 0)
         z[g->slash] += (float)((double)(r->written - from) / g->wrap_up_scale);
-    if (ends && r->end_odds && g->end_odds && g->slash >= 0) {
-        int step = (r->written + r->prime_length) / g->end_bin;
-        z[g->slash] += g->end_odds[step < g->end_bins ? step : g->end_bins - 1];
-    }
     /* Before its floor a posting may not close the elements that end it: it writes on. */
     if (ends && r->written < r->min_length && g->slash >= 0)
         z[g->slash] = NEG_INF;

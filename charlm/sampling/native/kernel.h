@@ -174,7 +174,6 @@ typedef struct {
                                          the outermost of them opened (TagGuard's) */
     int32_t word_shares;              /* a body's words steered to the corpus's shares (Guard.shares) */
     int32_t coin;                     /* writing its company on the title line: a word may be one the corpus lacks */
-    int32_t end_odds, prime_length;   /* its body's end steered by Guard.end_odds, at its length with the prime's */
     /* With word shares: per node of the body's trie, what the words this row has written add to
        Guard.steered (their repeats' ratio in place of their first uses'), and whether a word
        ending there is written yet, then whether each symbol is; NULL: none kept. Buffers of
@@ -232,10 +231,6 @@ typedef struct {
     /* Past the wrap-up, the elements but those that end a posting are steered to close only this
        many characters later (reference_guard.py, WRAP_UP_INNER). */
     int32_t wrap_up_inner;
-    /* Per step of end_bin characters of a posting's length, the log odds its "/" at an element that
-       ends it takes (ending.py); NULL: none. */
-    const float *end_odds;
-    int32_t end_bins, end_bin;
 } Guard;
 
 /* The copy guard's bookkeeping (../copy_guard.py, CopyGuard), per step: roll each row's

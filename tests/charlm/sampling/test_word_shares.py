@@ -81,7 +81,7 @@ def test_a_later_round_steers_further_a_word_the_first_steered_too_little_and_th
     # Steered by the first round, the model still writes "client" twice as often as its corpus, and
     # "years" as often: the second round lowers the one further and leaves the other.
     again = Counter({"client": 200, "years": 500, "the": 10_000})
-    second = replace(first, rounds=((again, Counter({w: max(1, c // 2) for w, c in again.items()}), ()),))
+    second = replace(first, rounds=((again, Counter({w: max(1, c // 2) for w, c in again.items()})),))
     (one, _), (two, _) = first.log_ratios(), second.log_ratios()
     assert two["client"] < one["client"] - 0.25 and two["years"] == pytest.approx(one["years"], abs=0.1)
     far = replace(second, rounds=second.rounds * 4)  # four more rounds saying "client" is overwritten
@@ -97,7 +97,7 @@ def test_only_the_bodies_words_and_symbols_are_counted():
 
 def test_word_shares_are_saved_beside_a_checkpoint_and_a_damaged_file_is_none(tmp_path):
     shares = WordShares(Counter(a=3, b=1), Counter(a=1), 20, Counter(a=1, b=1), Counter(a=1),
-                        ((Counter(a=2, c=1), Counter(a=1, c=1), (900, 2400)),), (800, 3100))
+                        ((Counter(a=2, c=1), Counter(a=1, c=1)),))
     assert shares.save(tmp_path) == tmp_path / WORD_SHARES
     assert load_word_shares(tmp_path / "best.pt") == shares
     (tmp_path / WORD_SHARES).write_bytes(b"not gzip")

@@ -6,7 +6,7 @@ with word shares off, from seed SEED on (the realism measure's are 1-400, so it 
 postings the counts never saw), counts the words and symbols of their bodies and of the train
 split's bodies (the uses of each, and the bodies using it: its first uses), and keeps both
 beside the checkpoint as word_shares.json.gz, which the sampler reads from then on
-(charlm/sampling/word_shares.py). Each further round (--rounds in all, default 2) samples -n more
+(charlm/sampling/word_shares.py). Each further round (--rounds in all, default 3) samples -n more
 with the counts so far steering, and counts them again: where a round steers a word too little,
 the next steers it further.
 It needs the corpus the model learned from. About 2 minutes a round for a demo on 2 cores;
@@ -28,7 +28,7 @@ from .sampling.settings import POSTING_LENGTH
 from .sampling.word_shares import WordShares, body_counts
 
 SEED = 10_001  # the first posting's; far from the realism measure's 1-400
-ROUNDS = 2  # the second took both demos' word and char classifiers nearer real (BENCHMARKS.md, "Word shares")
+ROUNDS = 3  # the third took the transformer nearer real, the LSTM no further (BENCHMARKS.md, "Word shares")
 
 
 def calibrate(checkpoint: str, n: int = 200, seed: int = SEED, data: str | None = None,

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from charlm import Generator
-from charlm.calibrate import main
+from charlm.calibrate import ROUNDS, main
 from charlm.sampling.word_shares import WORD_SHARES, load_word_shares
 from conftest import run_module
 
@@ -19,8 +19,9 @@ def test_calibrate_keeps_the_models_and_the_corpuss_words_beside_the_checkpoint(
     assert main([str(run / "best.pt"), "-n", "20"]) == 0
     shares = load_word_shares(run / "best.pt")
     assert shares is not None and shares.postings == 20 and "work" in shares.model and "work" in shares.corpus
-    (uses, firsts), = shares.rounds  # a second round, sampled with the first's steering
-    assert "work" in uses and sum(firsts.values()) <= sum(uses.values()) and uses != shares.model
+    assert len(shares.rounds) == ROUNDS - 1  # each sampled with the rounds before it steering
+    for uses, firsts in shares.rounds:
+        assert "work" in uses and sum(firsts.values()) <= sum(uses.values()) and uses != shares.model
     assert WORD_SHARES in capsys.readouterr().out
     assert Generator.from_checkpoint(run / "best.pt").vocab_tables.word_shares
 

@@ -105,10 +105,8 @@ class VocabTables:
          self.struct.name_last) = (t.data_ptr() for t in self.body_trie)
         self.word_shares = word_shares is not None
         if self.word_shares:
-            odds = word_shares.node_odds(trie)
+            odds = word_shares.tables(trie, self.chars)
             self.share_odds = {k: torch.from_numpy(getattr(odds, k)) for k in SHARE_TABLES}
-            self.share_odds.update(zip(("symbol_first", "symbol_repeat"),
-                                       map(torch.from_numpy, word_shares.symbol_odds(self.chars))))
             for k, t in self.share_odds.items():
                 setattr(self.struct, k, t.data_ptr())
             self.struct.symbol_at = len(trie[0])

@@ -80,13 +80,16 @@ def band(count: int) -> int:
 
 @dataclass(frozen=True)
 class ShareTables:
-    """What the kernel steers by, per node of the body's trie (kernel.h's Guard.shares...parent)."""
+    """What the kernel steers by, per node of the body's trie, then per id of the vocabulary
+    (kernel.h's Guard.shares...symbol_repeat)."""
     shares: np.ndarray  # the log ratio of a first use, averaged over the words below the node
     shares_end: np.ndarray  # at a word's end: its first use's log ratio
     steered: np.ndarray  # the model's weight of the words below, each times its first use's ratio
     repeat_end: np.ndarray  # at a word's end: its repeat's log ratio
     repeat_add: np.ndarray  # at a word's end: what it adds to `steered` of each node above once written
     parent: np.ndarray
+    symbol_first: np.ndarray  # per id: a symbol's log ratio of a first use; 0 for any other character
+    symbol_repeat: np.ndarray  # the same of a repeat
 
 
 SHARE_TABLES = tuple(f.name for f in fields(ShareTables))  # kernel.h's Guard fields of the same names
@@ -108,11 +111,12 @@ class WordShares:
         towards its band's for a word counted a few times; each round's clipped, their sum too."""
         firsts: Counter = Counter()
         repeats: Counter = Counter()
+        corpus_repeats = self.corpus - self.corpus_firsts
         for model, model_firsts in ((self.model, self.model_firsts), *self.rounds):
             scale = sum(model.values()) / max(1, sum(self.corpus.values()))  # model words per corpus word
             vocabulary = self.corpus.keys() | model.keys()
             firsts.update(self._ratios(self.corpus_firsts, model_firsts, scale, vocabulary))
-            repeats.update(self._ratios(self.corpus - self.corpus_firsts, model - model_firsts, scale, vocabulary))
+            repeats.update(self._ratios(corpus_repeats, model - model_firsts, scale, vocabulary))
         return clip(firsts), clip(repeats)
 
     def _ratios(self, corpus: Counter, model: Counter, scale: float, vocabulary) -> dict[str, float]:
@@ -125,8 +129,8 @@ class WordShares:
         return clip({w: math.log((corpus[w] * scale + SHRINK * prior[band(self.corpus[w])]) / (model[w] + SHRINK))
                      for w in vocabulary})
 
-    def node_odds(self, trie) -> ShareTables:
-        """The kernel's tables over a word_trie's nodes (ShareTables)."""
+    def tables(self, trie, chars: list[str]) -> ShareTables:
+        """The kernel's tables over a word_trie's nodes and a vocabulary's ids (ShareTables)."""
         letters, first, end = trie
         n = len(letters)
         children = np.array([bin(int(m)).count("1") for m in letters])
@@ -151,16 +155,7 @@ class WordShares:
         below[seen] = np.log(steered[seen] / model[seen])
         steered[~seen] = 1.0  # no word below: nothing is ever added to it
         return ShareTables(on_steps(below), on_steps(at_end), on_bits(steered), on_steps(repeat_end),
-                           on_bits(repeat_add), parent.astype(np.int32))
-
-    def symbol_odds(self, chars: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Per id of a vocabulary, a symbol's log ratio of (first uses, repeats); 0 for any other character."""
-        firsts, repeats = self.log_ratios()
-        odds = np.zeros((2, len(chars)))
-        for i, ch in enumerate(chars):
-            if SYMBOL.fullmatch(ch) and ch in firsts:
-                odds[:, i] = firsts[ch], repeats[ch]
-        return on_steps(odds[0]), on_steps(odds[1])
+                           on_bits(repeat_add), parent.astype(np.int32), *symbol_odds(chars, firsts, repeats))
 
     def save(self, run_dir: str | Path) -> Path:
         path = Path(run_dir) / WORD_SHARES
@@ -172,6 +167,15 @@ class WordShares:
                                                "rounds": rounds}).encode(),
                                    mtime=0))
         return path
+
+
+def symbol_odds(chars: list[str], firsts: dict[str, float], repeats: dict[str, float]) -> list[np.ndarray]:
+    """Per id of a vocabulary, a symbol's log ratio of (first uses, repeats); 0 for any other character."""
+    odds = np.zeros((2, len(chars)))
+    for i, ch in enumerate(chars):
+        if SYMBOL.fullmatch(ch) and ch in firsts:
+            odds[:, i] = firsts[ch], repeats[ch]
+    return [on_steps(odds[0]), on_steps(odds[1])]
 
 
 def clip(odds: dict[str, float]) -> dict[str, float]:

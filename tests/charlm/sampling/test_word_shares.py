@@ -36,7 +36,7 @@ def test_a_words_letters_and_its_end_add_up_to_its_log_ratio_first_used_and_repe
     shares = shares_of(Counter(a=50, an=30, data=10, date=10, team=40, teams=5, ant=1),
                        Counter(a=20, an=90, data=40, date=2, team=40, teams=30, **{"and": 7}))
     trie = word_trie(VOCABULARY)
-    t = shares.node_odds(trie)
+    t = shares.tables(trie, list("ab."))
     firsts, repeats = shares.log_ratios()
     written = np.zeros(len(t.shares))  # a row's Row.repeats once it has written "data" and "team"
     for w in ("data", "team"):
